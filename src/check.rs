@@ -1,0 +1,167 @@
+//! The pipeline, end to end: paths → documents → outcomes → verdicts.
+//!
+//! Markdown → [`Example`](crate::markdown::Example) → run →
+//! [`DocumentOutcome`](crate::outcome::DocumentOutcome) →
+//! [`ExampleVerdict`] → reports. Each stage is its own module; this one only
+//! wires them together.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::markdown::Document;
+use crate::run;
+use crate::snapshot::{self, SnapshotCheck};
+use crate::verdict::{self, ExampleVerdict, Status};
+
+/// How a check runs; the CLI and the test harness each build one.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Use this config for every document instead of the one beside it.
+    pub config: Option<PathBuf>,
+    /// Compare stdout with the snapshots the config points at.
+    pub snapshots: bool,
+}
+
+/// The verdicts of one document.
+#[derive(Debug, Clone)]
+pub struct DocumentReport {
+    pub path: PathBuf,
+    pub examples: Vec<ExampleVerdict>,
+}
+
+/// The verdicts of a whole run.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Version of the embedded CPython.
+    pub python: String,
+    pub documents: Vec<DocumentReport>,
+    pub elapsed: Duration,
+}
+
+/// Counts by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub examples: usize,
+    pub pass: usize,
+    pub drift: usize,
+    pub error: usize,
+    pub skipped: usize,
+}
+
+impl Report {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for e in self.documents.iter().flat_map(|d| &d.examples) {
+            s.examples += 1;
+            match e.status {
+                Status::Pass => s.pass += 1,
+                Status::Drift => s.drift += 1,
+                Status::Error => s.error += 1,
+                Status::Skipped => s.skipped += 1,
+            }
+        }
+        s
+    }
+
+    /// Everything passed (or was skipped on purpose).
+    pub fn is_success(&self) -> bool {
+        let s = self.summary();
+        s.drift == 0 && s.error == 0
+    }
+}
+
+/// Markdown files named by `paths`: files as given, folders searched
+/// recursively (hidden folders and `target/` left out), sorted.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    let mut found = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut found)?;
+        } else if path.is_file() {
+            found.push(path.clone());
+        } else {
+            return Err(Error::file(path, "no such file or folder"));
+        }
+    }
+    Ok(found)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if path.is_dir() {
+            if !name.starts_with('.') && name != "target" {
+                walk(&path, found)?;
+            }
+        } else if name.ends_with(".md") || name.ends_with(".markdown") {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Loads the config that applies to `doc`.
+pub fn config_for(doc: &Path, settings: &Settings) -> Result<Config, Error> {
+    match &settings.config {
+        Some(path) => Config::load(path),
+        None => Config::for_document(doc),
+    }
+}
+
+/// Runs and judges one document.
+pub fn check_document(path: &Path, settings: &Settings) -> Result<(DocumentReport, String), Error> {
+    let doc = Document::load(path)?;
+    let config = config_for(path, settings)?;
+    let outcome = run::run_document(&doc, &config)?;
+    let store = if settings.snapshots {
+        snapshot::store_for(config.snapshot_dir().as_deref())
+    } else {
+        None
+    };
+    let examples = doc
+        .examples
+        .iter()
+        .zip(&outcome.examples)
+        .map(|(example, result)| {
+            let stdout = snapshot::normalize(&result.stdout(), &outcome.workdir);
+            let check = match &store {
+                None => SnapshotCheck::Disabled,
+                Some(_) if result.skipped || result.error.is_some() => SnapshotCheck::NotApplicable,
+                Some(store) => store.check(&example.snapshot_name(), &stdout),
+            };
+            verdict::judge(example, result, check)
+        })
+        .collect();
+    let report = DocumentReport {
+        path: path.to_path_buf(),
+        examples,
+    };
+    Ok((report, outcome.python))
+}
+
+/// Runs and judges every document under `paths`.
+pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
+    let start = Instant::now();
+    let mut documents = Vec::new();
+    let mut python = None;
+    for path in discover(paths)? {
+        let (report, version) = check_document(&path, settings)?;
+        python.get_or_insert(version);
+        documents.push(report);
+    }
+    Ok(Report {
+        python: python.unwrap_or_else(run::python_version),
+        documents,
+        elapsed: start.elapsed(),
+    })
+}

@@ -1,0 +1,207 @@
+//! [`Example`] → the [`Claim`]s its comments make about output.
+//!
+//! Parsing is purely textual: which comments *could* state output, and which
+//! code line each one speaks about. Whether that code printed anything, and so
+//! whether the comment is a claim or prose, is decided later against what
+//! really ran ([`crate::verdict`]).
+
+use serde::Serialize;
+
+use crate::markdown::Example;
+use crate::pysource::{self, Line};
+
+/// How a claim is written in the guide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimKind {
+    /// `print(x)  # 42`: the output of the statement on that line.
+    Trailing,
+    /// Comment lines right under a statement that prints, with the same or
+    /// deeper indentation: its output, possibly wrapped over several lines.
+    Below,
+    /// `# Output: …`: what the example printed since the previous `# Output:`
+    /// that no other claim accounts for.
+    Output,
+}
+
+impl ClaimKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ClaimKind::Trailing => "trailing",
+            ClaimKind::Below => "below",
+            ClaimKind::Output => "output",
+        }
+    }
+}
+
+/// One statement about output, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub kind: ClaimKind,
+    /// Guide line of the (first) comment.
+    pub line: usize,
+    /// Every guide line the claim's text spans.
+    pub lines: Vec<usize>,
+    /// The claimed text; wrapped claims keep their line breaks.
+    pub expected: String,
+    /// Guide line of the code the claim speaks about. For `# Output:`, the
+    /// comment's own line (it covers what ran above it).
+    pub anchor: usize,
+}
+
+impl Claim {
+    pub fn is_multiline(&self) -> bool {
+        self.lines.len() > 1
+    }
+}
+
+/// Finds every comment in `example` that may state output.
+pub fn parse(example: &Example) -> Vec<Claim> {
+    parse_code(&example.code, example.first_line())
+}
+
+/// Same as [`parse`], for code whose first line is guide line `first_line`.
+pub fn parse_code(code: &str, first_line: usize) -> Vec<Claim> {
+    let lines = pysource::lines(code);
+    let mut claims = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = &lines[i];
+        let guide_line = first_line + i;
+        let Some(comment) = line.comment else {
+            i += 1;
+            continue;
+        };
+        if line.has_code {
+            let expected = output_marker(comment).unwrap_or(comment);
+            claims.push(Claim {
+                kind: ClaimKind::Trailing,
+                line: guide_line,
+                lines: vec![guide_line],
+                expected: expected.to_string(),
+                anchor: guide_line,
+            });
+            i += 1;
+        } else if let Some(rest) = output_marker(comment) {
+            // `# Output:` alone on its line: the output follows, a line each.
+            let taken = if rest.is_empty() {
+                continuation(&lines[i + 1..])
+            } else {
+                0
+            };
+            let expected = match taken {
+                0 => rest.to_string(),
+                _ => comment_text(&lines[i + 1..=i + taken]),
+            };
+            claims.push(Claim {
+                kind: ClaimKind::Output,
+                line: guide_line,
+                lines: (guide_line..=guide_line + taken).collect(),
+                expected,
+                anchor: guide_line,
+            });
+            i += 1 + taken;
+        } else if let Some(anchor) = below_anchor(&lines, i) {
+            let taken = 1 + continuation(&lines[i + 1..]);
+            claims.push(Claim {
+                kind: ClaimKind::Below,
+                line: guide_line,
+                lines: (guide_line..guide_line + taken).collect(),
+                expected: comment_text(&lines[i..i + taken]),
+                anchor: first_line + anchor,
+            });
+            i += taken;
+        } else {
+            i += 1;
+        }
+    }
+    claims
+}
+
+/// `Output: rest` (any case, `Outputs:` too) → `rest`.
+fn output_marker(comment: &str) -> Option<&str> {
+    let (head, rest) = comment.split_once(':')?;
+    let head = head.trim().to_ascii_lowercase();
+    matches!(head.as_str(), "output" | "outputs").then(|| rest.trim())
+}
+
+/// The comments of `lines`, one per line.
+fn comment_text(lines: &[Line<'_>]) -> String {
+    let texts: Vec<&str> = lines.iter().filter_map(|l| l.comment).collect();
+    texts.join("\n")
+}
+
+/// How many comment-only lines follow, up to a blank line, code, or a new
+/// `# Output:`.
+fn continuation(lines: &[Line<'_>]) -> usize {
+    lines
+        .iter()
+        .take_while(|l| l.is_comment_only() && l.comment.and_then(output_marker).is_none())
+        .count()
+}
+
+/// A comment block right under a code line with no comment of its own, at
+/// the same or deeper indentation, speaks about that line.
+fn below_anchor(lines: &[Line<'_>], i: usize) -> Option<usize> {
+    let above = lines.get(i.checked_sub(1)?)?;
+    let fits = above.has_code && above.comment.is_none() && lines[i].indent >= above.indent;
+    fits.then(|| i - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(code: &str) -> Vec<(ClaimKind, usize, String, usize)> {
+        parse_code(code, 10)
+            .into_iter()
+            .map(|c| (c.kind, c.line, c.expected, c.anchor))
+            .collect()
+    }
+
+    use ClaimKind::*;
+
+    #[test]
+    fn trailing_comments_anchor_to_their_line() {
+        assert_eq!(
+            claims("print(type(x))  # <class 'type'>\nx = 1"),
+            [(Trailing, 10, "<class 'type'>".into(), 10)]
+        );
+        assert_eq!(
+            claims("print(1)  # Output: 1"),
+            [(Trailing, 10, "1".into(), 10)]
+        );
+    }
+
+    #[test]
+    fn standalone_output_lines() {
+        assert_eq!(
+            claims("f()\n# Output: Connecting (once)\n"),
+            [(Output, 11, "Connecting (once)".into(), 11)]
+        );
+        let c = parse_code("f()\n\n# Output:\n# a\n#  b\n\nx", 1);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].expected, "a\n b");
+        assert_eq!(c[0].lines, [3, 4, 5]);
+    }
+
+    #[test]
+    fn comment_lines_under_code_continue_it() {
+        let code = "print(r)\n# {'a': 1,\n#  'b': 2}\n\n# Factory pattern";
+        assert_eq!(claims(code), [(Below, 11, "{'a': 1,\n 'b': 2}".into(), 10)]);
+        let code = "try:\n    f()\nexcept E as e:\n    print(e)\n    # Error: bad\n";
+        assert_eq!(claims(code), [(Below, 14, "Error: bad".into(), 13)]);
+    }
+
+    #[test]
+    fn not_below_when_dedented_or_after_a_trailing_comment() {
+        assert!(claims("for x in y:\n    print(x)\n# done").is_empty());
+        assert_eq!(claims("print(1)  # 1\n# more words").len(), 1);
+        assert!(claims("# intro\nprint(1)").is_empty());
+    }
+
+    #[test]
+    fn comments_in_docstrings_are_ignored() {
+        assert!(claims("def f():\n    \"\"\"\n    # Output: no\n    \"\"\"\n").is_empty());
+    }
+}

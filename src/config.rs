@@ -1,0 +1,216 @@
+//! `snipcheck.toml`: the placeholders a guide's examples lean on.
+//!
+//! Guides say `open('data.txt')`, `process(item)` or `requests.get(url)`
+//! without defining them. The writer declares them once here, beside the
+//! guide, so that the examples run offline and deterministically, and nothing
+//! about one guide is ever hard-coded in the tool.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// The file name looked up beside each document.
+pub const FILE_NAME: &str = "snipcheck.toml";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Folder of the insta snapshots, relative to the config file. Without
+    /// it, snapshots are not compared.
+    pub snapshots: Option<PathBuf>,
+    #[serde(default)]
+    pub run: RunSettings,
+    /// Files created in each document's fresh working directory.
+    #[serde(default)]
+    pub fixtures: BTreeMap<String, Fixture>,
+    /// Names injected into the namespace: a Python expression each, evaluated
+    /// with `mock` (`unittest.mock`) in scope.
+    #[serde(default)]
+    pub stubs: BTreeMap<String, String>,
+    /// Canned HTTP responses by URL; any other URL fails loudly.
+    #[serde(default)]
+    pub network: BTreeMap<String, Response>,
+    /// Example ids to skip, with the reason.
+    #[serde(default)]
+    pub skip: BTreeMap<String, String>,
+    /// Where the config was read from (fixture paths are relative to it).
+    #[serde(skip)]
+    pub origin: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSettings {
+    /// Seed for `random`.
+    #[serde(default)]
+    pub seed: u64,
+    /// Lines `input()` returns, in order; once used up it raises `EOFError`.
+    #[serde(default)]
+    pub input: Vec<String>,
+    /// Largest output captured per example, in bytes; the rest is cut with a note.
+    #[serde(default = "default_output_limit")]
+    pub max_output: usize,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            seed: 0,
+            input: Vec::new(),
+            max_output: default_output_limit(),
+        }
+    }
+}
+
+fn default_output_limit() -> usize {
+    1 << 20
+}
+
+/// A fixture's content, inline or copied from a file beside the config.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Fixture {
+    Text(String),
+    File { file: PathBuf },
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Response {
+    #[serde(default = "ok")]
+    pub status: u16,
+    /// Body text; `json` wins when both are given.
+    #[serde(default)]
+    pub body: String,
+    pub json: Option<serde_json::Value>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+fn ok() -> u16 {
+    200
+}
+
+impl Config {
+    /// Reads a config file; errors name the file, line and offending key.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map(|s| 1 + text[..s.start].matches('\n').count());
+            let message = format!("invalid config: {}", e.message());
+            match line {
+                Some(line) => Error::input(path, line, message),
+                None => Error::file(path, message),
+            }
+        })?;
+        config.origin = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// The config that applies to a document: `snipcheck.toml` beside it, or
+    /// the defaults.
+    pub fn for_document(doc: &Path) -> Result<Config, Error> {
+        let beside = doc.parent().unwrap_or(Path::new(".")).join(FILE_NAME);
+        if beside.is_file() {
+            Config::load(&beside)
+        } else {
+            Ok(Config::default())
+        }
+    }
+
+    fn base_dir(&self) -> PathBuf {
+        self.origin
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
+    /// The snapshot folder, resolved against the config file.
+    pub fn snapshot_dir(&self) -> Option<PathBuf> {
+        self.snapshots.as_ref().map(|p| self.base_dir().join(p))
+    }
+
+    /// Writes the fixtures into `dir`, which must be the example's sandbox.
+    pub fn write_fixtures(&self, dir: &Path) -> Result<(), Error> {
+        let origin = self.origin.clone().unwrap_or_default();
+        for (name, fixture) in &self.fixtures {
+            let relative = Path::new(name);
+            if relative.is_absolute() || relative.components().any(|c| c.as_os_str() == "..") {
+                return Err(Error::file(
+                    &origin,
+                    format!(
+                        "fixture `{name}` must be a relative path inside the working directory"
+                    ),
+                ));
+            }
+            let target = dir.join(relative);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            }
+            let bytes = match fixture {
+                Fixture::Text(text) => text.clone().into_bytes(),
+                Fixture::File { file } => {
+                    let source = self.base_dir().join(file);
+                    std::fs::read(&source).map_err(|e| Error::io(&source, e))?
+                }
+            };
+            std::fs::write(&target, bytes).map_err(|e| Error::io(&target, e))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, Error> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, text).unwrap();
+        Config::load(&path)
+    }
+
+    #[test]
+    fn full_config_parses() {
+        let c = parse(
+            r#"
+snapshots = "../snapshots"
+[run]
+seed = 3
+input = ["yes"]
+[fixtures]
+"data.txt" = "a\nb\n"
+[stubs]
+process = "mock.MagicMock()"
+[network."https://api.example.com/x"]
+json = { id = 1 }
+[skip]
+"doc::a::1" = "needs GPU"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.run.seed, 3);
+        assert_eq!(c.network["https://api.example.com/x"].status, 200);
+        assert!(c.snapshot_dir().unwrap().ends_with("../snapshots"));
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_name_the_key_and_line() {
+        let err = parse("[run]\nseed = 1\nsed = 2\n").unwrap_err().to_string();
+        assert!(err.contains(":3:") && err.contains("sed"), "{err}");
+        let err = parse("[run]\nseed = \"x\"\n").unwrap_err().to_string();
+        assert!(err.contains(":2:") && err.contains("invalid type"), "{err}");
+    }
+
+    #[test]
+    fn fixtures_cannot_escape_the_sandbox() {
+        let c = parse("[fixtures]\n\"../x\" = \"no\"\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        assert!(c.write_fixtures(dir.path()).is_err());
+    }
+}

@@ -1,0 +1,29 @@
+//! snipcheck proves a Markdown guide's Python examples.
+//!
+//! The data flows one way, one module per stage:
+//!
+//! 1. [`markdown`]: Markdown → [`markdown::Example`]s (pulldown-cmark, exact lines);
+//! 2. [`claim`]: an example's comments → the [`claim::Claim`]s they make about
+//!    output ([`pysource`] finds the comments);
+//! 3. [`run`]: examples → [`outcome::DocumentOutcome`], in embedded CPython
+//!    with placeholders stubbed from [`config`];
+//! 4. [`verdict`]: claims + outcome → [`verdict::ExampleVerdict`]s, using the
+//!    matching rules of [`expect`] and the [`snapshot`]s;
+//! 5. [`report`]: verdicts → human and JSON reports.
+//!
+//! [`check`] wires the stages together.
+
+pub mod check;
+pub mod claim;
+pub mod config;
+pub mod error;
+pub mod expect;
+pub mod markdown;
+pub mod outcome;
+pub mod pysource;
+pub mod report;
+pub mod run;
+pub mod snapshot;
+pub mod verdict;
+
+pub use error::Error;

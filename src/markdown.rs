@@ -1,0 +1,366 @@
+//! Markdown → [`Example`]s.
+//!
+//! A real CommonMark parser (pulldown-cmark) finds the fenced Python blocks,
+//! so fences inside list items, block quotes and `~~~` fences behave exactly as
+//! a renderer shows them. Every example keeps the 1-based line of its opening
+//! fence and of each code line, which is what lets a traceback, a claim and a
+//! diff point at the guide itself.
+
+use std::path::{Path, PathBuf};
+
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use crate::error::Error;
+
+/// Info-string words (first word, case-insensitive) that mark a runnable example.
+const PYTHON_WORDS: &[&str] = &["python", "py", "python3"];
+
+/// The HTML comment a writer puts right before a fence to opt it out.
+/// It renders as nothing, so the guide reads the same.
+const SKIP_MARKER: &str = "snipcheck: skip";
+
+/// A Markdown file and the Python examples found in it.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub path: PathBuf,
+    /// File stem, the first part of every example id (`advanced-python`).
+    pub name: String,
+    /// The whole file, BOM removed; line numbers are unaffected by that.
+    pub source: String,
+    pub examples: Vec<Example>,
+}
+
+/// One fenced Python block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Example {
+    /// `document::section-slug::ordinal`, stable across edits elsewhere.
+    pub id: String,
+    /// Slug of the nearest heading above (`intro` before any heading).
+    pub section: String,
+    /// 1-based position among the examples of that section.
+    pub ordinal: usize,
+    /// Heading texts from the top level down to the nearest heading.
+    pub heading: Vec<String>,
+    /// 1-based line of the opening fence.
+    pub fence_line: usize,
+    /// The code, `\n`-terminated lines; line `i` (0-based) is guide line
+    /// `fence_line + 1 + i`.
+    pub code: String,
+    /// Why the writer opted this example out, if they did.
+    pub skip: Option<String>,
+}
+
+impl Example {
+    /// Guide line of the first code line.
+    pub fn first_line(&self) -> usize {
+        self.fence_line + 1
+    }
+
+    /// Code lines with their 1-based guide line numbers.
+    pub fn lines(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.code
+            .lines()
+            .enumerate()
+            .map(move |(i, l)| (self.first_line() + i, l))
+    }
+
+    /// Snapshot file stem: the id with `::` made file-system friendly.
+    pub fn snapshot_name(&self) -> String {
+        self.id.replace("::", "__")
+    }
+}
+
+impl Document {
+    /// Reads and parses a Markdown file. Invalid UTF-8 is an error naming the
+    /// byte offset and line, not a lossy decode that would shift the guide.
+    pub fn load(path: &Path) -> Result<Document, Error> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let source = match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                let offset = e.utf8_error().valid_up_to();
+                let line = 1 + e.as_bytes()[..offset]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                return Err(Error::input(
+                    path,
+                    line,
+                    format!("invalid UTF-8 at byte offset {offset}; save the file as UTF-8"),
+                ));
+            }
+        };
+        Ok(Document::parse(path, source))
+    }
+
+    /// Parses Markdown text already in memory.
+    pub fn parse(path: &Path, source: String) -> Document {
+        let source = match source.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => source,
+        };
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "document".into());
+        let examples = extract(&name, &source);
+        Document {
+            path: path.to_path_buf(),
+            name,
+            source,
+            examples,
+        }
+    }
+}
+
+/// Is this fence's info string one of ours?
+pub fn is_python_info(info: &str) -> bool {
+    let word = info
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '{' || c == '}')
+        .find(|w| !w.is_empty())
+        .unwrap_or("")
+        .trim_start_matches('.');
+    PYTHON_WORDS.iter().any(|p| p.eq_ignore_ascii_case(word))
+}
+
+/// GitHub-style heading slug: lowercase, punctuation dropped, spaces to `-`.
+pub fn slugify(text: &str) -> String {
+    text.trim()
+        .chars()
+        .filter_map(|c| match c {
+            c if c.is_alphanumeric() => Some(c.to_lowercase().next().unwrap_or(c)),
+            ' ' | '-' => Some('-'),
+            '_' => Some('_'),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Walks the event stream once, tracking headings and skip markers.
+fn extract(doc_name: &str, source: &str) -> Vec<Example> {
+    let lines = LineIndex::new(source);
+    let mut sections = Sections::default();
+    let mut examples = Vec::new();
+    let mut pending_skip: Option<String> = None;
+    let mut in_heading: Option<(HeadingLevel, String)> = None;
+    let mut block: Option<(usize, String, bool)> = None; // (fence line, code, is python)
+
+    let parser = Parser::new_ext(source, Options::empty()).into_offset_iter();
+    for (event, range) in parser {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                pending_skip = None;
+                in_heading = Some((level, String::new()));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some((level, text)) = in_heading.take() {
+                    sections.enter(level, text);
+                }
+            }
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                block = Some((
+                    lines.line_of(range.start),
+                    String::new(),
+                    is_python_info(&info),
+                ));
+            }
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Indented)) => {
+                block = Some((0, String::new(), false));
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                let skip = pending_skip.take();
+                if let Some((fence_line, code, true)) = block.take() {
+                    examples.push(sections.example(doc_name, fence_line, code, skip));
+                }
+            }
+            Event::Text(text) | Event::Code(text) => match (&mut block, &mut in_heading) {
+                (Some((_, code, _)), _) => code.push_str(&text.replace("\r\n", "\n")),
+                (None, Some((_, heading))) => heading.push_str(&text),
+                _ => {}
+            },
+            Event::Html(html) | Event::InlineHtml(html) => {
+                if let Some(reason) = skip_reason(&html) {
+                    pending_skip = Some(reason);
+                }
+            }
+            Event::Start(Tag::Paragraph | Tag::Table(_) | Tag::BlockQuote(_)) | Event::Rule => {
+                pending_skip = None;
+            }
+            _ => {}
+        }
+    }
+    examples
+}
+
+/// `<!-- snipcheck: skip [reason] -->` → the reason (or a default).
+fn skip_reason(html: &str) -> Option<String> {
+    let body = html
+        .trim()
+        .strip_prefix("<!--")?
+        .trim_end()
+        .strip_suffix("-->")?
+        .trim();
+    let rest = body.strip_prefix(SKIP_MARKER)?;
+    let reason = rest.trim().trim_start_matches([':', '-']).trim();
+    Some(if reason.is_empty() {
+        "skipped by the writer".to_string()
+    } else {
+        reason.to_string()
+    })
+}
+
+/// Byte offset → 1-based line, by binary search over line starts.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(source: &str) -> LineIndex {
+        let starts = std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { starts }
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset)
+    }
+}
+
+/// The heading path and the per-section example counters.
+#[derive(Default)]
+struct Sections {
+    path: Vec<(HeadingLevel, String)>,
+    slug: Option<String>,
+    seen_slugs: std::collections::HashMap<String, usize>,
+    ordinals: std::collections::HashMap<String, usize>,
+}
+
+impl Sections {
+    fn enter(&mut self, level: HeadingLevel, text: String) {
+        self.path.retain(|(l, _)| *l < level);
+        let base = slugify(&text);
+        // Repeated headings get `-1`, `-2`, … as on GitHub, so ids stay unique.
+        let n = self.seen_slugs.entry(base.clone()).or_insert(0);
+        let slug = if *n == 0 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        *n += 1;
+        self.slug = Some(slug);
+        self.path.push((level, text));
+    }
+
+    fn example(
+        &mut self,
+        doc: &str,
+        fence_line: usize,
+        code: String,
+        skip: Option<String>,
+    ) -> Example {
+        let section = self.slug.clone().unwrap_or_else(|| "intro".into());
+        let ordinal = self.ordinals.entry(section.clone()).or_insert(0);
+        *ordinal += 1;
+        Example {
+            id: format!("{doc}::{section}::{ordinal}"),
+            section,
+            ordinal: *ordinal,
+            heading: self.path.iter().map(|(_, t)| t.clone()).collect(),
+            fence_line,
+            code,
+            skip,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn examples(md: &str) -> Vec<Example> {
+        Document::parse(Path::new("doc.md"), md.to_string()).examples
+    }
+
+    #[test]
+    fn finds_python_fences_with_lines_and_headings() {
+        let md = "# Top\n\n## Sub Part\n\n```python\nx = 1\nprint(x)\n```\n\n```rust\nfn main(){}\n```\n";
+        let ex = examples(md);
+        assert_eq!(ex.len(), 1);
+        assert_eq!(ex[0].fence_line, 5);
+        assert_eq!(ex[0].id, "doc::sub-part::1");
+        assert_eq!(ex[0].heading, vec!["Top", "Sub Part"]);
+        let lines: Vec<_> = ex[0].lines().collect();
+        assert_eq!(lines, vec![(6, "x = 1"), (7, "print(x)")]);
+    }
+
+    #[test]
+    fn accepts_info_string_variants() {
+        for info in [
+            "python",
+            "PY",
+            "python3 title=\"a.py\"",
+            "{.python}",
+            "Python,linenums",
+        ] {
+            assert!(is_python_info(info), "{info}");
+        }
+        for info in ["", "pycon-ish", "text", "rust", "pythonx"] {
+            assert!(!is_python_info(info), "{info}");
+        }
+    }
+
+    #[test]
+    fn tilde_fences_lists_and_quotes() {
+        let md = "Intro\n\n~~~py\na = 1\n~~~\n\n- item\n\n  ```python\n  b = 2\n  ```\n\n> ```python\n> c = 3\n> ```\n";
+        let ex = examples(md);
+        assert_eq!(ex.len(), 3);
+        assert_eq!((ex[0].fence_line, ex[0].code.as_str()), (3, "a = 1\n"));
+        assert_eq!((ex[1].fence_line, ex[1].code.as_str()), (9, "b = 2\n"));
+        assert_eq!((ex[2].fence_line, ex[2].code.as_str()), (13, "c = 3\n"));
+        assert_eq!(ex[0].id, "doc::intro::1");
+    }
+
+    #[test]
+    fn ordinals_are_per_section_and_repeated_headings_stay_unique() {
+        let md = "## A\n```python\n1\n```\n```python\n2\n```\n## B\n```python\n3\n```\n## A\n```python\n4\n```\n";
+        let ids: Vec<_> = examples(md).into_iter().map(|e| e.id).collect();
+        assert_eq!(ids, ["doc::a::1", "doc::a::2", "doc::b::1", "doc::a-1::1"]);
+    }
+
+    #[test]
+    fn skip_marker_right_before_fence() {
+        let md = "<!-- snipcheck: skip needs a GPU -->\n```python\nx\n```\n\n<!-- snipcheck: skip -->\n\nText.\n\n```python\ny\n```\n";
+        let ex = examples(md);
+        assert_eq!(ex[0].skip.as_deref(), Some("needs a GPU"));
+        assert_eq!(
+            ex[1].skip, None,
+            "a paragraph between marker and fence cancels it"
+        );
+    }
+
+    #[test]
+    fn crlf_bom_unterminated_and_empty() {
+        let ex = examples("\u{feff}# T\r\n\r\n```python\r\nx = 1\r\n```\r\n");
+        assert_eq!((ex[0].fence_line, ex[0].code.as_str()), (3, "x = 1\n"));
+        let ex = examples("```python\nx = 1\n");
+        assert_eq!(
+            ex[0].code, "x = 1\n",
+            "an unterminated fence runs to the end, as CommonMark says"
+        );
+        assert!(examples("").is_empty());
+    }
+
+    #[test]
+    fn slugs_match_github() {
+        assert_eq!(
+            slugify("Async/Await and Concurrency"),
+            "asyncawait-and-concurrency"
+        );
+        assert_eq!(
+            slugify("Property Decorator (Syntactic Sugar for Descriptors)"),
+            "property-decorator-syntactic-sugar-for-descriptors"
+        );
+        assert_eq!(slugify("Slots for __slots__"), "slots-for-__slots__");
+    }
+}

@@ -1,0 +1,107 @@
+//! What running an example produced: the facts, before any judgement.
+
+use serde::Deserialize;
+
+/// The run of one document, as the harness reports it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DocumentOutcome {
+    /// Version of the embedded CPython (`3.11.2`).
+    pub python: String,
+    /// The temporary working directory the examples ran in (gone by now).
+    pub workdir: String,
+    /// One per example of the document, in order.
+    pub examples: Vec<ExampleOutcome>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ExampleOutcome {
+    pub writes: Vec<Write>,
+    /// `(first, last)` guide lines of every statement, outermost first.
+    pub statements: Vec<(usize, usize)>,
+    pub error: Option<PyError>,
+    pub skipped: bool,
+    /// Output went past the limit and was cut.
+    pub truncated: bool,
+}
+
+/// One chunk written to stdout or stderr.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Write {
+    #[serde(rename = "s")]
+    pub stream: Stream,
+    #[serde(rename = "t")]
+    pub text: String,
+    /// Guide lines on the call stack, innermost first; the last is the
+    /// example's own top-level statement (when the write came from it).
+    #[serde(rename = "l")]
+    pub lines: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Stream {
+    #[serde(rename = "out")]
+    Stdout,
+    #[serde(rename = "err")]
+    Stderr,
+}
+
+/// An exception that escaped the example.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PyError {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub message: String,
+    /// Innermost guide line of the traceback: where it went wrong.
+    pub line: Option<usize>,
+    /// The example's own top-level line that was running.
+    pub top_line: Option<usize>,
+    pub traceback: String,
+}
+
+impl Write {
+    /// Did the guide lines `first..=last` take part in this write?
+    pub fn involves(&self, first: usize, last: usize) -> bool {
+        self.lines.iter().any(|l| (first..=last).contains(l))
+    }
+
+    /// The example's top-level line that was running.
+    pub fn top_line(&self) -> Option<usize> {
+        self.lines.last().copied()
+    }
+}
+
+impl ExampleOutcome {
+    pub fn stdout(&self) -> String {
+        self.text_of(Stream::Stdout)
+    }
+
+    pub fn stderr(&self) -> String {
+        self.text_of(Stream::Stderr)
+    }
+
+    fn text_of(&self, stream: Stream) -> String {
+        self.writes
+            .iter()
+            .filter(|w| w.stream == stream)
+            .map(|w| w.text.as_str())
+            .collect()
+    }
+
+    /// The innermost statement whose lines include `line`.
+    pub fn statement_at(&self, line: usize) -> Option<(usize, usize)> {
+        self.statements
+            .iter()
+            .filter(|(first, last)| (*first..=*last).contains(&line))
+            .min_by_key(|(first, last)| last - first)
+            .copied()
+    }
+
+    /// Stdout written while the statement spanning `first..=last` ran.
+    pub fn stdout_of(&self, first: usize, last: usize) -> String {
+        self.writes
+            .iter()
+            .filter(|w| w.stream == Stream::Stdout && w.involves(first, last))
+            .map(|w| w.text.as_str())
+            .collect()
+    }
+}

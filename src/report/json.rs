@@ -1,0 +1,100 @@
+//! The machine report. Its shape is a stable interface (README, "JSON
+//! report"); `version` changes if a field ever changes meaning.
+
+use serde::Serialize;
+
+use crate::check::{Report, Summary};
+use crate::verdict::{ClaimVerdict, ExampleVerdict};
+
+/// Bumped when the shape changes incompatibly.
+pub const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    python: &'a str,
+    documents: Vec<JsonDocument>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct JsonDocument {
+    path: String,
+    examples: Vec<JsonExample>,
+}
+
+#[derive(Serialize)]
+struct JsonExample {
+    id: String,
+    line: usize,
+    heading: String,
+    status: &'static str,
+    stdout: String,
+    error: Option<JsonError>,
+    claims: Vec<JsonClaim>,
+}
+
+#[derive(Serialize)]
+struct JsonError {
+    #[serde(rename = "type")]
+    type_name: String,
+    message: String,
+    line: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct JsonClaim {
+    line: usize,
+    kind: &'static str,
+    expected: String,
+    actual: String,
+    verdict: &'static str,
+    rule: Option<String>,
+}
+
+/// The report as pretty-printed JSON.
+pub fn render(report: &Report) -> String {
+    let json = JsonReport {
+        version: VERSION,
+        python: &report.python,
+        documents: report
+            .documents
+            .iter()
+            .map(|d| JsonDocument {
+                path: d.path.display().to_string(),
+                examples: d.examples.iter().map(example).collect(),
+            })
+            .collect(),
+        summary: report.summary(),
+    };
+    let mut text = serde_json::to_string_pretty(&json).expect("a report always serialises");
+    text.push('\n');
+    text
+}
+
+fn example(e: &ExampleVerdict) -> JsonExample {
+    JsonExample {
+        id: e.example.id.clone(),
+        line: e.example.fence_line,
+        heading: e.example.heading.join(" > "),
+        status: e.status.name(),
+        stdout: e.stdout.clone(),
+        error: e.error.as_ref().map(|err| JsonError {
+            type_name: err.type_name.clone(),
+            message: err.message.clone(),
+            line: err.line,
+        }),
+        claims: e.claims.iter().map(claim).collect(),
+    }
+}
+
+fn claim(c: &ClaimVerdict) -> JsonClaim {
+    JsonClaim {
+        line: c.claim.line,
+        kind: c.claim.kind.name(),
+        expected: c.claim.expected.clone(),
+        actual: c.actual.clone(),
+        verdict: c.verdict.name(),
+        rule: c.rule.clone(),
+    }
+}

@@ -1,0 +1,445 @@
+"""snipcheck's harness: runs a document's examples inside the embedded CPython.
+
+Loaded once per interpreter from Rust (`include_str!`). Rust sends one JSON
+request per document and gets back one JSON outcome: the facts of the run
+(what was written, from which guide lines, which statements exist, what
+raised). Judging those facts against the guide's claims happens in Rust.
+
+Everything here is about making a guide's examples run as its reader imagines:
+top to bottom in one namespace, instantly (a virtual clock), offline (a stubbed
+network), and deterministically (seeded random, fixed hash seed, fed input).
+"""
+
+import ast
+import asyncio
+import builtins
+import contextlib
+import io
+import json
+import linecache
+import os
+import random
+import selectors
+import socket
+import sys
+import time
+import traceback
+import types
+import unittest.mock as mock
+import urllib.error
+import urllib.request
+import http.client
+
+# --- capture ---------------------------------------------------------------
+
+
+class Recorder:
+    """Every write, with the guide lines on the call stack when it happened.
+
+    Attributing a write to *every* guide frame on the stack is what lets
+    `greet("Al")  # Hi Al` see the print inside `greet`, and `print(n)  # 1, 2`
+    inside a loop see each iteration.
+    """
+
+    def __init__(self, path, limit):
+        self.path = path
+        self.limit = limit
+        self.size = 0
+        self.truncated = False
+        self.writes = []
+
+    def record(self, stream, text):
+        if not text:
+            return
+        if self.size + len(text) > self.limit:
+            text = text[: max(0, self.limit - self.size)]
+            self.truncated = True
+            if not text:
+                return
+        self.size += len(text)
+        lines = []
+        frame = sys._getframe(2)
+        while frame is not None:
+            if frame.f_code.co_filename == self.path:
+                lines.append(frame.f_lineno)
+            frame = frame.f_back
+        last = self.writes[-1] if self.writes else None
+        # print() writes the value and the newline separately: merge them.
+        if last is not None and last["s"] == stream and last["l"] == lines:
+            last["t"] += text
+        else:
+            self.writes.append({"s": stream, "t": text, "l": lines})
+
+
+class CaptureStream(io.TextIOBase):
+    """Stands in for sys.stdout / sys.stderr during an example."""
+
+    def __init__(self, recorder, stream):
+        self._recorder = recorder
+        self._stream = stream
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        self._recorder.record(self._stream, text)
+        return len(text)
+
+    def writable(self):
+        return True
+
+    def isatty(self):
+        return False
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+    def fileno(self):
+        raise io.UnsupportedOperation("snipcheck captures this stream: no file descriptor")
+
+
+# --- virtual clock ---------------------------------------------------------
+
+
+class VirtualClock:
+    """Time that passes only when an example waits, and passes instantly."""
+
+    EPOCH = 1_700_000_000.0  # 2023-11-14, any fixed instant will do
+
+    def __init__(self):
+        self.elapsed = 0.0
+
+    def sleep(self, seconds):
+        if seconds < 0:
+            raise ValueError("sleep length must be non-negative")
+        self.elapsed += seconds
+
+    def time(self):
+        return self.EPOCH + self.elapsed
+
+    def monotonic(self):
+        return 1000.0 + self.elapsed
+
+    def install(self):
+        ns = lambda f: (lambda: int(f() * 1e9))  # noqa: E731
+        time.sleep = self.sleep
+        time.time, time.time_ns = self.time, ns(self.time)
+        for name in ("monotonic", "perf_counter"):
+            setattr(time, name, self.monotonic)
+            setattr(time, name + "_ns", ns(self.monotonic))
+        asyncio.set_event_loop_policy(VirtualTimePolicy())
+
+
+CLOCK = VirtualClock()
+
+
+class VirtualSelector(selectors.DefaultSelector):
+    """Never blocks on a timeout: advances the virtual clock instead."""
+
+    def select(self, timeout=None):
+        ready = super().select(0)
+        if ready or timeout is None:
+            return ready or super().select(timeout)
+        if timeout > 0:
+            CLOCK.sleep(timeout)
+        return ready
+
+
+class VirtualTimeLoop(asyncio.SelectorEventLoop):
+    """An event loop whose `time()` is the virtual clock, so `asyncio.sleep`,
+    `gather` and timeouts see time pass without waiting for it."""
+
+    def __init__(self):
+        super().__init__(VirtualSelector())
+
+    def time(self):
+        return CLOCK.monotonic()
+
+
+class VirtualTimePolicy(asyncio.DefaultEventLoopPolicy):
+    def new_event_loop(self):
+        return VirtualTimeLoop()
+
+
+# --- network ---------------------------------------------------------------
+
+
+class StubbedNetwork(OSError):
+    pass
+
+
+def refuse(url):
+    return StubbedNetwork(
+        f"network is stubbed: no response declared for URL {url} "
+        "(declare it under [network] in snipcheck.toml)"
+    )
+
+
+class CannedResponse:
+    """The parts of requests.Response and http.client.HTTPResponse guides use."""
+
+    def __init__(self, url, spec):
+        self.url = url
+        self.status_code = self.status = spec.get("status", 200)
+        self.headers = dict(spec.get("headers", {}))
+        if spec.get("json") is not None:
+            self.text = json.dumps(spec["json"])
+            self.headers.setdefault("Content-Type", "application/json")
+        else:
+            self.text = spec.get("body", "")
+        self.content = self.text.encode()
+        self.ok = self.status_code < 400
+        self.reason = "OK" if self.ok else "Error"
+        self._body = io.BytesIO(self.content)
+
+    def json(self):
+        return json.loads(self.text)
+
+    def raise_for_status(self):
+        if not self.ok:
+            raise FakeRequests.HTTPError(f"{self.status_code} Error for url: {self.url}")
+
+    # urllib flavour
+    def read(self, *args):
+        return self._body.read(*args)
+
+    def getcode(self):
+        return self.status
+
+    def geturl(self):
+        return self.url
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class Network:
+    """Answers declared URLs; refuses everything else, before any socket opens."""
+
+    def __init__(self):
+        self.responses = {}
+
+    def respond(self, url):
+        url = str(url)
+        if url not in self.responses:
+            raise refuse(url)
+        return CannedResponse(url, self.responses[url])
+
+    def install(self):
+        sys.modules["requests"] = FakeRequests.module(self)
+
+        def urlopen(url, *args, **kwargs):
+            full = url.full_url if isinstance(url, urllib.request.Request) else url
+            try:
+                return self.respond(full)
+            except StubbedNetwork as e:
+                raise urllib.error.URLError(str(e)) from None
+
+        urllib.request.urlopen = urlopen
+
+        def connect(self_, *args, **kwargs):
+            raise refuse(f"http://{self_.host}:{self_.port}")
+
+        http.client.HTTPConnection.connect = connect
+
+        def socket_connect(self_, address, *args):
+            if self_.family == socket.AF_UNIX:
+                return REAL_CONNECT(self_, address, *args)
+            raise refuse(f"socket {address!r}")
+
+        socket.socket.connect = socket_connect
+        socket.socket.connect_ex = socket_connect
+        socket.create_connection = lambda address, *a, **k: (_ for _ in ()).throw(
+            refuse(f"socket {address!r}")
+        )
+
+
+REAL_CONNECT = socket.socket.connect
+
+
+class FakeRequests:
+    """A `requests` module (installed or not) backed by [network]."""
+
+    class RequestException(IOError):
+        pass
+
+    class ConnectionError(RequestException):
+        pass
+
+    class HTTPError(RequestException):
+        pass
+
+    class Timeout(RequestException):
+        pass
+
+    @classmethod
+    def module(cls, network):
+        m = types.ModuleType("requests")
+        m.RequestException = cls.RequestException
+        m.ConnectionError = cls.ConnectionError
+        m.HTTPError = cls.HTTPError
+        m.Timeout = cls.Timeout
+        m.exceptions = m
+
+        def request(method, url, *args, **kwargs):
+            try:
+                return network.respond(url)
+            except StubbedNetwork as e:
+                raise cls.ConnectionError(str(e)) from None
+
+        m.request = request
+        for verb in ("get", "post", "put", "patch", "delete", "head", "options"):
+            setattr(m, verb, lambda url, *a, _v=verb, **k: request(_v, url))
+
+        class Session:
+            def __init__(self):
+                self.headers = {}
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+            def close(self):
+                pass
+
+        for verb in ("get", "post", "put", "patch", "delete", "head", "options", "request"):
+            setattr(Session, verb, lambda self, url, *a, **k: request("get", url))
+        m.Session = Session
+        m.Response = CannedResponse
+        return m
+
+
+NETWORK = Network()
+
+
+# --- input -----------------------------------------------------------------
+
+
+class Input:
+    """`input()` fed from the config; never blocks."""
+
+    def __init__(self):
+        self.lines = []
+
+    def __call__(self, prompt=""):
+        sys.stdout.write(str(prompt))
+        if not self.lines:
+            raise EOFError("input() has nothing to read (declare [run] input in snipcheck.toml)")
+        line = self.lines.pop(0)
+        sys.stdout.write(line + "\n")
+        return line
+
+
+INPUT = Input()
+
+
+# --- running ---------------------------------------------------------------
+
+
+def install_once():
+    CLOCK.install()
+    NETWORK.install()
+    builtins.input = INPUT
+
+
+def statements(tree):
+    """(first, last) guide lines of every statement, outermost first."""
+    return [
+        [node.lineno, node.end_lineno]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.stmt)
+    ]
+
+
+def error_info(exc, path):
+    tb = exc.__traceback__
+    line = getattr(exc, "lineno", None) if isinstance(exc, SyntaxError) else None
+    if isinstance(exc, SyntaxError) and exc.filename != path:
+        line = None
+    top = line
+    for frame, lineno in traceback.walk_tb(tb):
+        if frame.f_code.co_filename == path:
+            top = lineno if top is None else top
+            line = lineno
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+    return {"type": type(exc).__name__, "message": message, "line": line, "top_line": top,
+            "traceback": text}
+
+
+def run_example(example, path, namespace, limit):
+    recorder = Recorder(path, limit)
+    result = {"writes": recorder.writes, "statements": [], "error": None, "skipped": False}
+    # Padding keeps CPython's own line numbers equal to the guide's.
+    source = "\n" * (example["first_line"] - 1) + example["code"]
+    saved = sys.stdout, sys.stderr
+    sys.stdout = CaptureStream(recorder, "out")
+    sys.stderr = CaptureStream(recorder, "err")
+    try:
+        tree = ast.parse(source, path)
+        result["statements"] = statements(tree)
+        code = compile(tree, path, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        value = eval(code, namespace)
+        if asyncio.iscoroutine(value):  # top-level await
+            asyncio.run(value)
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            result["error"] = error_info(exc, path)
+    except BaseException as exc:  # noqa: B902 - an example may raise anything
+        result["error"] = error_info(exc, path)
+    finally:
+        sys.stdout, sys.stderr = saved
+        with contextlib.suppress(Exception):
+            asyncio.set_event_loop(None)
+    result["truncated"] = recorder.truncated
+    return result
+
+
+def fresh_namespace(stubs):
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    scope = {"mock": mock, "MagicMock": mock.MagicMock, "Mock": mock.Mock}
+    for name, expression in stubs.items():
+        namespace[name] = eval(expression, scope)
+    return namespace
+
+
+def run_document(request_json):
+    request = json.loads(request_json)
+    path = request["path"]
+    config = request["config"]
+    NETWORK.responses = config["network"]
+    INPUT.lines = list(config["input"])
+    CLOCK.elapsed = 0.0
+    random.seed(config["seed"])
+    linecache.checkcache(path)
+    previous_cwd = os.getcwd()
+    os.chdir(request["cwd"])
+    sys.argv = [path]
+    try:
+        namespace = fresh_namespace(config["stubs"])
+        examples = []
+        for example in request["examples"]:
+            if example["skip"]:
+                examples.append({"writes": [], "statements": [], "error": None,
+                                 "skipped": True, "truncated": False})
+                continue
+            examples.append(run_example(example, path, namespace, config["max_output"]))
+    finally:
+        os.chdir(previous_cwd)
+    return json.dumps({"python": python_version(), "workdir": os.path.realpath(request["cwd"]),
+                       "examples": examples})
+
+
+def python_version():
+    return "%d.%d.%d" % sys.version_info[:3]
+
+
+install_once()

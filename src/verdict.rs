@@ -1,0 +1,299 @@
+//! Claims + outcome → verdicts.
+//!
+//! A comment becomes a claim only if the code it speaks about printed
+//! something: `x = load()  # Loads now` on a silent line is prose. Each claim
+//! is then matched ([`crate::expect`]) against exactly the output of its
+//! statement, which is why the harness records the guide lines behind every
+//! write.
+
+use serde::Serialize;
+
+use crate::claim::{self, Claim, ClaimKind};
+use crate::expect::{self, Match, Shape};
+use crate::markdown::Example;
+use crate::outcome::{ExampleOutcome, PyError, Stream, Write};
+use crate::snapshot::SnapshotCheck;
+
+/// What became of one claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Holds,
+    Drifts,
+    /// Reads as prose rather than output: reported, never a failure.
+    Unchecked,
+    /// The example raised before the claim's code ran.
+    NotReached,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Drifts => "drifts",
+            Verdict::Unchecked => "unchecked",
+            Verdict::NotReached => "not_reached",
+        }
+    }
+}
+
+/// A claim, the output it was compared with, and the verdict.
+#[derive(Debug, Clone)]
+pub struct ClaimVerdict {
+    pub claim: Claim,
+    pub actual: String,
+    pub verdict: Verdict,
+    /// The matching rules that made it hold (`commentary+ellipsis`).
+    pub rule: Option<String>,
+}
+
+/// The status of one example.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Drift,
+    Error,
+    Skipped,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Drift => "drift",
+            Status::Error => "error",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+/// Everything known about one example after judging it.
+#[derive(Debug, Clone)]
+pub struct ExampleVerdict {
+    pub example: Example,
+    pub status: Status,
+    pub claims: Vec<ClaimVerdict>,
+    pub stdout: String,
+    pub stderr: String,
+    pub error: Option<PyError>,
+    pub snapshot: SnapshotCheck,
+    pub truncated: bool,
+}
+
+impl ExampleVerdict {
+    pub fn drifts(&self) -> impl Iterator<Item = &ClaimVerdict> {
+        self.claims.iter().filter(|c| c.verdict == Verdict::Drifts)
+    }
+}
+
+/// Judges one example's claims against its outcome.
+pub fn judge(
+    example: &Example,
+    outcome: &ExampleOutcome,
+    snapshot: SnapshotCheck,
+) -> ExampleVerdict {
+    let claims = if outcome.skipped {
+        Vec::new()
+    } else {
+        judge_claims(claim::parse(example), outcome)
+    };
+    let status = if outcome.skipped {
+        Status::Skipped
+    } else if outcome.error.is_some() {
+        Status::Error
+    } else if claims.iter().any(|c| c.verdict == Verdict::Drifts) || snapshot.differs() {
+        Status::Drift
+    } else {
+        Status::Pass
+    };
+    ExampleVerdict {
+        example: example.clone(),
+        status,
+        claims,
+        stdout: outcome.stdout(),
+        stderr: outcome.stderr(),
+        error: outcome.error.clone(),
+        snapshot,
+        truncated: outcome.truncated,
+    }
+}
+
+fn judge_claims(claims: Vec<Claim>, outcome: &ExampleOutcome) -> Vec<ClaimVerdict> {
+    let (outputs, statements): (Vec<Claim>, Vec<Claim>) = claims
+        .into_iter()
+        .partition(|c| c.kind == ClaimKind::Output);
+    // Statement claims first: `# Output:` covers only what they leave over.
+    let mut judged: Vec<(ClaimVerdict, Option<(usize, usize)>)> = statements
+        .into_iter()
+        .filter_map(|c| judge_statement_claim(c, outcome))
+        .collect();
+    let claimed: Vec<(usize, usize)> = judged
+        .iter()
+        .filter(|(v, _)| matches!(v.verdict, Verdict::Holds | Verdict::Drifts))
+        .filter_map(|(_, span)| *span)
+        .collect();
+    let mut previous = 0;
+    for claim in outputs {
+        let line = claim.line;
+        let actual = unclaimed_stdout(outcome, previous, line, &claimed);
+        judged.push((judge_output_claim(claim, actual, outcome), None));
+        previous = line;
+    }
+    let mut verdicts: Vec<ClaimVerdict> = judged.into_iter().map(|(v, _)| v).collect();
+    verdicts.sort_by_key(|v| v.claim.line);
+    verdicts
+}
+
+/// A trailing or below claim: `None` when its statement printed nothing
+/// (then the comment is prose).
+fn judge_statement_claim(
+    claim: Claim,
+    outcome: &ExampleOutcome,
+) -> Option<(ClaimVerdict, Option<(usize, usize)>)> {
+    let span = outcome.statement_at(claim.anchor)?;
+    let actual = outcome.stdout_of(span.0, span.1);
+    if actual.is_empty() {
+        return not_reached(outcome, span.0)
+            .then(|| (verdict(claim, actual, Verdict::NotReached, None), None));
+    }
+    let shape = Shape {
+        multiline: claim.is_multiline(),
+        explicit: false,
+    };
+    Some((matched(claim, actual, shape), Some(span)))
+}
+
+fn judge_output_claim(claim: Claim, actual: String, outcome: &ExampleOutcome) -> ClaimVerdict {
+    if actual.is_empty() && not_reached(outcome, claim.line) {
+        return verdict(claim, actual, Verdict::NotReached, None);
+    }
+    let shape = Shape {
+        multiline: claim.is_multiline(),
+        explicit: true,
+    };
+    matched(claim, actual, shape)
+}
+
+fn matched(claim: Claim, actual: String, shape: Shape) -> ClaimVerdict {
+    match expect::check(&claim.expected, &actual, shape) {
+        Match::Holds(rules) => verdict(claim, actual, Verdict::Holds, Some(rules.to_string())),
+        Match::Drifts => verdict(claim, actual, Verdict::Drifts, None),
+        Match::Unchecked => verdict(claim, actual, Verdict::Unchecked, None),
+    }
+}
+
+fn verdict(claim: Claim, actual: String, verdict: Verdict, rule: Option<String>) -> ClaimVerdict {
+    ClaimVerdict {
+        claim,
+        actual,
+        verdict,
+        rule,
+    }
+}
+
+/// Did the example raise before reaching guide line `line`?
+fn not_reached(outcome: &ExampleOutcome, line: usize) -> bool {
+    let top = outcome.error.as_ref().and_then(|e| e.top_line.or(e.line));
+    matches!(top, Some(top) if top < line) || (outcome.error.is_some() && top.is_none())
+}
+
+/// Stdout written by top-level lines between two `# Output:` comments that
+/// no statement claim accounts for.
+fn unclaimed_stdout(
+    outcome: &ExampleOutcome,
+    after: usize,
+    before: usize,
+    claimed: &[(usize, usize)],
+) -> String {
+    let in_range = |w: &&Write| matches!(w.top_line(), Some(t) if t > after && t < before);
+    outcome
+        .writes
+        .iter()
+        .filter(|w| w.stream == Stream::Stdout)
+        .filter(in_range)
+        .filter(|w| !claimed.iter().any(|(a, b)| w.involves(*a, *b)))
+        .map(|w| w.text.as_str())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{Stream, Write};
+
+    fn example(code: &str) -> Example {
+        Example {
+            id: "d::s::1".into(),
+            section: "s".into(),
+            ordinal: 1,
+            heading: vec![],
+            fence_line: 0,
+            code: code.into(),
+            skip: None,
+        }
+    }
+
+    fn write(text: &str, lines: &[usize]) -> Write {
+        Write {
+            stream: Stream::Stdout,
+            text: text.into(),
+            lines: lines.to_vec(),
+        }
+    }
+
+    fn outcome(statements: &[(usize, usize)], writes: Vec<Write>) -> ExampleOutcome {
+        ExampleOutcome {
+            writes,
+            statements: statements.to_vec(),
+            ..Default::default()
+        }
+    }
+
+    fn verdicts(code: &str, o: &ExampleOutcome) -> Vec<(usize, Verdict, String)> {
+        judge(&example(code), o, SnapshotCheck::Disabled)
+            .claims
+            .into_iter()
+            .map(|c| (c.claim.line, c.verdict, c.actual))
+            .collect()
+    }
+
+    #[test]
+    fn silent_statements_make_comments_prose() {
+        let o = outcome(&[(1, 1), (2, 2)], vec![write("5\n", &[2])]);
+        let v = verdicts("x = 5  # five\nprint(x)  # 5", &o);
+        assert_eq!(v, [(2, Verdict::Holds, "5\n".into())]);
+    }
+
+    #[test]
+    fn output_claims_take_what_is_left() {
+        let code = "db = f()\nprint(db)  # True\n# Output: Connecting";
+        let o = outcome(
+            &[(1, 1), (2, 2)],
+            vec![write("Connecting\n", &[9, 1]), write("True\n", &[2])],
+        );
+        let v = verdicts(code, &o);
+        assert_eq!(v[0], (2, Verdict::Holds, "True\n".into()));
+        assert_eq!(v[1], (3, Verdict::Holds, "Connecting\n".into()));
+    }
+
+    #[test]
+    fn drift_and_error_statuses() {
+        let o = outcome(&[(1, 1)], vec![write("4\n", &[1])]);
+        assert_eq!(
+            judge(&example("print(4)  # 5"), &o, SnapshotCheck::Disabled).status,
+            Status::Drift
+        );
+        let mut o = outcome(&[(1, 1), (2, 2)], vec![]);
+        o.error = Some(PyError {
+            type_name: "NameError".into(),
+            message: "x".into(),
+            line: Some(1),
+            top_line: Some(1),
+            traceback: String::new(),
+        });
+        let v = judge(&example("f()\nprint(1)  # 1"), &o, SnapshotCheck::Disabled);
+        assert_eq!(v.status, Status::Error);
+        assert_eq!(v.claims[0].verdict, Verdict::NotReached);
+    }
+}
