@@ -131,7 +131,9 @@ impl Config {
 
     /// The snapshot folder, resolved against the config file.
     pub fn snapshot_dir(&self) -> Option<PathBuf> {
-        self.snapshots.as_ref().map(|p| self.base_dir().join(p))
+        let dir = self.base_dir().join(self.snapshots.as_ref()?);
+        // `guide/../snapshots` reads better as `snapshots` in messages.
+        Some(dir.canonicalize().unwrap_or(dir))
     }
 
     /// Writes the fixtures into `dir`, which must be the example's sandbox.
@@ -196,7 +198,7 @@ json = { id = 1 }
         .unwrap();
         assert_eq!(c.run.seed, 3);
         assert_eq!(c.network["https://api.example.com/x"].status, 200);
-        assert!(c.snapshot_dir().unwrap().ends_with("../snapshots"));
+        assert!(c.snapshot_dir().unwrap().ends_with("snapshots"));
     }
 
     #[test]

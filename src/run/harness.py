@@ -407,8 +407,15 @@ def fresh_namespace(stubs):
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     scope = {"mock": mock, "MagicMock": mock.MagicMock, "Mock": mock.Mock}
     for name, expression in stubs.items():
-        namespace[name] = eval(expression, scope)
+        try:
+            namespace[name] = eval(expression, scope)
+        except Exception as exc:
+            raise ConfigError(f"stub `{name}`: {type(exc).__name__}: {exc}") from None
     return namespace
+
+
+class ConfigError(Exception):
+    """The config asks for something that cannot be set up; reported as bad input."""
 
 
 def run_document(request_json):

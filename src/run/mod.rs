@@ -74,9 +74,21 @@ pub fn run_document(doc: &Document, config: &Config) -> Result<DocumentOutcome, 
         harness
             .call_method1("run_document", (request,))
             .and_then(|r| r.extract::<String>())
-            .map_err(|e| Error::Python(describe(py, e)))
+            .map_err(|e| harness_error(py, e, config))
     })?;
     serde_json::from_str(&reply).map_err(|e| Error::Python(format!("bad harness reply: {e}")))
+}
+
+/// A `ConfigError` from the harness is the config's fault: exit 2, naming it.
+fn harness_error(py: Python<'_>, err: PyErr, config: &Config) -> Error {
+    let is_config = err
+        .get_type(py)
+        .name()
+        .is_ok_and(|n| n == "ConfigError");
+    match (is_config, &config.origin) {
+        (true, Some(origin)) => Error::file(origin, format!("invalid config: {}", err.value(py))),
+        _ => Error::Python(describe(py, err)),
+    }
 }
 
 /// The file name examples are compiled under: absolute, so tracebacks find

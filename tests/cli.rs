@@ -1,0 +1,180 @@
+//! The `snipcheck` binary, end to end: exit codes, reports, bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn snipcheck(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Timing is the one thing that changes from run to run.
+fn stable(report: &str) -> String {
+    let re = regex::Regex::new(r" in \d+\.\d+ s").unwrap();
+    re.replace_all(report, " in [TIME] s").into_owned()
+}
+
+#[test]
+fn shipped_guide_passes() {
+    let out = snipcheck(&["check", "guide/"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.starts_with("snipcheck "), "{stdout}");
+    assert!(
+        stdout.contains("embedded CPython 3."),
+        "names the Python it embeds: {stdout}"
+    );
+    assert!(
+        stdout.contains("38 examples: 38 pass, 0 drift, 0 error, 0 skipped"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn original_guide_report_names_every_drift() {
+    let out = snipcheck(&[
+        "check",
+        "tests/fixtures/advanced-python.original.md",
+        "--config",
+        "guide/snipcheck.toml",
+        "--no-snapshots",
+        "--verbose",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("original_guide_report", stable(&text(&out.stdout)));
+}
+
+#[test]
+fn json_report_has_the_documented_shape() {
+    let out = snipcheck(&["check", "tests/fixtures/runtime", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "one example raises");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert!(json["python"].as_str().unwrap().starts_with("3."));
+    assert_eq!(json["summary"]["examples"], 9);
+    assert_eq!(json["summary"]["pass"], 8);
+    assert_eq!(json["summary"]["error"], 1);
+    let examples = json["documents"][0]["examples"].as_array().unwrap();
+    let failing = examples.iter().find(|e| e["status"] == "error").unwrap();
+    assert_eq!(
+        failing["id"],
+        "runtime::capture-survives-hostile-examples::3"
+    );
+    assert_eq!(failing["line"], 96);
+    assert_eq!(failing["error"]["type"], "ZeroDivisionError");
+    assert_eq!(failing["error"]["line"], 98);
+    assert_eq!(failing["stdout"], "before\n");
+    let verdicts: Vec<_> = failing["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["line"].as_u64().unwrap(),
+                c["kind"].as_str().unwrap(),
+                c["verdict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [(97, "trailing", "holds"), (99, "trailing", "not_reached")]
+    );
+}
+
+#[test]
+fn a_drift_in_a_copy_of_the_guide_points_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = std::fs::read_to_string(root().join("guide/advanced-python.md")).unwrap();
+    let changed = guide.replacen(
+        "print(temp.celsius)     # 25",
+        "print(temp.celsius)     # 26",
+        1,
+    );
+    assert_ne!(guide, changed);
+    let doc = dir.path().join("advanced-python.md");
+    std::fs::write(&doc, changed).unwrap();
+    std::fs::copy(
+        root().join("guide/snipcheck.toml"),
+        dir.path().join("snipcheck.toml"),
+    )
+    .unwrap();
+    let out = snipcheck(&["check", doc.to_str().unwrap(), "--no-snapshots"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!("--> {}:560", doc.display())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("- expected: 26\n") && stdout.contains("+ actual:   25\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 drift"), "{stdout}");
+}
+
+fn bad_input(args: &[&str]) -> String {
+    let out = snipcheck(args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn bad_input_exits_2_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("latin1.md");
+    std::fs::write(&md, b"# Title\n\ncaf\xe9\n").unwrap();
+    let err = bad_input(&["check", md.to_str().unwrap()]);
+    assert!(
+        err.contains("latin1.md:3: invalid UTF-8 at byte offset 12"),
+        "{err}"
+    );
+
+    let err = bad_input(&["check", "no/such/guide.md"]);
+    assert!(
+        err.contains("no/such/guide.md: no such file or folder"),
+        "{err}"
+    );
+
+    std::fs::write(dir.path().join("ok.md"), "```python\nprint(1)\n```\n").unwrap();
+    std::fs::remove_file(&md).unwrap();
+    let toml = dir.path().join("snipcheck.toml");
+    std::fs::write(&toml, "[run]\nseed = 0\ntimeout = 3\n").unwrap();
+    let err = bad_input(&["check", dir.path().to_str().unwrap()]);
+    assert!(
+        err.contains("snipcheck.toml:3: invalid config") && err.contains("timeout"),
+        "{err}"
+    );
+
+    std::fs::write(&toml, "[stubs]\nprocess = \"mock.NoSuchThing(\"\n").unwrap();
+    let err = bad_input(&["check", dir.path().to_str().unwrap()]);
+    assert!(err.contains("stub `process`"), "{err}");
+}
+
+#[test]
+fn paths_in_reports_are_as_given() {
+    let out = snipcheck(&[
+        "check",
+        "tests/fixtures/runtime/runtime.md",
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["documents"][0]["path"],
+        "tests/fixtures/runtime/runtime.md"
+    );
+    assert!(Path::new("tests/fixtures/runtime/runtime.md").is_relative());
+}
