@@ -81,10 +81,7 @@ pub fn run_document(doc: &Document, config: &Config) -> Result<DocumentOutcome, 
 
 /// A `ConfigError` from the harness is the config's fault: exit 2, naming it.
 fn harness_error(py: Python<'_>, err: PyErr, config: &Config) -> Error {
-    let is_config = err
-        .get_type(py)
-        .name()
-        .is_ok_and(|n| n == "ConfigError");
+    let is_config = err.get_type(py).name().is_ok_and(|n| n == "ConfigError");
     match (is_config, &config.origin) {
         (true, Some(origin)) => Error::file(origin, format!("invalid config: {}", err.value(py))),
         _ => Error::Python(describe(py, err)),
