@@ -11,17 +11,36 @@ use std::time::{Duration, Instant};
 use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
-use crate::run;
+use crate::outcome::DocumentOutcome;
+use crate::run::{self, pool::Pool};
 use crate::snapshot::{self, SnapshotCheck};
 use crate::verdict::{self, ExampleVerdict, Status};
 
 /// How a check runs; the CLI and the test harness each build one.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Use this config for every document instead of the one beside it.
     pub config: Option<PathBuf>,
     /// Compare stdout with the snapshots the config points at.
     pub snapshots: bool,
+    /// The worker processes that run the documents.
+    pub pool: Pool,
+}
+
+impl Settings {
+    /// Defaults for a given `snipcheck` binary: sandboxed, one job per core,
+    /// snapshots compared.
+    pub fn new(program: PathBuf) -> Settings {
+        Settings {
+            config: None,
+            snapshots: true,
+            pool: Pool {
+                program,
+                jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+                sandbox: true,
+            },
+        }
+    }
 }
 
 /// The verdicts of one document.
@@ -48,6 +67,8 @@ pub struct Summary {
     pub drift: usize,
     pub error: usize,
     pub skipped: usize,
+    pub timeout: usize,
+    pub crash: usize,
 }
 
 impl Report {
@@ -60,6 +81,8 @@ impl Report {
                 Status::Drift => s.drift += 1,
                 Status::Error => s.error += 1,
                 Status::Skipped => s.skipped += 1,
+                Status::Timeout => s.timeout += 1,
+                Status::Crash => s.crash += 1,
             }
         }
         s
@@ -68,7 +91,7 @@ impl Report {
     /// Everything passed (or was skipped on purpose).
     pub fn is_success(&self) -> bool {
         let s = self.summary();
-        s.drift == 0 && s.error == 0
+        s.drift == 0 && s.error == 0 && s.timeout == 0 && s.crash == 0
     }
 }
 
@@ -118,11 +141,13 @@ pub fn config_for(doc: &Path, settings: &Settings) -> Result<Config, Error> {
     }
 }
 
-/// Runs and judges one document.
-pub fn check_document(path: &Path, settings: &Settings) -> Result<(DocumentReport, String), Error> {
-    let doc = Document::load(path)?;
-    let config = config_for(path, settings)?;
-    let outcome = run::run_document(&doc, &config)?;
+/// Judges one document's outcome.
+pub fn judge_document(
+    doc: &Document,
+    config: &Config,
+    outcome: &DocumentOutcome,
+    settings: &Settings,
+) -> DocumentReport {
     let store = if settings.snapshots {
         snapshot::store_for(config.snapshot_dir().as_deref())
     } else {
@@ -136,32 +161,56 @@ pub fn check_document(path: &Path, settings: &Settings) -> Result<(DocumentRepor
             let stdout = snapshot::normalize(&result.stdout(), &outcome.workdir);
             let check = match &store {
                 None => SnapshotCheck::Disabled,
-                Some(_) if result.skipped || result.error.is_some() => SnapshotCheck::NotApplicable,
+                Some(_)
+                    if result.skipped || result.error.is_some() || result.interrupted.is_some() =>
+                {
+                    SnapshotCheck::NotApplicable
+                }
                 Some(store) => store.check(&example.snapshot_name(), &stdout),
             };
             verdict::judge(example, result, check)
         })
         .collect();
-    let report = DocumentReport {
-        path: path.to_path_buf(),
+    DocumentReport {
+        path: doc.path.clone(),
         examples,
-    };
-    Ok((report, outcome.python))
+    }
 }
 
-/// Runs and judges every document under `paths`.
+/// Loads, runs and judges every document under `paths`.
 pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
     let start = Instant::now();
+    let jobs = load(&discover(paths)?, settings)?;
+    let outcomes = settings.pool.run(&jobs);
     let mut documents = Vec::new();
     let mut python = None;
-    for path in discover(paths)? {
-        let (report, version) = check_document(&path, settings)?;
-        python.get_or_insert(version);
-        documents.push(report);
+    for ((doc, config), outcome) in jobs.iter().zip(outcomes) {
+        let outcome = outcome.map_err(|e| in_document(e, doc))?;
+        if !outcome.python.is_empty() {
+            python.get_or_insert_with(|| outcome.python.clone());
+        }
+        documents.push(judge_document(doc, config, &outcome, settings));
     }
     Ok(Report {
         python: python.unwrap_or_else(run::python_version),
         documents,
         elapsed: start.elapsed(),
     })
+}
+
+/// Every document and its config, read before anything runs: bad input
+/// stops the run before any work is done.
+pub fn load(paths: &[PathBuf], settings: &Settings) -> Result<Vec<(Document, Config)>, Error> {
+    paths
+        .iter()
+        .map(|path| Ok((Document::load(path)?, config_for(path, settings)?)))
+        .collect()
+}
+
+/// A harness failure names the document it happened in.
+fn in_document(error: Error, doc: &Document) -> Error {
+    match error {
+        Error::Python(message) => Error::file(&doc.path, format!("could not run: {message}")),
+        other => other,
+    }
 }

@@ -36,6 +36,12 @@ pub struct Config {
     /// Example ids to skip, with the reason.
     #[serde(default)]
     pub skip: BTreeMap<String, String>,
+    /// Time limits in seconds by document name (`advanced-python`) or
+    /// example id; others get `[run] timeout`.
+    #[serde(default)]
+    pub timeouts: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub sandbox: SandboxSettings,
     /// Where the config was read from (fixture paths are relative to it).
     #[serde(skip)]
     pub origin: Option<PathBuf>,
@@ -53,6 +59,9 @@ pub struct RunSettings {
     /// Largest output captured per example, in bytes; the rest is cut with a note.
     #[serde(default = "default_output_limit")]
     pub max_output: usize,
+    /// Wall-clock seconds an example may run (virtual sleeps do not count).
+    #[serde(default = "default_timeout")]
+    pub timeout: f64,
 }
 
 impl Default for RunSettings {
@@ -61,12 +70,42 @@ impl Default for RunSettings {
             seed: 0,
             input: Vec::new(),
             max_output: default_output_limit(),
+            timeout: default_timeout(),
         }
     }
 }
 
 fn default_output_limit() -> usize {
     1 << 20
+}
+
+fn default_timeout() -> f64 {
+    5.0
+}
+
+/// Limits of the worker process that runs a document (README, "Sandbox").
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxSettings {
+    /// Address-space limit of a worker, in MiB.
+    #[serde(default = "default_memory")]
+    pub memory_mb: u64,
+    /// Extra paths the examples may read (the Python installation is always readable).
+    #[serde(default)]
+    pub read: Vec<PathBuf>,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        SandboxSettings {
+            memory_mb: default_memory(),
+            read: Vec::new(),
+        }
+    }
+}
+
+fn default_memory() -> u64 {
+    2048
 }
 
 /// A fixture's content, inline or copied from a file beside the config.
@@ -136,33 +175,49 @@ impl Config {
         Some(dir.canonicalize().unwrap_or(dir))
     }
 
-    /// Writes the fixtures into `dir`, which must be the example's sandbox.
-    pub fn write_fixtures(&self, dir: &Path) -> Result<(), Error> {
+    /// Time limit of one example: by id, else by document, else the default.
+    pub fn timeout_for(&self, document: &str, id: &str) -> f64 {
+        self.timeouts
+            .get(id)
+            .or_else(|| self.timeouts.get(document))
+            .copied()
+            .unwrap_or(self.run.timeout)
+    }
+
+    /// Extra readable paths, resolved against the config file.
+    pub fn readable_paths(&self) -> Vec<PathBuf> {
+        self.sandbox
+            .read
+            .iter()
+            .map(|p| self.base_dir().join(p))
+            .collect()
+    }
+
+    /// Fixture names and contents; names must stay inside the working directory.
+    pub fn fixture_bytes(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
         let origin = self.origin.clone().unwrap_or_default();
-        for (name, fixture) in &self.fixtures {
-            let relative = Path::new(name);
-            if relative.is_absolute() || relative.components().any(|c| c.as_os_str() == "..") {
-                return Err(Error::file(
-                    &origin,
-                    format!(
-                        "fixture `{name}` must be a relative path inside the working directory"
-                    ),
-                ));
-            }
-            let target = dir.join(relative);
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-            }
-            let bytes = match fixture {
-                Fixture::Text(text) => text.clone().into_bytes(),
-                Fixture::File { file } => {
-                    let source = self.base_dir().join(file);
-                    std::fs::read(&source).map_err(|e| Error::io(&source, e))?
+        self.fixtures
+            .iter()
+            .map(|(name, fixture)| {
+                let relative = Path::new(name);
+                if relative.is_absolute() || relative.components().any(|c| c.as_os_str() == "..") {
+                    return Err(Error::file(
+                        &origin,
+                        format!(
+                            "fixture `{name}` must be a relative path inside the working directory"
+                        ),
+                    ));
                 }
-            };
-            std::fs::write(&target, bytes).map_err(|e| Error::io(&target, e))?;
-        }
-        Ok(())
+                let bytes = match fixture {
+                    Fixture::Text(text) => text.clone().into_bytes(),
+                    Fixture::File { file } => {
+                        let source = self.base_dir().join(file);
+                        std::fs::read(&source).map_err(|e| Error::io(&source, e))?
+                    }
+                };
+                Ok((name.clone(), bytes))
+            })
+            .collect()
     }
 }
 
@@ -212,7 +267,14 @@ json = { id = 1 }
     #[test]
     fn fixtures_cannot_escape_the_sandbox() {
         let c = parse("[fixtures]\n\"../x\" = \"no\"\n").unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        assert!(c.write_fixtures(dir.path()).is_err());
+        assert!(c.fixture_bytes().is_err());
+    }
+
+    #[test]
+    fn timeouts_by_example_then_document_then_default() {
+        let c = parse("[run]\ntimeout = 2\n[timeouts]\n\"doc\" = 3\n\"doc::a::1\" = 4\n").unwrap();
+        assert_eq!(c.timeout_for("doc", "doc::a::1"), 4.0);
+        assert_eq!(c.timeout_for("doc", "doc::a::2"), 3.0);
+        assert_eq!(c.timeout_for("other", "other::a::1"), 2.0);
     }
 }

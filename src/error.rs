@@ -21,6 +21,9 @@ pub enum Error {
     },
     /// The embedded interpreter could not run the harness at all.
     Python(String),
+    /// The config asks for something the harness cannot set up (a stub that
+    /// does not evaluate); the caller knows which file to name.
+    Config(String),
 }
 
 impl Error {
@@ -63,6 +66,7 @@ impl fmt::Display for Error {
             } => write!(f, "{}: {message}", path.display()),
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
             Error::Python(message) => write!(f, "embedded Python failed: {message}"),
+            Error::Config(message) => write!(f, "invalid config: {message}"),
         }
     }
 }

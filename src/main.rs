@@ -39,11 +39,28 @@ enum Command {
         /// Also list the claims that hold and the comments left unchecked.
         #[arg(short, long)]
         verbose: bool,
+        /// Documents run at once, each in its own worker process [default: cores].
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
+        /// Run workers without Landlock, root drop and scrubbed environment
+        /// (limits and timeouts still apply).
+        #[arg(long)]
+        no_sandbox: bool,
     },
 }
 
 fn main() -> ExitCode {
     snipcheck::run::prepare_process();
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("__worker") {
+        match snipcheck::run::pool::worker_args(&args[2..]) {
+            Ok(worker) => snipcheck::run::worker::main(worker),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Check {
@@ -52,11 +69,23 @@ fn main() -> ExitCode {
             format,
             no_snapshots,
             verbose,
+            jobs,
+            no_sandbox,
         } => {
-            let settings = Settings {
-                config,
-                snapshots: !no_snapshots,
+            let program = match std::env::current_exe() {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("error: cannot find the snipcheck binary to start workers: {e}");
+                    return ExitCode::from(2);
+                }
             };
+            let mut settings = Settings::new(program);
+            settings.config = config;
+            settings.snapshots = !no_snapshots;
+            settings.pool.sandbox = !no_sandbox;
+            if let Some(jobs) = jobs {
+                settings.pool.jobs = jobs.max(1);
+            }
             let report = match check::check(&paths, &settings) {
                 Ok(r) => r,
                 Err(e) => {

@@ -15,13 +15,37 @@ pub struct DocumentOutcome {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ExampleOutcome {
+    #[serde(default)]
     pub writes: Vec<Write>,
     /// `(first, last)` guide lines of every statement, outermost first.
+    #[serde(default)]
     pub statements: Vec<(usize, usize)>,
     pub error: Option<PyError>,
+    #[serde(default)]
     pub skipped: bool,
     /// Output went past the limit and was cut.
+    #[serde(default)]
     pub truncated: bool,
+    /// The example was stopped (time limit) or took its worker down.
+    #[serde(default)]
+    pub interrupted: Option<Interruption>,
+}
+
+/// Why an example did not run to its end by itself.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Interruption {
+    pub kind: InterruptionKind,
+    /// What happened, e.g. `ran past its 5 s time limit`, `killed by signal 11 (SIGSEGV)`.
+    pub message: String,
+    /// The guide line it was on, when known.
+    pub line: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InterruptionKind {
+    Timeout,
+    Crash,
 }
 
 /// One chunk written to stdout or stderr.

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::claim::{self, Claim, ClaimKind};
 use crate::expect::{self, Match, Shape};
 use crate::markdown::Example;
-use crate::outcome::{ExampleOutcome, PyError, Stream, Write};
+use crate::outcome::{ExampleOutcome, Interruption, InterruptionKind, PyError, Stream, Write};
 use crate::snapshot::SnapshotCheck;
 
 /// What became of one claim.
@@ -55,6 +55,10 @@ pub enum Status {
     Drift,
     Error,
     Skipped,
+    /// Stopped at its time limit.
+    Timeout,
+    /// Took its worker process down (signal, `os._exit`, abort).
+    Crash,
 }
 
 impl Status {
@@ -64,6 +68,8 @@ impl Status {
             Status::Drift => "drift",
             Status::Error => "error",
             Status::Skipped => "skipped",
+            Status::Timeout => "timeout",
+            Status::Crash => "crash",
         }
     }
 }
@@ -77,6 +83,7 @@ pub struct ExampleVerdict {
     pub stdout: String,
     pub stderr: String,
     pub error: Option<PyError>,
+    pub interrupted: Option<Interruption>,
     pub snapshot: SnapshotCheck,
     pub truncated: bool,
 }
@@ -100,6 +107,11 @@ pub fn judge(
     };
     let status = if outcome.skipped {
         Status::Skipped
+    } else if let Some(interruption) = &outcome.interrupted {
+        match interruption.kind {
+            InterruptionKind::Timeout => Status::Timeout,
+            InterruptionKind::Crash => Status::Crash,
+        }
     } else if outcome.error.is_some() {
         Status::Error
     } else if claims.iter().any(|c| c.verdict == Verdict::Drifts) || snapshot.differs() {
@@ -114,6 +126,7 @@ pub fn judge(
         stdout: outcome.stdout(),
         stderr: outcome.stderr(),
         error: outcome.error.clone(),
+        interrupted: outcome.interrupted.clone(),
         snapshot,
         truncated: outcome.truncated,
     }
@@ -194,6 +207,9 @@ fn verdict(claim: Claim, actual: String, verdict: Verdict, rule: Option<String>)
 
 /// Did the example raise before reaching guide line `line`?
 fn not_reached(outcome: &ExampleOutcome, line: usize) -> bool {
+    if outcome.interrupted.is_some() {
+        return true;
+    }
     let top = outcome.error.as_ref().and_then(|e| e.top_line.or(e.line));
     matches!(top, Some(top) if top < line) || (outcome.error.is_some() && top.is_none())
 }

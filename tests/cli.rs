@@ -151,7 +151,7 @@ fn bad_input_exits_2_naming_file_and_line() {
     std::fs::write(dir.path().join("ok.md"), "```python\nprint(1)\n```\n").unwrap();
     std::fs::remove_file(&md).unwrap();
     let toml = dir.path().join("snipcheck.toml");
-    std::fs::write(&toml, "[run]\nseed = 0\ntimeout = 3\n").unwrap();
+    std::fs::write(&toml, "[run]\nseed = 0\ntimout = 3\n").unwrap();
     let err = bad_input(&["check", dir.path().to_str().unwrap()]);
     assert!(
         err.contains("snipcheck.toml:3: invalid config") && err.contains("timeout"),

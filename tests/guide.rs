@@ -27,13 +27,17 @@ impl LazyDocument {
     fn get(&self) -> &Result<(DocumentReport, Option<PathBuf>), String> {
         self.report.get_or_init(|| {
             // Snapshots are asserted through insta below, for its review flow.
-            let settings = Settings::default();
-            let snapshots = check::config_for(&self.path, &settings)
-                .map_err(|e| e.to_string())?
-                .snapshot_dir();
-            let (report, _) =
-                check::check_document(&self.path, &settings).map_err(|e| e.to_string())?;
-            Ok((report, snapshots))
+            let mut settings = Settings::new(PathBuf::from(env!("CARGO_BIN_EXE_snipcheck")));
+            settings.snapshots = false;
+            let mut jobs = check::load(std::slice::from_ref(&self.path), &settings)
+                .map_err(|e| e.to_string())?;
+            let (doc, config) = jobs.pop().expect("one document");
+            let outcome = settings
+                .pool
+                .run_document(&doc, &config)
+                .map_err(|e| e.to_string())?;
+            let report = check::judge_document(&doc, &config, &outcome, &settings);
+            Ok((report, config.snapshot_dir()))
         })
     }
 }
@@ -79,7 +83,7 @@ fn run(doc: &LazyDocument, id: &str) -> Result<(), Failed> {
         .collect();
     let example = verdicts[id];
     match example.status {
-        Status::Drift | Status::Error => {
+        Status::Drift | Status::Error | Status::Timeout | Status::Crash => {
             let message = human::details(example, &report.path, human::Options::default());
             Err(message.into())
         }

@@ -59,6 +59,11 @@ pub fn example_line(example: &ExampleVerdict, path: &Path) -> String {
 /// snapshot diff. This is also the message of a failing `cargo test`.
 pub fn details(example: &ExampleVerdict, path: &Path, options: Options) -> String {
     let mut out = String::new();
+    if let Some(stop) = &example.interrupted {
+        let _ = writeln!(out, "{}: {}", example.status.name(), stop.message);
+        let line = stop.line.unwrap_or(example.example.fence_line);
+        let _ = writeln!(out, "  --> {}:{line}", path.display());
+    }
     if let Some(error) = &example.error {
         let line = error
             .line
@@ -167,15 +172,19 @@ fn unified(expected: &str, actual: &str) -> String {
     out
 }
 
-/// `38 examples: 36 pass, 1 drift, 1 error, 0 skipped in 0.12 s`
+/// `38 examples: 36 pass, 1 drift, 1 error, 0 skipped in 0.12 s` (timeouts
+/// and crashes are named only when there are some).
 pub fn summary_line(report: &Report) -> String {
     let s = report.summary();
+    let mut counts = format!("{} pass, {} drift, {} error", s.pass, s.drift, s.error);
+    for (n, name) in [(s.timeout, "timeout"), (s.crash, "crash")] {
+        if n > 0 {
+            let _ = write!(counts, ", {n} {name}");
+        }
+    }
     format!(
-        "{} examples: {} pass, {} drift, {} error, {} skipped in {:.2} s\n",
+        "{} examples: {counts}, {} skipped in {:.2} s\n",
         s.examples,
-        s.pass,
-        s.drift,
-        s.error,
         s.skipped,
         report.elapsed.as_secs_f64()
     )
@@ -183,5 +192,8 @@ pub fn summary_line(report: &Report) -> String {
 
 /// Whether an example needs a closer look in the report.
 pub fn is_failure(example: &ExampleVerdict) -> bool {
-    matches!(example.status, Status::Drift | Status::Error)
+    matches!(
+        example.status,
+        Status::Drift | Status::Error | Status::Timeout | Status::Crash
+    )
 }

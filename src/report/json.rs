@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::check::{Report, Summary};
-use crate::verdict::{ClaimVerdict, ExampleVerdict};
+use crate::verdict::{ClaimVerdict, ExampleVerdict, Status};
 
 /// Bumped when the shape changes incompatibly.
 pub const VERSION: u32 = 1;
@@ -79,13 +79,31 @@ fn example(e: &ExampleVerdict) -> JsonExample {
         heading: e.example.heading.join(" > "),
         status: e.status.name(),
         stdout: e.stdout.clone(),
-        error: e.error.as_ref().map(|err| JsonError {
-            type_name: err.type_name.clone(),
-            message: err.message.clone(),
-            line: err.line,
-        }),
+        error: error(e),
         claims: e.claims.iter().map(claim).collect(),
     }
+}
+
+/// An exception, or for `timeout` / `crash` the interruption (type
+/// `Timeout` / `Crash`).
+fn error(e: &ExampleVerdict) -> Option<JsonError> {
+    if let Some(stop) = &e.interrupted {
+        let type_name = if e.status == Status::Timeout {
+            "Timeout"
+        } else {
+            "Crash"
+        };
+        return Some(JsonError {
+            type_name: type_name.into(),
+            message: stop.message.clone(),
+            line: stop.line,
+        });
+    }
+    e.error.as_ref().map(|err| JsonError {
+        type_name: err.type_name.clone(),
+        message: err.message.clone(),
+        line: err.line,
+    })
 }
 
 fn claim(c: &ClaimVerdict) -> JsonClaim {

@@ -22,6 +22,7 @@ import random
 import selectors
 import socket
 import sys
+import threading
 import time
 import traceback
 import types
@@ -341,12 +342,62 @@ class Input:
 INPUT = Input()
 
 
+# --- processes -------------------------------------------------------------
+
+
+def no_processes(*args, **kwargs):
+    raise PermissionError("snipcheck: examples may not start processes (subprocess, fork, exec)")
+
+
+class NoPopen:
+    def __init__(self, *args, **kwargs):
+        no_processes()
+
+
+def block_processes():
+    """A guide example has no business forking: a fork bomb stops here."""
+    import subprocess
+
+    for name in ("fork", "forkpty", "system", "popen", "posix_spawn", "posix_spawnp",
+                 "execv", "execve", "execl", "execle", "execlp", "execlpe", "execvp", "execvpe",
+                 "spawnv", "spawnve", "spawnl", "spawnle", "spawnlp", "spawnvp"):
+        if hasattr(os, name):
+            setattr(os, name, no_processes)
+    subprocess.Popen = NoPopen
+    for name in ("run", "call", "check_call", "check_output", "getoutput", "getstatusoutput"):
+        setattr(subprocess, name, no_processes)
+
+
 # --- running ---------------------------------------------------------------
+
+
+class ExampleTimeout(BaseException):
+    """Raised into an example that ran past its time limit.
+
+    A BaseException, so `except Exception` does not swallow it; the watchdog
+    raises it again every few milliseconds, so `except BaseException` in a
+    retry loop cannot hold it off either.
+    """
+
+
+class ConfigError(Exception):
+    """The config asks for something that cannot be set up; reported as bad input."""
+
+
+class Hooks:
+    """What the host (Rust) provides: where events go and the watchdog."""
+
+    def __init__(self, emit, arm=None, disarm=None, interrupt=None):
+        self.emit = emit
+        self.arm = arm or (lambda seconds, thread_id: None)
+        self.disarm = disarm or (lambda: None)
+        self.interrupt = interrupt or (lambda thread_id: None)
 
 
 def install_once():
     CLOCK.install()
     NETWORK.install()
+    block_processes()
     builtins.input = INPUT
 
 
@@ -375,32 +426,59 @@ def error_info(exc, path):
             "traceback": text}
 
 
-def run_example(example, path, namespace, limit):
-    recorder = Recorder(path, limit)
-    result = {"writes": recorder.writes, "statements": [], "error": None, "skipped": False}
+def execute(example, path, namespace, result):
     # Padding keeps CPython's own line numbers equal to the guide's.
     source = "\n" * (example["first_line"] - 1) + example["code"]
+    tree = ast.parse(source, path)
+    result["statements"] = statements(tree)
+    code = compile(tree, path, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    value = eval(code, namespace)
+    if asyncio.iscoroutine(value):  # top-level await
+        asyncio.run(value)
+
+
+def run_example(example, path, namespace, limit, hooks):
+    recorder = Recorder(path, limit)
+    result = {"writes": recorder.writes, "statements": [], "error": None, "skipped": False,
+              "interrupted": None}
     saved = sys.stdout, sys.stderr
+    threads_before = set(threading.enumerate())
     sys.stdout = CaptureStream(recorder, "out")
     sys.stderr = CaptureStream(recorder, "err")
+    hooks.arm(example["timeout"], threading.get_ident())
     try:
-        tree = ast.parse(source, path)
-        result["statements"] = statements(tree)
-        code = compile(tree, path, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-        value = eval(code, namespace)
-        if asyncio.iscoroutine(value):  # top-level await
-            asyncio.run(value)
+        execute(example, path, namespace, result)
     except SystemExit as exc:
         if exc.code not in (None, 0):
             result["error"] = error_info(exc, path)
+    except ExampleTimeout as exc:
+        info = error_info(exc, path)
+        result["interrupted"] = {"kind": "timeout", "line": info["line"],
+                                 "message": f"ran past its {example['timeout']:g} s time limit"}
     except BaseException as exc:  # noqa: B902 - an example may raise anything
         result["error"] = error_info(exc, path)
     finally:
+        hooks.disarm()
         sys.stdout, sys.stderr = saved
-        with contextlib.suppress(Exception):
-            asyncio.set_event_loop(None)
+    tidy_up(threads_before, hooks)
     result["truncated"] = recorder.truncated
     return result
+
+
+def tidy_up(threads_before, hooks):
+    """Undo what an example may leave behind that would disturb the next one."""
+    with contextlib.suppress(Exception):
+        asyncio.set_event_loop(None)
+    with contextlib.suppress(Exception):
+        import signal
+
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.alarm(0)
+    # Threads that outlive their example are stopped like a runaway loop.
+    for thread in set(threading.enumerate()) - threads_before:
+        if thread.is_alive() and thread.ident is not None:
+            hooks.interrupt(thread.ident)
+            thread.join(0.05)
 
 
 def fresh_namespace(stubs):
@@ -414,35 +492,75 @@ def fresh_namespace(stubs):
     return namespace
 
 
-class ConfigError(Exception):
-    """The config asks for something that cannot be set up; reported as bad input."""
+def enter_workdir(workdir, fixtures):
+    """(Re)create the working directory with its fixtures, and go there.
+
+    Also called before every example: one that deletes its working
+    directory does not take the next one down with it.
+    """
+    if not os.path.isdir(workdir):
+        os.makedirs(workdir, exist_ok=True)
+        write_fixtures(workdir, fixtures)
+    os.chdir(workdir)
 
 
-def run_document(request_json):
+def write_fixtures(workdir, fixtures):
+    import base64
+
+    for name, data in fixtures.items():
+        target = os.path.join(workdir, name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as f:
+            f.write(base64.b64decode(data))
+
+
+def skipped():
+    return {"writes": [], "statements": [], "error": None, "skipped": True,
+            "truncated": False, "interrupted": None}
+
+
+def run_document(request_json, hooks):
+    """Runs a document, reporting through `hooks.emit` as it goes.
+
+    `crashed` (an index) resumes after the example that took a worker down:
+    the examples before it run again, silently, to rebuild the namespace
+    (their outcomes were already reported), that one is skipped, and the
+    rest run normally.
+    """
     request = json.loads(request_json)
     path = request["path"]
     config = request["config"]
+    crashed = request.get("crashed")
     NETWORK.responses = config["network"]
     INPUT.lines = list(config["input"])
     CLOCK.elapsed = 0.0
     random.seed(config["seed"])
-    linecache.checkcache(path)
+    linecache.cache[path] = (len(request["source"]), None, request["source"].splitlines(True), path)
+    workdir = request["cwd"]
     previous_cwd = os.getcwd()
-    os.chdir(request["cwd"])
+    write_fixtures(workdir, config["fixtures"])
     sys.argv = [path]
+    emit = lambda event: hooks.emit(json.dumps(event))  # noqa: E731
+    emit({"event": "begin", "python": python_version(), "workdir": os.path.realpath(workdir)})
     try:
         namespace = fresh_namespace(config["stubs"])
-        examples = []
-        for example in request["examples"]:
-            if example["skip"]:
-                examples.append({"writes": [], "statements": [], "error": None,
-                                 "skipped": True, "truncated": False})
+        for index, example in enumerate(request["examples"]):
+            replaying = crashed is not None and index < crashed
+            if index == crashed or (example["skip"] and replaying):
                 continue
-            examples.append(run_example(example, path, namespace, config["max_output"]))
+            if example["skip"]:
+                emit({"event": "done", "index": index, "outcome": skipped()})
+                continue
+            enter_workdir(workdir, config["fixtures"])
+            if not replaying:
+                emit({"event": "start", "index": index})
+            outcome = run_example(example, path, namespace, config["max_output"], hooks)
+            if not replaying:
+                emit({"event": "done", "index": index, "outcome": outcome})
     finally:
-        os.chdir(previous_cwd)
-    return json.dumps({"python": python_version(), "workdir": os.path.realpath(request["cwd"]),
-                       "examples": examples})
+        with contextlib.suppress(OSError):
+            os.chdir(previous_cwd)
+    emit({"event": "end"})
 
 
 def python_version():

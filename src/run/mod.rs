@@ -1,22 +1,30 @@
 //! [`Document`] → [`DocumentOutcome`]: the examples run in embedded CPython.
 //!
-//! One interpreter per process, started once; each document gets a fresh
-//! namespace and a fresh temporary working directory holding its fixtures, so
-//! nothing an example writes lands in the repository. The Python side lives
-//! in `harness.py`, compiled into the binary.
+//! Each document runs in a worker process ([`pool`]): the tool's own binary,
+//! started as `snipcheck __worker`, embedding CPython, sandboxed
+//! ([`sandbox`]), streaming one [`Event`] per line back to the parent. A worker
+//! that dies or hangs takes only its current example with it. The Python side
+//! lives in `harness.py`, compiled into the binary.
+
+pub mod pool;
+pub mod sandbox;
+mod watchdog;
+pub mod worker;
 
 use std::ffi::CString;
 use std::path::Path;
-use std::sync::{Once, OnceLock};
+use std::sync::{Arc, Once, OnceLock};
 
+use base64::Engine as _;
 use pyo3::prelude::*;
 use pyo3::types::PyModule;
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
-use crate::outcome::DocumentOutcome;
+use crate::outcome::{DocumentOutcome, ExampleOutcome, Interruption};
 
 const HARNESS: &str = include_str!("harness.py");
 
@@ -36,6 +44,106 @@ pub fn prepare_process() {
         // SAFETY: as above.
         unsafe { std::env::set_var("PYTHONDONTWRITEBYTECODE", "1") };
     });
+}
+
+/// One line of the worker → parent stream.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// How much of the sandbox the worker could apply.
+    Sandbox {
+        status: sandbox::Status,
+        detail: String,
+    },
+    /// The document's run began.
+    Begin { python: String, workdir: String },
+    /// Example `index` started: if the worker dies now, it is the culprit.
+    Start { index: usize },
+    Done {
+        index: usize,
+        outcome: Box<ExampleOutcome>,
+    },
+    /// Every example ran.
+    End,
+    /// The worker could not run the document at all; `config` when the
+    /// config was at fault (a stub that does not evaluate).
+    Fatal { config: bool, message: String },
+}
+
+/// Assembles a [`DocumentOutcome`] from the events of one or more workers
+/// (several when a crash made the parent resume in a fresh one).
+#[derive(Debug)]
+pub struct Collector {
+    pub python: String,
+    pub workdir: String,
+    examples: Vec<Option<ExampleOutcome>>,
+    /// The example that started and has not finished.
+    pub running: Option<usize>,
+    pub ended: bool,
+    pub sandbox: Option<(sandbox::Status, String)>,
+}
+
+impl Collector {
+    pub fn new(examples: usize) -> Collector {
+        Collector {
+            python: String::new(),
+            workdir: String::new(),
+            examples: vec![None; examples],
+            running: None,
+            ended: false,
+            sandbox: None,
+        }
+    }
+
+    pub fn apply(&mut self, event: Event) {
+        match event {
+            Event::Sandbox { status, detail } => self.sandbox = Some((status, detail)),
+            Event::Begin { python, workdir } => {
+                self.python = python;
+                self.workdir = workdir;
+            }
+            Event::Start { index } => self.running = Some(index),
+            Event::Done { index, outcome } => {
+                if let Some(slot) = self.examples.get_mut(index) {
+                    *slot = Some(*outcome);
+                }
+                self.running = None;
+            }
+            Event::End => self.ended = true,
+            Event::Fatal { .. } => {}
+        }
+    }
+
+    /// Records that the running example (or, if none, every example not yet
+    /// reported) was cut short; returns the index it happened at.
+    pub fn interrupt(&mut self, interruption: Interruption) -> Option<usize> {
+        let index = self.running.take();
+        let targets: Vec<usize> = match index {
+            Some(i) => vec![i],
+            None => (0..self.examples.len())
+                .filter(|i| self.examples[*i].is_none())
+                .collect(),
+        };
+        for i in targets {
+            self.examples[i] = Some(ExampleOutcome {
+                interrupted: Some(interruption.clone()),
+                ..Default::default()
+            });
+        }
+        index
+    }
+
+    pub fn finish(self) -> DocumentOutcome {
+        DocumentOutcome {
+            python: self.python,
+            workdir: self.workdir,
+            examples: self
+                .examples
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect(),
+        }
+    }
 }
 
 fn harness(py: Python<'_>) -> Result<&Bound<'_, PyModule>, Error> {
@@ -60,36 +168,52 @@ fn describe(py: Python<'_>, err: PyErr) -> String {
     format!("{tb}{err}")
 }
 
-/// Runs every example of `doc`, in order, in one namespace.
-pub fn run_document(doc: &Document, config: &Config) -> Result<DocumentOutcome, Error> {
+/// Starts the interpreter and loads the harness (and so every module it
+/// imports), before any sandbox closes the file system.
+pub fn warm_up() -> Result<(), Error> {
     prepare_process();
-    let workdir = tempfile::Builder::new()
-        .prefix("snipcheck-")
-        .tempdir()
-        .map_err(|e| Error::io(&std::env::temp_dir(), e))?;
-    config.write_fixtures(workdir.path())?;
-    let request = request(doc, config, workdir.path());
-    let reply = Python::attach(|py| -> Result<String, Error> {
-        let harness = harness(py)?;
-        harness
-            .call_method1("run_document", (request,))
-            .and_then(|r| r.extract::<String>())
-            .map_err(|e| harness_error(py, e, config))
-    })?;
-    serde_json::from_str(&reply).map_err(|e| Error::Python(format!("bad harness reply: {e}")))
+    Python::attach(|py| harness(py).map(|_| ()))
 }
 
-/// A `ConfigError` from the harness is the config's fault: exit 2, naming it.
-fn harness_error(py: Python<'_>, err: PyErr, config: &Config) -> Error {
+/// Runs one harness request in this process; each event line goes to `emit`.
+pub fn run_request(
+    request: String,
+    emit: impl Fn(String) + Send + Sync + 'static,
+) -> Result<(), Error> {
+    static WATCHDOG: OnceLock<Arc<watchdog::Watchdog>> = OnceLock::new();
+    Python::attach(|py| {
+        let harness = harness(py)?;
+        let watchdog = match WATCHDOG.get() {
+            Some(w) => w,
+            None => {
+                let exception = harness
+                    .getattr("ExampleTimeout")
+                    .map_err(|e| Error::Python(describe(py, e)))?;
+                WATCHDOG.get_or_init(|| Arc::new(watchdog::Watchdog::start(&exception)))
+            }
+        };
+        let hooks = watchdog
+            .hooks(py, harness, emit)
+            .map_err(|e| Error::Python(describe(py, e)))?;
+        harness
+            .call_method1("run_document", (request, hooks))
+            .map(|_| ())
+            .map_err(|e| harness_error(py, e))
+    })
+}
+
+/// A `ConfigError` from the harness is the config's fault: exit 2.
+fn harness_error(py: Python<'_>, err: PyErr) -> Error {
     let is_config = err.get_type(py).name().is_ok_and(|n| n == "ConfigError");
-    match (is_config, &config.origin) {
-        (true, Some(origin)) => Error::file(origin, format!("invalid config: {}", err.value(py))),
-        _ => Error::Python(describe(py, err)),
+    if is_config {
+        Error::Config(err.value(py).to_string())
+    } else {
+        Error::Python(describe(py, err))
     }
 }
 
-/// The file name examples are compiled under: absolute, so tracebacks find
-/// the guide's lines even though the examples run in another directory.
+/// The file name examples are compiled under: absolute, so that frames of
+/// the guide are recognised whatever the working directory.
 pub fn code_path(doc: &Document) -> String {
     std::path::absolute(&doc.path)
         .unwrap_or_else(|_| doc.path.clone())
@@ -97,18 +221,39 @@ pub fn code_path(doc: &Document) -> String {
         .into_owned()
 }
 
-fn request(doc: &Document, config: &Config, cwd: &Path) -> String {
+/// The harness request for `doc`. `crashed` resumes after that example.
+pub fn request(
+    doc: &Document,
+    config: &Config,
+    cwd: &Path,
+    crashed: Option<usize>,
+) -> Result<String, Error> {
     let examples: Vec<_> = doc
         .examples
         .iter()
         .map(|e| {
             let skip = e.skip.is_some() || config.skip.contains_key(&e.id);
-            json!({"code": e.code, "first_line": e.first_line(), "skip": skip})
+            let timeout = config.timeout_for(&doc.name, &e.id);
+            json!({"code": e.code, "first_line": e.first_line(), "skip": skip, "timeout": timeout})
         })
         .collect();
-    json!({
+    let fixtures: serde_json::Map<String, serde_json::Value> = config
+        .fixture_bytes()?
+        .into_iter()
+        .map(|(name, bytes)| {
+            (
+                name,
+                base64::engine::general_purpose::STANDARD
+                    .encode(bytes)
+                    .into(),
+            )
+        })
+        .collect();
+    Ok(json!({
         "path": code_path(doc),
+        "source": doc.source,
         "cwd": cwd,
+        "crashed": crashed,
         "examples": examples,
         "config": {
             "seed": config.run.seed,
@@ -116,9 +261,25 @@ fn request(doc: &Document, config: &Config, cwd: &Path) -> String {
             "max_output": config.run.max_output,
             "stubs": config.stubs,
             "network": config.network,
+            "fixtures": fixtures,
         },
     })
-    .to_string()
+    .to_string())
+}
+
+/// Where the embedded CPython reads its modules from.
+pub fn python_paths() -> Vec<std::path::PathBuf> {
+    Python::attach(|py| {
+        let paths = py.eval(
+            c"[p for p in __import__('sys').path + [__import__('sys').prefix, __import__('sys').base_prefix, __import__('sys').exec_prefix] if p]",
+            None,
+            None,
+        );
+        paths.and_then(|p| p.extract::<Vec<String>>()).unwrap_or_default()
+    })
+    .into_iter()
+    .map(std::path::PathBuf::from)
+    .collect()
 }
 
 /// Version of the embedded CPython, e.g. `3.11.2`.

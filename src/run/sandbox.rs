@@ -1,0 +1,179 @@
+//! What a worker process may touch.
+//!
+//! A CI gate runs whatever a doc edit puts in a fence, so the worker that runs
+//! a document is fenced in, in layers, each one cheap:
+//!
+//! - resource limits: address space, file size, process count, no core dumps;
+//! - Landlock (Linux ≥ 5.13): write only inside the document's temporary
+//!   working directory, read only the Python installation and declared paths,
+//!   no TCP connect or bind (ABI ≥ 4);
+//! - no root: a worker started as root drops to `nobody`;
+//! - a scrubbed environment: no tokens, no `HOME` secrets.
+//!
+//! The harness adds its own Python-level layer (stubbed network, no
+//! subprocesses), which is about determinism more than security.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// How much of the sandbox is in force in a worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every Landlock restriction requested is enforced.
+    Full,
+    /// The kernel enforces only part of it (an older Landlock ABI).
+    Partial,
+    /// Landlock is not available: only limits and the Python layer apply.
+    Unavailable,
+    /// `--no-sandbox`.
+    Disabled,
+}
+
+/// Resource limits of a worker.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub memory_mb: u64,
+    pub file_size_mb: u64,
+    pub processes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_mb: 2048,
+            file_size_mb: 256,
+            processes: 256,
+        }
+    }
+}
+
+/// Sets the worker's resource limits. A file past the size limit fails with
+/// `EFBIG` (an `OSError` in Python) instead of killing the worker.
+pub fn apply_limits(limits: &Limits) {
+    let mib = 1024 * 1024;
+    set_limit(libc::RLIMIT_AS, limits.memory_mb.saturating_mul(mib));
+    set_limit(libc::RLIMIT_FSIZE, limits.file_size_mb.saturating_mul(mib));
+    set_limit(libc::RLIMIT_NPROC, limits.processes);
+    set_limit(libc::RLIMIT_CORE, 0);
+    // SAFETY: setting a signal to ignored is always sound.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+}
+
+fn set_limit(resource: libc::__rlimit_resource_t, value: u64) {
+    let limit = libc::rlimit {
+        rlim_cur: value as libc::rlim_t,
+        rlim_max: value as libc::rlim_t,
+    };
+    // SAFETY: plain syscall on a valid struct; failure leaves the old limit.
+    unsafe { libc::setrlimit(resource, &limit) };
+}
+
+/// The environment a worker starts with: enough for CPython, nothing else.
+pub fn scrubbed_env(workdir: &Path) -> Vec<(OsString, OsString)> {
+    let mut env: Vec<(OsString, OsString)> = vec![
+        ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
+        ("LANG".into(), "C.UTF-8".into()),
+        ("LC_ALL".into(), "C.UTF-8".into()),
+        ("HOME".into(), workdir.into()),
+        ("TMPDIR".into(), workdir.into()),
+        ("PYTHONHASHSEED".into(), "0".into()),
+        ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
+        ("PYTHONIOENCODING".into(), "utf-8".into()),
+    ];
+    // Needed to find the interpreter itself in some installations.
+    for name in [
+        "PYTHONHOME",
+        "PYTHONPATH",
+        "LD_LIBRARY_PATH",
+        "DYLD_LIBRARY_PATH",
+    ] {
+        if let Some(value) = std::env::var_os(name) {
+            env.push((name.into(), value));
+        }
+    }
+    env
+}
+
+/// System paths CPython and its extension modules read at run time.
+const SYSTEM_READ: &[&str] = &[
+    "/usr/lib",
+    "/usr/lib64",
+    "/usr/local/lib",
+    "/lib",
+    "/lib64",
+    "/usr/share/zoneinfo",
+    "/etc/localtime",
+    "/dev/urandom",
+];
+
+/// Closes the file system and the network around `workdir`. Applies to the
+/// calling thread and every thread it starts afterwards, so call it on the
+/// thread that will run Python, before any other thread exists.
+#[cfg(target_os = "linux")]
+pub fn restrict(workdir: &Path, readable: &[PathBuf]) -> (Status, String) {
+    use landlock::{
+        ABI, Access, AccessFs, AccessNet, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus,
+        path_beneath_rules,
+    };
+    let abi = ABI::V6;
+    let read: Vec<PathBuf> = SYSTEM_READ
+        .iter()
+        .map(PathBuf::from)
+        .chain(readable.iter().cloned())
+        .collect();
+    let result = Ruleset::default()
+        .handle_access(AccessFs::from_all(abi))
+        .and_then(|r| r.handle_access(AccessNet::from_all(abi)))
+        .and_then(|r| r.create())
+        .and_then(|r| r.add_rules(path_beneath_rules(&read, AccessFs::from_read(abi))))
+        .and_then(|r| {
+            r.add_rules(path_beneath_rules(
+                [workdir, Path::new("/dev/null")],
+                AccessFs::from_all(abi),
+            ))
+        })
+        .and_then(|r| r.restrict_self());
+    match result {
+        Ok(status) => match status.ruleset {
+            RulesetStatus::FullyEnforced => (Status::Full, "landlock: fully enforced".into()),
+            RulesetStatus::PartiallyEnforced => (
+                Status::Partial,
+                "landlock: partially enforced (older kernel ABI; TCP may not be blocked)".into(),
+            ),
+            RulesetStatus::NotEnforced => (
+                Status::Unavailable,
+                "landlock is not supported by this kernel".into(),
+            ),
+        },
+        Err(e) => (
+            Status::Unavailable,
+            format!("landlock could not be applied: {e}"),
+        ),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn restrict(_workdir: &Path, _readable: &[PathBuf]) -> (Status, String) {
+    (Status::Unavailable, "landlock exists only on Linux".into())
+}
+
+/// A worker started as root gives root up: run as `nobody`, owning only its
+/// working directory. Returns a note when it could not.
+pub fn drop_root(workdir: &Path) -> Option<String> {
+    // SAFETY: plain syscalls; each failure is checked.
+    unsafe {
+        if libc::geteuid() != 0 {
+            return None;
+        }
+        let nobody: libc::uid_t = 65534;
+        let path = std::ffi::CString::new(workdir.as_os_str().as_encoded_bytes()).ok()?;
+        let ok = libc::chown(path.as_ptr(), nobody, nobody) == 0
+            && libc::setgroups(0, std::ptr::null()) == 0
+            && libc::setgid(nobody) == 0
+            && libc::setuid(nobody) == 0;
+        (!ok).then(|| "could not drop root privileges".to_string())
+    }
+}
