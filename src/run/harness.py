@@ -522,15 +522,16 @@ def skipped():
 def run_document(request_json, hooks):
     """Runs a document, reporting through `hooks.emit` as it goes.
 
-    `crashed` (an index) resumes after the example that took a worker down:
-    the examples before it run again, silently, to rebuild the namespace
-    (their outcomes were already reported), that one is skipped, and the
-    rest run normally.
+    `resume` (an index) restarts after a worker died: the examples before it
+    run again, silently, to rebuild the namespace (their outcomes were
+    already reported), except those in `avoid` (they crashed or timed out),
+    and reporting resumes at `resume`.
     """
     request = json.loads(request_json)
     path = request["path"]
     config = request["config"]
-    crashed = request.get("crashed")
+    resume = request.get("resume") or 0
+    avoid = set(request.get("avoid") or ())
     NETWORK.responses = config["network"]
     INPUT.lines = list(config["input"])
     CLOCK.elapsed = 0.0
@@ -545,8 +546,8 @@ def run_document(request_json, hooks):
     try:
         namespace = fresh_namespace(config["stubs"])
         for index, example in enumerate(request["examples"]):
-            replaying = crashed is not None and index < crashed
-            if index == crashed or (example["skip"] and replaying):
+            replaying = index < resume
+            if index in avoid or (example["skip"] and replaying):
                 continue
             if example["skip"]:
                 emit({"event": "done", "index": index, "outcome": skipped()})

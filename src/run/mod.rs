@@ -133,6 +133,13 @@ impl Collector {
         index
     }
 
+    /// Examples that were interrupted (crash or timeout): a replay skips them.
+    pub fn interrupted(&self) -> Vec<usize> {
+        (0..self.examples.len())
+            .filter(|i| matches!(&self.examples[*i], Some(o) if o.interrupted.is_some()))
+            .collect()
+    }
+
     pub fn finish(self) -> DocumentOutcome {
         DocumentOutcome {
             python: self.python,
@@ -221,12 +228,21 @@ pub fn code_path(doc: &Document) -> String {
         .into_owned()
 }
 
-/// The harness request for `doc`. `crashed` resumes after that example.
+/// Where a fresh worker picks up after its predecessor died.
+#[derive(Debug, Clone, Default)]
+pub struct Resume {
+    /// First example to report; the ones before are replayed silently.
+    pub from: usize,
+    /// Examples never to run again (they crashed or timed out).
+    pub avoid: Vec<usize>,
+}
+
+/// The harness request for `doc`.
 pub fn request(
     doc: &Document,
     config: &Config,
     cwd: &Path,
-    crashed: Option<usize>,
+    resume: &Resume,
 ) -> Result<String, Error> {
     let examples: Vec<_> = doc
         .examples
@@ -253,7 +269,8 @@ pub fn request(
         "path": code_path(doc),
         "source": doc.source,
         "cwd": cwd,
-        "crashed": crashed,
+        "resume": resume.from,
+        "avoid": resume.avoid,
         "examples": examples,
         "config": {
             "seed": config.run.seed,

@@ -80,17 +80,22 @@ impl Pool {
     /// Runs one document, in as many workers as its crashes require.
     pub fn run_document(&self, doc: &Document, config: &Config) -> Result<DocumentOutcome, Error> {
         let mut collector = Collector::new(doc.examples.len());
-        let mut crashed = None;
+        let mut resume = super::Resume::default();
         for _ in 0..=doc.examples.len() {
             // A fresh directory per worker: a replay starts from the fixtures again.
             let workdir = tempfile::Builder::new()
                 .prefix("snipcheck-")
                 .tempdir()
                 .map_err(|e| Error::io(&std::env::temp_dir(), e))?;
-            let request = super::request(doc, config, workdir.path(), crashed)?;
+            let request = super::request(doc, config, workdir.path(), &resume)?;
             match self.attempt(doc, config, workdir.path(), request, &mut collector)? {
                 Ending::Finished | Ending::Died => break,
-                Ending::Interrupted(index) => crashed = Some(index),
+                Ending::Interrupted(index) => {
+                    resume = super::Resume {
+                        from: index + 1,
+                        avoid: collector.interrupted(),
+                    }
+                }
             }
         }
         warn_once_about(&collector);
