@@ -178,3 +178,41 @@ fn paths_in_reports_are_as_given() {
     );
     assert!(Path::new("tests/fixtures/runtime/runtime.md").is_relative());
 }
+
+#[test]
+fn awkward_but_valid_markdown_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    // BOM, CRLF line endings, a tab-indented block, an unterminated fence.
+    let doc = "\u{feff}# T\r\n\r\n```python\r\nfor i in range(2):\r\n\tprint(i)  # 0, 1\r\n```\r\n\r\n```\r\nno info string: ignored\r\n```\r\n\r\n```python\r\nprint('end')  # end\r\n";
+    std::fs::write(dir.path().join("awkward.md"), doc).unwrap();
+    std::fs::write(dir.path().join("empty.md"), "").unwrap();
+    let out = snipcheck(&["check", dir.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let examples = json["documents"][0]["examples"].as_array().unwrap();
+    assert_eq!(examples.len(), 2);
+    assert_eq!(examples[0]["claims"][0]["line"], 5);
+    assert_eq!(examples[1]["claims"][0]["line"], 13);
+    assert_eq!(
+        json["documents"][1]["examples"].as_array().unwrap().len(),
+        0,
+        "empty file"
+    );
+}
+
+#[test]
+fn a_ten_megabyte_document_is_fine() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc = String::with_capacity(11 << 20);
+    doc.push_str("# Big\n\n```python\nprint(sum(range(10)))  # 45\n```\n\n");
+    while doc.len() < 10 << 20 {
+        doc.push_str("Some prose that goes on and on, with `code` and *emphasis* in it.\n\n");
+    }
+    doc.push_str("```python\nprint('last')  # last\n```\n");
+    let path = dir.path().join("big.md");
+    std::fs::write(&path, doc).unwrap();
+    let out = snipcheck(&["check", path.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("2 examples: 2 pass"), "{stdout}");
+}
