@@ -47,6 +47,8 @@ impl Settings {
 #[derive(Debug, Clone)]
 pub struct DocumentReport {
     pub path: PathBuf,
+    /// The Markdown text, for showing the guide's lines in reports.
+    pub source: String,
     pub examples: Vec<ExampleVerdict>,
 }
 
@@ -173,6 +175,7 @@ pub fn judge_document(
         .collect();
     DocumentReport {
         path: doc.path.clone(),
+        source: doc.source.clone(),
         examples,
     }
 }

@@ -22,6 +22,19 @@ pub enum ClaimKind {
     /// `# Output: …`: what the example printed since the previous `# Output:`
     /// that no other claim accounts for.
     Output,
+    /// `fruits[0]  # "apple"`: the REPL value of a bare expression (or of a
+    /// simple assignment) that printed nothing.
+    Value,
+    /// `# => 42` (or `# => Output: 42`), trailing or on the line below.
+    Arrow,
+    /// pydantic-style `#> value` lines under a print.
+    Chevron,
+    /// A `>>>` example of a session block (```pycon).
+    Doctest,
+    /// A `>>>` example in a docstring the example defines.
+    Docstring,
+    /// An `output` / `text` fence right after the example: all its stdout.
+    OutputBlock,
 }
 
 impl ClaimKind {
@@ -30,6 +43,12 @@ impl ClaimKind {
             ClaimKind::Trailing => "trailing",
             ClaimKind::Below => "below",
             ClaimKind::Output => "output",
+            ClaimKind::Value => "value",
+            ClaimKind::Arrow => "arrow",
+            ClaimKind::Chevron => "chevron",
+            ClaimKind::Doctest => "doctest",
+            ClaimKind::Docstring => "docstring",
+            ClaimKind::OutputBlock => "output_block",
         }
     }
 }
@@ -53,11 +72,41 @@ impl Claim {
     pub fn is_multiline(&self) -> bool {
         self.lines.len() > 1
     }
+
+    /// Claims that may state a REPL value: on the statement's own line, or
+    /// marked with `=>` / `#>`.
+    pub fn may_be_a_value(&self) -> bool {
+        self.line == self.anchor || matches!(self.kind, ClaimKind::Arrow | ClaimKind::Chevron)
+    }
+
+    /// Claims about the statement at `anchor` (rather than a whole example).
+    pub fn speaks_about_a_statement(&self) -> bool {
+        matches!(
+            self.kind,
+            ClaimKind::Trailing | ClaimKind::Below | ClaimKind::Arrow | ClaimKind::Chevron
+        )
+    }
 }
 
-/// Finds every comment in `example` that may state output.
+/// Finds every comment in `example` that may state output, and its output
+/// block. A `>>>` session's claims are doctest's, made when it runs.
 pub fn parse(example: &Example) -> Vec<Claim> {
-    parse_code(&example.code, example.first_line())
+    let mut claims = if example.is_session() {
+        Vec::new()
+    } else {
+        parse_code(&example.code, example.first_line())
+    };
+    if let Some(block) = &example.output_block {
+        let count = block.text.lines().count().max(1);
+        claims.push(Claim {
+            kind: ClaimKind::OutputBlock,
+            line: block.line,
+            lines: (block.line..block.line + count).collect(),
+            expected: block.text.clone(),
+            anchor: block.line,
+        });
+    }
+    claims
 }
 
 /// Same as [`parse`], for code whose first line is guide line `first_line`.
@@ -73,12 +122,12 @@ pub fn parse_code(code: &str, first_line: usize) -> Vec<Claim> {
             continue;
         };
         if line.has_code {
-            let expected = output_marker(comment).unwrap_or(comment);
+            let (kind, text) = marked(comment);
             claims.push(Claim {
-                kind: ClaimKind::Trailing,
+                kind: kind.unwrap_or(ClaimKind::Trailing),
                 line: guide_line,
                 lines: vec![guide_line],
-                expected: expected.to_string(),
+                expected: text.to_string(),
                 anchor: guide_line,
             });
             i += 1;
@@ -104,7 +153,7 @@ pub fn parse_code(code: &str, first_line: usize) -> Vec<Claim> {
         } else if let Some(anchor) = below_anchor(&lines, i) {
             let taken = 1 + continuation(&lines[i + 1..]);
             claims.push(Claim {
-                kind: ClaimKind::Below,
+                kind: marked(comment).0.unwrap_or(ClaimKind::Below),
                 line: guide_line,
                 lines: (guide_line..guide_line + taken).collect(),
                 expected: comment_text(&lines[i..i + taken]),
@@ -125,10 +174,33 @@ fn output_marker(comment: &str) -> Option<&str> {
     matches!(head.as_str(), "output" | "outputs").then(|| rest.trim())
 }
 
-/// The comments of `lines`, one per line.
+/// The comments of `lines`, one per line, markers (`=>`, `>`) taken off.
 fn comment_text(lines: &[Line<'_>]) -> String {
-    let texts: Vec<&str> = lines.iter().filter_map(|l| l.comment).collect();
+    let texts: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.comment)
+        .map(|c| marked(c).1)
+        .collect();
     texts.join("\n")
+}
+
+/// `=> [Output:] text` is an arrow claim, `> text` (from `#>`) a chevron;
+/// `Output:` alone is just taken off.
+fn marked(comment: &str) -> (Option<ClaimKind>, &str) {
+    if let Some(rest) = comment.strip_prefix("=>") {
+        let rest = rest.trim_start();
+        return (Some(ClaimKind::Arrow), output_marker(rest).unwrap_or(rest));
+    }
+    if let Some(rest) = comment
+        .strip_prefix('>')
+        .filter(|_| !comment.starts_with(">>"))
+    {
+        return (
+            Some(ClaimKind::Chevron),
+            rest.strip_prefix(' ').unwrap_or(rest),
+        );
+    }
+    (None, output_marker(comment).unwrap_or(comment))
 }
 
 /// How many comment-only lines follow, up to a blank line, code, or a new
@@ -198,6 +270,20 @@ mod tests {
         assert!(claims("for x in y:\n    print(x)\n# done").is_empty());
         assert_eq!(claims("print(1)  # 1\n# more words").len(), 1);
         assert!(claims("# intro\nprint(1)").is_empty());
+    }
+
+    #[test]
+    fn arrow_and_chevron_markers() {
+        assert_eq!(claims("x + 1  # => 42"), [(Arrow, 10, "42".into(), 10)]);
+        assert_eq!(
+            claims("f()  # => Output: hi"),
+            [(Arrow, 10, "hi".into(), 10)]
+        );
+        assert_eq!(
+            claims("print(user)\n#> User(id=1,\n#>   name='a')"),
+            [(Chevron, 11, "User(id=1,\n  name='a')".into(), 10)]
+        );
+        assert_eq!(claims("print(x)\n# => 5"), [(Arrow, 11, "5".into(), 10)]);
     }
 
     #[test]

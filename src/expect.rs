@@ -23,6 +23,11 @@ pub enum Rule {
     Commentary,
     /// A number followed by its unit: `48 bytes` for `48`.
     Unit,
+    /// A printed string written as a literal: `"Hello World!"` for
+    /// `Hello World!` (and a REPL string value written without quotes).
+    Quoted,
+    /// Reprs written with the other quote style: `["a", "b"]` for `['a', 'b']`.
+    Quotes,
     /// `...` (or `…`) stands for any text, as in doctest's ELLIPSIS.
     Ellipsis,
     /// `~N unit` holds within ±20 % (sizes: B, KB, MB, GB, KiB…; times: s, ms…).
@@ -39,6 +44,8 @@ impl Rule {
             Rule::Iterations => "iterations",
             Rule::Commentary => "commentary",
             Rule::Unit => "unit",
+            Rule::Quoted => "quoted",
+            Rule::Quotes => "quotes",
             Rule::Ellipsis => "ellipsis",
             Rule::Approximate => "approximate",
             Rule::Whitespace => "whitespace",
@@ -74,6 +81,9 @@ pub struct Shape {
     pub multiline: bool,
     /// Explicitly marked as output (`# Output:`): never prose.
     pub explicit: bool,
+    /// Compared with a REPL value rather than printed text: it reads as a
+    /// claim only when it looks like a Python value.
+    pub value: bool,
 }
 
 /// Compares a claim with the output of the code it speaks about.
@@ -83,7 +93,12 @@ pub fn check(expected: &str, actual: &str, shape: Shape) -> Match {
     if let Some(rules) = find_rules(&expected, &actual, shape) {
         return Match::Holds(Rules(rules));
     }
-    if shape.explicit || looks_like_output(&expected, &actual) {
+    let looks = if shape.value {
+        looks_like_value(&expected, &actual)
+    } else {
+        looks_like_output(&expected, &actual)
+    };
+    if shape.explicit || looks {
         Match::Drifts
     } else {
         Match::Unchecked
@@ -129,13 +144,37 @@ fn expected_readings(expected: &str) -> Vec<(String, Vec<Rule>)> {
             out.push((c[1].to_string(), vec![Rule::Unit]));
         }
     }
+    for (e, rules) in out.clone() {
+        if let Some(inner) = unquote(&e) {
+            out.push((
+                inner.to_string(),
+                [rules.as_slice(), &[Rule::Quoted]].concat(),
+            ));
+        }
+        if e.contains('"') && !e.contains('\'') {
+            out.push((
+                e.replace('"', "'"),
+                [rules.as_slice(), &[Rule::Quotes]].concat(),
+            ));
+        }
+    }
     out.retain(|(e, _)| !e.is_empty());
     out
+}
+
+/// `"text"` or `'text'` (one line, the quote not inside) → `text`.
+fn unquote(text: &str) -> Option<&str> {
+    let quote = text.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let inner = text.strip_prefix(quote)?.strip_suffix(quote)?;
+    (!inner.contains(quote) && !inner.contains('\n')).then_some(inner)
 }
 
 /// The output as printed, then its lines joined by `, `.
 fn actual_readings(actual: &str) -> Vec<(String, Vec<Rule>)> {
     let mut out = vec![(actual.to_string(), vec![])];
+    if let Some(inner) = unquote(actual) {
+        out.push((inner.to_string(), vec![Rule::Quoted]));
+    }
     if actual.contains('\n') {
         let joined: Vec<&str> = actual.lines().collect();
         out.push((joined.join(", "), vec![Rule::Iterations]));
@@ -276,6 +315,29 @@ pub fn looks_like_output(expected: &str, actual: &str) -> bool {
     shared * 2 >= claimed.len()
 }
 
+/// Does a comment on a silent expression read as its value? Only when it
+/// starts like a Python value or a repr (`Point(`), or shares half its words
+/// with the value; `x = 5  # int` stays prose.
+pub fn looks_like_value(expected: &str, actual: &str) -> bool {
+    let first = expected.chars().next().unwrap_or(' ');
+    if "0123456789-+[({<'\"~.".contains(first)
+        || ["True", "False", "None"]
+            .iter()
+            .any(|w| expected.starts_with(w))
+    {
+        return true;
+    }
+    let head = |s: &str| {
+        s.split(|c: char| !c.is_alphanumeric() && c != '_')
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    let same_type =
+        !head(expected).is_empty() && head(expected) == head(actual) && expected.contains('(');
+    same_type || (expected.contains(' ') && looks_like_output(expected, actual))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,10 +433,51 @@ mod tests {
     }
 
     #[test]
+    fn quoted_strings_and_other_quote_style() {
+        assert_eq!(holds("\"Hello World!\"", "Hello World!"), "quoted");
+        assert_eq!(
+            holds("[\"Hello\", \"World!\"]", "['Hello', 'World!']"),
+            "quotes"
+        );
+        assert_eq!(holds("\"apple\"", "'apple'"), "quoted");
+        assert_eq!(holds("apple", "'apple'"), "quoted");
+        assert_eq!(verdict("\"Hello\"", "Hello World!"), Match::Drifts);
+        assert_eq!(verdict("[\"a\", \"b\"]", "['a', 'c']"), Match::Drifts);
+        assert_eq!(
+            verdict("\"it's\"", "its"),
+            Match::Drifts,
+            "inner quote: no swapping"
+        );
+    }
+
+    #[test]
+    fn values_need_to_look_like_values() {
+        let value = Shape {
+            value: true,
+            ..Shape::default()
+        };
+        assert_eq!(check("int", "5", value), Match::Unchecked);
+        assert_eq!(
+            check("Returns number of items", "3", value),
+            Match::Unchecked
+        );
+        assert_eq!(check("4", "3", value), Match::Drifts);
+        assert_eq!(
+            check("Point(x=1, y=3)", "Point(x=1, y=2)", value),
+            Match::Drifts
+        );
+        assert_eq!(check("'pear'", "'apple'", value), Match::Drifts);
+        assert!(matches!(
+            check("Point(x=1, y=2)", "Point(x=1, y=2)", value),
+            Match::Holds(_)
+        ));
+    }
+
+    #[test]
     fn whitespace_for_wrapped_claims() {
         let shape = Shape {
             multiline: true,
-            explicit: false,
+            ..Shape::default()
         };
         let e = "{'A': <class '__main__.A'>,\n 'B': <class '__main__.B'>}";
         let a = "{'A': <class '__main__.A'>, 'B': <class '__main__.B'>}";
@@ -417,8 +520,8 @@ mod tests {
         assert_eq!(verdict("'x'", "y"), Match::Drifts);
         assert_eq!(verdict("None", "0"), Match::Drifts);
         let explicit = Shape {
-            multiline: false,
             explicit: true,
+            ..Shape::default()
         };
         assert_eq!(check("Loads now", "Loading", explicit), Match::Drifts);
     }

@@ -13,7 +13,7 @@ use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, T
 use crate::error::Error;
 
 /// Info-string words (first word, case-insensitive) that mark a runnable example.
-const PYTHON_WORDS: &[&str] = &["python", "py", "python3"];
+const PYTHON_WORDS: &[&str] = &["python", "py", "python3", "pycon"];
 
 /// The HTML comment a writer puts right before a fence to opt it out.
 /// It renders as nothing, so the guide reads the same.
@@ -48,6 +48,16 @@ pub struct Example {
     pub code: String,
     /// Why the writer opted this example out, if they did.
     pub skip: Option<String>,
+    /// An `output` / `text` / bare fence right after the example: its stdout.
+    pub output_block: Option<OutputBlock>,
+}
+
+/// The expected stdout of an example, shown as a block of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputBlock {
+    /// Guide line of the block's first content line.
+    pub line: usize,
+    pub text: String,
 }
 
 impl Example {
@@ -62,6 +72,12 @@ impl Example {
             .lines()
             .enumerate()
             .map(move |(i, l)| (self.first_line() + i, l))
+    }
+
+    /// A `>>>` session (```pycon, or code that starts with `>>>`), run by
+    /// doctest rather than as a script.
+    pub fn is_session(&self) -> bool {
+        self.code.trim_start().starts_with(">>>")
     }
 
     /// Snapshot file stem: the id with `::` made file-system friendly.
@@ -136,60 +152,147 @@ pub fn slugify(text: &str) -> String {
         .collect()
 }
 
-/// Walks the event stream once, tracking headings and skip markers.
+/// Walks the event stream once, tracking headings, skip markers and output
+/// blocks.
 fn extract(doc_name: &str, source: &str) -> Vec<Example> {
-    let lines = LineIndex::new(source);
-    let mut sections = Sections::default();
-    let mut examples = Vec::new();
-    let mut pending_skip: Option<String> = None;
-    let mut in_heading: Option<(HeadingLevel, String)> = None;
-    let mut block: Option<(usize, String, bool)> = None; // (fence line, code, is python)
+    let mut walker = Walker {
+        lines: LineIndex::new(source),
+        ..Walker::default()
+    };
+    for (event, range) in Parser::new_ext(source, Options::empty()).into_offset_iter() {
+        walker.event(doc_name, event, range.start);
+    }
+    walker.examples
+}
 
-    let parser = Parser::new_ext(source, Options::empty()).into_offset_iter();
-    for (event, range) in parser {
+/// What a fenced block being read will become.
+enum BlockKind {
+    Example,
+    /// The expected output of example `n` (an `output`/`text` fence after it).
+    OutputOf(usize),
+    Other,
+}
+
+#[derive(Default)]
+struct Walker {
+    lines: LineIndex,
+    sections: Sections,
+    examples: Vec<Example>,
+    pending_skip: Option<String>,
+    heading: Option<(HeadingLevel, String)>,
+    /// (kind, fence line, text) of the fenced block being read.
+    block: Option<(BlockKind, usize, String)>,
+    /// Text of the paragraph being read, when it may introduce an output block.
+    paragraph: Option<String>,
+    /// The example an output block may still follow.
+    awaiting_output: Option<usize>,
+}
+
+impl Walker {
+    fn event(&mut self, doc_name: &str, event: Event<'_>, offset: usize) {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
-                pending_skip = None;
-                in_heading = Some((level, String::new()));
+                self.interrupt();
+                self.heading = Some((level, String::new()));
             }
             Event::End(TagEnd::Heading(_)) => {
-                if let Some((level, text)) = in_heading.take() {
-                    sections.enter(level, text);
+                if let Some((level, text)) = self.heading.take() {
+                    self.sections.enter(level, text);
                 }
             }
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
-                block = Some((
-                    lines.line_of(range.start),
-                    String::new(),
-                    is_python_info(&info),
-                ));
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let kind = match kind {
+                    CodeBlockKind::Fenced(info) if is_python_info(&info) => BlockKind::Example,
+                    CodeBlockKind::Fenced(info) => match self.awaiting_output {
+                        Some(i) if is_output_info(&info) => BlockKind::OutputOf(i),
+                        _ => BlockKind::Other,
+                    },
+                    CodeBlockKind::Indented => BlockKind::Other,
+                };
+                self.awaiting_output = None;
+                self.block = Some((kind, self.lines.line_of(offset), String::new()));
             }
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Indented)) => {
-                block = Some((0, String::new(), false));
-            }
-            Event::End(TagEnd::CodeBlock) => {
-                let skip = pending_skip.take();
-                if let Some((fence_line, code, true)) = block.take() {
-                    examples.push(sections.example(doc_name, fence_line, code, skip));
+            Event::End(TagEnd::CodeBlock) => self.end_block(doc_name),
+            Event::Text(text) | Event::Code(text) => {
+                if let Some((_, _, code)) = &mut self.block {
+                    code.push_str(&text.replace("\r\n", "\n"));
+                } else if let Some((_, heading)) = &mut self.heading {
+                    heading.push_str(&text);
+                } else if let Some(paragraph) = &mut self.paragraph {
+                    paragraph.push_str(&text);
                 }
             }
-            Event::Text(text) | Event::Code(text) => match (&mut block, &mut in_heading) {
-                (Some((_, code, _)), _) => code.push_str(&text.replace("\r\n", "\n")),
-                (None, Some((_, heading))) => heading.push_str(&text),
-                _ => {}
-            },
             Event::Html(html) | Event::InlineHtml(html) => {
                 if let Some(reason) = skip_reason(&html) {
-                    pending_skip = Some(reason);
+                    self.pending_skip = Some(reason);
                 }
             }
-            Event::Start(Tag::Paragraph | Tag::Table(_) | Tag::BlockQuote(_)) | Event::Rule => {
-                pending_skip = None;
+            Event::Start(Tag::Paragraph) => {
+                self.pending_skip = None;
+                self.paragraph = self.awaiting_output.map(|_| String::new());
+            }
+            Event::End(TagEnd::Paragraph) => {
+                // "Output:" between an example and its output block is fine.
+                if !self.paragraph.take().is_some_and(|p| introduces_output(&p)) {
+                    self.awaiting_output = None;
+                }
+            }
+            Event::Start(Tag::Table(_) | Tag::BlockQuote(_) | Tag::List(_)) | Event::Rule => {
+                self.interrupt()
             }
             _ => {}
         }
     }
-    examples
+
+    /// A block that is neither an example nor its output: forget both.
+    fn interrupt(&mut self) {
+        self.pending_skip = None;
+        self.awaiting_output = None;
+    }
+
+    fn end_block(&mut self, doc_name: &str) {
+        let skip = self.pending_skip.take();
+        match self.block.take() {
+            Some((BlockKind::Example, fence_line, code)) => {
+                let example = self.sections.example(doc_name, fence_line, code, skip);
+                self.examples.push(example);
+                self.awaiting_output = Some(self.examples.len() - 1);
+            }
+            Some((BlockKind::OutputOf(i), fence_line, text)) => {
+                self.examples[i].output_block = Some(OutputBlock {
+                    line: fence_line + 1,
+                    text,
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Info strings of a block that shows an example's output.
+fn is_output_info(info: &str) -> bool {
+    let word = info.split_whitespace().next().unwrap_or("");
+    ["", "output", "text", "console", "stdout"]
+        .iter()
+        .any(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// `Output:`, `**Output:**`, `Prints:`, `Result` as a paragraph of its own.
+fn introduces_output(paragraph: &str) -> bool {
+    let word = paragraph
+        .trim()
+        .trim_end_matches(':')
+        .trim()
+        .to_ascii_lowercase();
+    [
+        "output",
+        "outputs",
+        "prints",
+        "result",
+        "results",
+        "expected output",
+    ]
+    .contains(&word.as_str())
 }
 
 /// `<!-- snipcheck: skip [reason] -->` → the reason (or a default).
@@ -210,6 +313,7 @@ fn skip_reason(html: &str) -> Option<String> {
 }
 
 /// Byte offset → 1-based line, by binary search over line starts.
+#[derive(Default)]
 struct LineIndex {
     starts: Vec<usize>,
 }
@@ -270,6 +374,7 @@ impl Sections {
             fence_line,
             code,
             skip,
+            output_block: None,
         }
     }
 }
@@ -305,7 +410,7 @@ mod tests {
         ] {
             assert!(is_python_info(info), "{info}");
         }
-        for info in ["", "pycon-ish", "text", "rust", "pythonx"] {
+        for info in ["", "pycon-ish", "text", "rust", "pythonx", "output"] {
             assert!(!is_python_info(info), "{info}");
         }
     }
@@ -349,6 +454,28 @@ mod tests {
             "an unterminated fence runs to the end, as CommonMark says"
         );
         assert!(examples("").is_empty());
+    }
+
+    #[test]
+    fn output_blocks_attach_to_the_example_before() {
+        let md = "```python\nprint(1)\n```\n\nOutput:\n\n```text\n1\n```\n\n```python\nx\n```\n\nSome prose.\n\n```\nnot output\n```\n\n```py\ny\n```\n```\n2\n```\n";
+        let ex = examples(md);
+        assert_eq!(
+            ex[0].output_block,
+            Some(OutputBlock {
+                line: 8,
+                text: "1\n".into()
+            })
+        );
+        assert_eq!(ex[1].output_block, None, "prose in between breaks the link");
+        assert_eq!(ex[2].output_block.as_ref().map(|o| o.line), Some(25));
+    }
+
+    #[test]
+    fn sessions_are_recognised() {
+        let ex = examples("```pycon\n>>> 1 + 1\n2\n```\n```python\nx = 1\n```\n");
+        assert!(ex[0].is_session());
+        assert!(!ex[1].is_session());
     }
 
     #[test]

@@ -29,6 +29,48 @@ pub struct ExampleOutcome {
     /// The example was stopped (time limit) or took its worker down.
     #[serde(default)]
     pub interrupted: Option<Interruption>,
+    /// REPL values (`repr`) of claimed bare expressions and assignments:
+    /// (last guide line of the statement, repr, is an assignment), once per
+    /// time it ran.
+    #[serde(default)]
+    pub values: Vec<(usize, String, bool)>,
+    /// `>>>` examples run: in a session block or in the docstrings the
+    /// example defines. Judged by doctest itself.
+    #[serde(default)]
+    pub doctests: Vec<DoctestResult>,
+}
+
+/// One `>>>` example, as doctest's output checker judged it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DoctestResult {
+    pub kind: DoctestKind,
+    /// Guide line of the `>>>`.
+    pub line: usize,
+    pub source: String,
+    /// Lines the example spans after its first (source and expected output).
+    pub lines: usize,
+    pub want: String,
+    pub got: String,
+    pub verdict: DoctestVerdict,
+    pub error: Option<PyError>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DoctestKind {
+    /// A `>>>` session block.
+    Doctest,
+    /// A `>>>` example inside a docstring the example defines.
+    Docstring,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DoctestVerdict {
+    Holds,
+    Drifts,
+    Error,
+    Skipped,
 }
 
 /// Why an example did not run to its end by itself.
@@ -118,6 +160,15 @@ impl ExampleOutcome {
             .filter(|(first, last)| (*first..=*last).contains(&line))
             .min_by_key(|(first, last)| last - first)
             .copied()
+    }
+
+    /// The REPL values the statement ending at guide line `last` had, and
+    /// whether it is an assignment.
+    pub fn values_of(&self, last: usize) -> Option<(String, bool)> {
+        let found: Vec<_> = self.values.iter().filter(|(l, _, _)| *l == last).collect();
+        let assignment = found.first()?.2;
+        let values: Vec<&str> = found.iter().map(|(_, v, _)| v.as_str()).collect();
+        Some((values.join("\n"), assignment))
     }
 
     /// Stdout written while the statement spanning `first..=last` ran.

@@ -11,7 +11,10 @@ use serde::Serialize;
 use crate::claim::{self, Claim, ClaimKind};
 use crate::expect::{self, Match, Shape};
 use crate::markdown::Example;
-use crate::outcome::{ExampleOutcome, Interruption, InterruptionKind, PyError, Stream, Write};
+use crate::outcome::{
+    DoctestKind, DoctestResult, DoctestVerdict, ExampleOutcome, Interruption, InterruptionKind,
+    PyError, Stream, Write,
+};
 use crate::snapshot::SnapshotCheck;
 
 /// What became of one claim.
@@ -24,6 +27,10 @@ pub enum Verdict {
     Unchecked,
     /// The example raised before the claim's code ran.
     NotReached,
+    /// The claim's own code raised (a `>>>` example that did not expect it).
+    Error,
+    /// `# doctest: +SKIP`.
+    Skipped,
 }
 
 impl Verdict {
@@ -33,6 +40,8 @@ impl Verdict {
             Verdict::Drifts => "drifts",
             Verdict::Unchecked => "unchecked",
             Verdict::NotReached => "not_reached",
+            Verdict::Error => "error",
+            Verdict::Skipped => "skipped",
         }
     }
 }
@@ -105,6 +114,14 @@ pub fn judge(
     } else {
         judge_claims(claim::parse(example), outcome)
     };
+    // A `>>>` example that raised unexpectedly errs like code does.
+    let error = outcome.error.clone().or_else(|| {
+        outcome
+            .doctests
+            .iter()
+            .find(|d| d.verdict == DoctestVerdict::Error)
+            .and_then(|d| d.error.clone())
+    });
     let status = if outcome.skipped {
         Status::Skipped
     } else if let Some(interruption) = &outcome.interrupted {
@@ -112,7 +129,7 @@ pub fn judge(
             InterruptionKind::Timeout => Status::Timeout,
             InterruptionKind::Crash => Status::Crash,
         }
-    } else if outcome.error.is_some() {
+    } else if error.is_some() {
         Status::Error
     } else if claims.iter().any(|c| c.verdict == Verdict::Drifts) || snapshot.differs() {
         Status::Drift
@@ -125,7 +142,7 @@ pub fn judge(
         claims,
         stdout: outcome.stdout(),
         stderr: outcome.stderr(),
-        error: outcome.error.clone(),
+        error,
         interrupted: outcome.interrupted.clone(),
         snapshot,
         truncated: outcome.truncated,
@@ -133,9 +150,9 @@ pub fn judge(
 }
 
 fn judge_claims(claims: Vec<Claim>, outcome: &ExampleOutcome) -> Vec<ClaimVerdict> {
-    let (outputs, statements): (Vec<Claim>, Vec<Claim>) = claims
+    let (wholes, statements): (Vec<Claim>, Vec<Claim>) = claims
         .into_iter()
-        .partition(|c| c.kind == ClaimKind::Output);
+        .partition(|c| !c.speaks_about_a_statement());
     // Statement claims first: `# Output:` covers only what they leave over.
     let mut judged: Vec<(ClaimVerdict, Option<(usize, usize)>)> = statements
         .into_iter()
@@ -147,34 +164,73 @@ fn judge_claims(claims: Vec<Claim>, outcome: &ExampleOutcome) -> Vec<ClaimVerdic
         .filter_map(|(_, span)| *span)
         .collect();
     let mut previous = 0;
-    for claim in outputs {
-        let line = claim.line;
-        let actual = unclaimed_stdout(outcome, previous, line, &claimed);
+    for claim in wholes {
+        let actual = match claim.kind {
+            ClaimKind::OutputBlock => outcome.stdout(),
+            _ => unclaimed_stdout(outcome, previous, claim.line, &claimed),
+        };
+        if claim.kind == ClaimKind::Output {
+            previous = claim.line;
+        }
         judged.push((judge_output_claim(claim, actual, outcome), None));
-        previous = line;
     }
     let mut verdicts: Vec<ClaimVerdict> = judged.into_iter().map(|(v, _)| v).collect();
+    verdicts.extend(outcome.doctests.iter().map(doctest_verdict));
     verdicts.sort_by_key(|v| v.claim.line);
     verdicts
 }
 
-/// A trailing or below claim: `None` when its statement printed nothing
-/// (then the comment is prose).
+/// A claim about one statement: its stdout, else its REPL value. `None`
+/// when the statement neither printed nor had a value (the comment is prose).
 fn judge_statement_claim(
     claim: Claim,
     outcome: &ExampleOutcome,
 ) -> Option<(ClaimVerdict, Option<(usize, usize)>)> {
     let span = outcome.statement_at(claim.anchor)?;
-    let actual = outcome.stdout_of(span.0, span.1);
-    if actual.is_empty() {
-        return not_reached(outcome, span.0)
-            .then(|| (verdict(claim, actual, Verdict::NotReached, None), None));
-    }
+    let printed = outcome.stdout_of(span.0, span.1);
+    let value = claim
+        .may_be_a_value()
+        .then(|| outcome.values_of(span.1))
+        .flatten();
     let shape = Shape {
         multiline: claim.is_multiline(),
-        explicit: false,
+        ..Shape::default()
     };
-    Some((matched(claim, actual, shape), Some(span)))
+    // A comment on an assignment is prose unless it reads as the value.
+    let by_value = |claim: Claim, (value, assignment): (String, bool)| {
+        let mut claim = claim;
+        if claim.kind == ClaimKind::Trailing {
+            claim.kind = ClaimKind::Value;
+        }
+        let judged = matched(
+            claim,
+            value,
+            Shape {
+                value: true,
+                ..shape
+            },
+        );
+        (!(assignment && judged.verdict == Verdict::Unchecked)).then_some(judged)
+    };
+    let judged = match (printed.is_empty(), value) {
+        (true, None) => {
+            return not_reached(outcome, span.0)
+                .then(|| (verdict(claim, printed, Verdict::NotReached, None), None));
+        }
+        (true, Some(value)) => by_value(claim, value)?,
+        (false, value) => {
+            let on_output = matched(claim.clone(), printed, shape);
+            match value.and_then(|v| {
+                (on_output.verdict != Verdict::Holds)
+                    .then(|| by_value(claim, v))
+                    .flatten()
+            }) {
+                Some(on_value) if on_value.verdict == Verdict::Holds => on_value,
+                _ => on_output,
+            }
+        }
+    };
+    Some((judged, Some(span)))
 }
 
 fn judge_output_claim(claim: Claim, actual: String, outcome: &ExampleOutcome) -> ClaimVerdict {
@@ -184,8 +240,35 @@ fn judge_output_claim(claim: Claim, actual: String, outcome: &ExampleOutcome) ->
     let shape = Shape {
         multiline: claim.is_multiline(),
         explicit: true,
+        ..Shape::default()
     };
     matched(claim, actual, shape)
+}
+
+/// Doctest already judged it; this only puts it in the common shape.
+fn doctest_verdict(result: &DoctestResult) -> ClaimVerdict {
+    let kind = match result.kind {
+        DoctestKind::Doctest => ClaimKind::Doctest,
+        DoctestKind::Docstring => ClaimKind::Docstring,
+    };
+    let claim = Claim {
+        kind,
+        line: result.line,
+        lines: (result.line..=result.line + result.lines.saturating_sub(1)).collect(),
+        expected: result.want.clone(),
+        anchor: result.line,
+    };
+    let (verdict_, rule) = match result.verdict {
+        DoctestVerdict::Holds => (Verdict::Holds, Some("doctest".to_string())),
+        DoctestVerdict::Drifts => (Verdict::Drifts, None),
+        DoctestVerdict::Error => (Verdict::Error, None),
+        DoctestVerdict::Skipped => (Verdict::Skipped, None),
+    };
+    let actual = match (&result.error, result.verdict) {
+        (Some(e), DoctestVerdict::Error) => format!("{}: {}", e.type_name, e.message),
+        _ => result.got.clone(),
+    };
+    verdict(claim, actual, verdict_, rule)
 }
 
 fn matched(claim: Claim, actual: String, shape: Shape) -> ClaimVerdict {
@@ -247,6 +330,7 @@ mod tests {
             fence_line: 0,
             code: code.into(),
             skip: None,
+            output_block: None,
         }
     }
 

@@ -84,7 +84,7 @@ fn run(doc: &LazyDocument, id: &str) -> Result<(), Failed> {
     let example = verdicts[id];
     match example.status {
         Status::Drift | Status::Error | Status::Timeout | Status::Crash => {
-            let message = human::details(example, &report.path, human::Options::default());
+            let message = human::details(example, report, human::Options::default());
             Err(message.into())
         }
         Status::Skipped => Ok(()),

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use similar::{ChangeTag, TextDiff};
 
-use crate::check::Report;
+use crate::check::{DocumentReport, Report};
 use crate::snapshot::SnapshotCheck;
 use crate::verdict::{ClaimVerdict, ExampleVerdict, Status, Verdict};
 
@@ -28,7 +28,7 @@ pub fn render(report: &Report, options: Options) -> String {
     for doc in &report.documents {
         for example in &doc.examples {
             out.push_str(&example_line(example, &doc.path));
-            out.push_str(&indent(&details(example, &doc.path, options)));
+            out.push_str(&indent(&details(example, doc, options)));
         }
     }
     out.push_str(&summary_line(report));
@@ -57,7 +57,8 @@ pub fn example_line(example: &ExampleVerdict, path: &Path) -> String {
 
 /// Why an example did not pass: errors, drifting claims with a diff, a
 /// snapshot diff. This is also the message of a failing `cargo test`.
-pub fn details(example: &ExampleVerdict, path: &Path, options: Options) -> String {
+pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options) -> String {
+    let path = doc.path.as_path();
     let mut out = String::new();
     if let Some(stop) = &example.interrupted {
         let _ = writeln!(out, "{}: {}", example.status.name(), stop.message);
@@ -72,11 +73,11 @@ pub fn details(example: &ExampleVerdict, path: &Path, options: Options) -> Strin
         let _ = writeln!(out, "error: {}: {}", error.type_name, error.message);
         let _ = writeln!(out, "  --> {line}");
         if let Some(l) = error.line {
-            out.push_str(&source_lines(example, &[l]));
+            out.push_str(&source_lines(&doc.source, &[l]));
         }
     }
     for claim in example.drifts() {
-        out.push_str(&claim_diff(claim, example, path));
+        out.push_str(&claim_diff(claim, doc));
     }
     if let SnapshotCheck::Differs {
         path: snap,
@@ -124,24 +125,25 @@ pub fn details(example: &ExampleVerdict, path: &Path, options: Options) -> Strin
     out
 }
 
-fn claim_diff(claim: &ClaimVerdict, example: &ExampleVerdict, path: &Path) -> String {
+fn claim_diff(claim: &ClaimVerdict, doc: &DocumentReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "drift: {} claim does not match what CPython printed",
         claim.claim.kind.name()
     );
-    let _ = writeln!(out, "  --> {}:{}", path.display(), claim.claim.line);
-    out.push_str(&source_lines(example, &claim.claim.lines));
+    let _ = writeln!(out, "  --> {}:{}", doc.path.display(), claim.claim.line);
+    out.push_str(&source_lines(&doc.source, &claim.claim.lines));
     out.push_str(&unified(&claim.claim.expected, &claim.actual));
     out
 }
 
 /// The guide lines, numbered as in the file.
-fn source_lines(example: &ExampleVerdict, lines: &[usize]) -> String {
+fn source_lines(source: &str, lines: &[usize]) -> String {
     let width = lines.iter().max().map(|l| l.to_string().len()).unwrap_or(1);
     let mut out = format!("{:width$} |\n", "");
-    for (number, text) in example.example.lines().filter(|(n, _)| lines.contains(n)) {
+    let numbered = source.lines().enumerate().map(|(i, text)| (i + 1, text));
+    for (number, text) in numbered.filter(|(n, _)| lines.contains(n)) {
         let _ = writeln!(out, "{number:width$} | {text}");
     }
     let _ = writeln!(out, "{:width$} |", "");

@@ -31,6 +31,8 @@ import urllib.error
 import urllib.request
 import http.client
 
+import snipcheck_repl as repl
+
 # --- capture ---------------------------------------------------------------
 
 
@@ -48,6 +50,13 @@ class Recorder:
         self.size = 0
         self.truncated = False
         self.writes = []
+        self.stdout_parts = []
+
+    def mark(self):
+        return len(self.stdout_parts)
+
+    def stdout_since(self, mark):
+        return "".join(self.stdout_parts[mark:])
 
     def record(self, stream, text):
         if not text:
@@ -58,6 +67,8 @@ class Recorder:
             if not text:
                 return
         self.size += len(text)
+        if stream == "out":
+            self.stdout_parts.append(text)
         lines = []
         frame = sys._getframe(2)
         while frame is not None:
@@ -426,28 +437,78 @@ def error_info(exc, path):
             "traceback": text}
 
 
-def execute(example, path, namespace, result):
+def execute(example, path, namespace, result, recorder):
+    if example["session"]:
+        run_session(example, path, namespace, result, recorder)
+        return
     # Padding keeps CPython's own line numbers equal to the guide's.
     source = "\n" * (example["first_line"] - 1) + example["code"]
     tree = ast.parse(source, path)
     result["statements"] = statements(tree)
+    tree = repl.probe_values(tree, example["claim_lines"], result["values"])
     code = compile(tree, path, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     value = eval(code, namespace)
     if asyncio.iscoroutine(value):  # top-level await
         asyncio.run(value)
+    run_docstrings(tree, path, namespace, result)
+
+
+def run_session(example, path, namespace, result, recorder):
+    """A ```pycon / `>>>` block: doctest's examples, in the shared namespace;
+    what they print is the example's stdout too."""
+
+    def capture(body):
+        mark = recorder.mark()
+        body()
+        return recorder.stdout_since(mark)
+
+    examples = doctest_examples(example["code"], example["first_line"], result)
+    result["doctests"] += repl.run_examples(examples, "doctest", example["first_line"], path,
+                                            namespace, capture, error_info)
+
+
+def run_docstrings(tree, path, namespace, result):
+    """`>>>` examples in the docstrings an example defines, each run after it
+    on a copy of the namespace (as doctest does), output kept apart."""
+
+    def capture(body):
+        aside = Recorder(path, 1 << 20)
+        saved = sys.stdout
+        sys.stdout = CaptureStream(aside, "out")
+        try:
+            body()
+        finally:
+            sys.stdout = saved
+        return aside.stdout_since(0)
+
+    for line, text in repl.docstrings(tree):
+        examples = doctest_examples(text, line, result)
+        result["doctests"] += repl.run_examples(examples, "docstring", line, path,
+                                                dict(namespace), capture, error_info)
+
+
+def doctest_examples(text, line, result):
+    try:
+        return repl.session_examples(text)
+    except ValueError as exc:  # doctest's own complaint, e.g. bad indentation
+        result["doctests"].append({"kind": "doctest", "line": line, "source": "", "lines": 0,
+                                   "want": "", "got": "", "verdict": "error",
+                                   "error": {"type": "ValueError", "message": str(exc),
+                                             "line": line, "top_line": line, "traceback": ""}})
+        return []
 
 
 def run_example(example, path, namespace, limit, hooks):
     recorder = Recorder(path, limit)
     result = {"writes": recorder.writes, "statements": [], "error": None, "skipped": False,
-              "interrupted": None}
+              "interrupted": None, "values": [], "doctests": []}
     saved = sys.stdout, sys.stderr
     threads_before = set(threading.enumerate())
     sys.stdout = CaptureStream(recorder, "out")
     sys.stderr = CaptureStream(recorder, "err")
     hooks.arm(example["timeout"], threading.get_ident())
     try:
-        execute(example, path, namespace, result)
+        execute(example, path, namespace, result, recorder)
     except SystemExit as exc:
         if exc.code not in (None, 0):
             result["error"] = error_info(exc, path)

@@ -27,6 +27,8 @@ use crate::markdown::Document;
 use crate::outcome::{DocumentOutcome, ExampleOutcome, Interruption};
 
 const HARNESS: &str = include_str!("harness.py");
+/// `>>>` sessions, docstring examples and REPL values; imported by the harness.
+const REPL: &str = include_str!("repl.py");
 
 /// Fixes the process environment the interpreter will read at start-up.
 ///
@@ -156,10 +158,12 @@ impl Collector {
 fn harness(py: Python<'_>) -> Result<&Bound<'_, PyModule>, Error> {
     static MODULE: OnceLock<Result<Py<PyModule>, String>> = OnceLock::new();
     let module = MODULE.get_or_init(|| {
-        let code = CString::new(HARNESS).map_err(|e| e.to_string())?;
-        PyModule::from_code(py, &code, c"snipcheck_harness.py", c"snipcheck_harness")
-            .map(Bound::unbind)
-            .map_err(|e| describe(py, e))
+        let load = |code: &str, file: &std::ffi::CStr, name: &std::ffi::CStr| {
+            let code = CString::new(code).map_err(|e| e.to_string())?;
+            PyModule::from_code(py, &code, file, name).map_err(|e| describe(py, e))
+        };
+        load(REPL, c"snipcheck_repl.py", c"snipcheck_repl")?;
+        load(HARNESS, c"snipcheck_harness.py", c"snipcheck_harness").map(Bound::unbind)
     });
     match module {
         Ok(m) => Ok(m.bind(py)),
@@ -250,7 +254,15 @@ pub fn request(
         .map(|e| {
             let skip = e.skip.is_some() || config.skip.contains_key(&e.id);
             let timeout = config.timeout_for(&doc.name, &e.id);
-            json!({"code": e.code, "first_line": e.first_line(), "skip": skip, "timeout": timeout})
+            let claim_lines: Vec<usize> = crate::claim::parse(e)
+                .iter()
+                .filter(|c| c.speaks_about_a_statement() && c.may_be_a_value())
+                .map(|c| c.anchor)
+                .collect();
+            json!({
+                "code": e.code, "first_line": e.first_line(), "skip": skip, "timeout": timeout,
+                "session": e.is_session(), "claim_lines": claim_lines,
+            })
         })
         .collect();
     let fixtures: serde_json::Map<String, serde_json::Value> = config

@@ -1,0 +1,197 @@
+"""REPL-style claims: `>>>` sessions, docstring examples, bare-expression values.
+
+Loaded into the embedded interpreter before `harness.py` (as module
+`snipcheck_repl`). Doctest's own parser and output checker define what a
+`>>>` example claims and when it holds (ELLIPSIS and NORMALIZE_WHITESPACE on,
+`<BLANKLINE>`, tracebacks, `+SKIP`); this module only runs the examples the way
+snipcheck runs everything else: in the document's namespace, on the virtual
+clock, with top-level `await`, and at the guide's own line numbers.
+"""
+
+import ast
+import asyncio
+import builtins
+import doctest
+import reprlib
+import traceback
+
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+PARSER = doctest.DocTestParser()
+CHECKER = doctest.OutputChecker()
+
+
+# --- values of bare expressions -------------------------------------------
+
+# A claim is a line of text: a million-element list needs no full repr.
+# Containers past these sizes are shown with `...`, as reprlib does.
+BOUNDED = reprlib.Repr()
+BOUNDED.maxlevel = 50
+for _name in ("maxtuple", "maxlist", "maxarray", "maxdict", "maxset", "maxfrozenset", "maxdeque"):
+    setattr(BOUNDED, _name, 2000)
+BOUNDED.maxstring = BOUNDED.maxlong = BOUNDED.maxother = 100_000
+MAX_VALUES_PER_LINE = 1000
+
+
+class ValueProbe(ast.NodeTransformer):
+    """Rewrites `expr  # claim` into `__snipcheck_value__(line, expr)`.
+
+    Only statements that carry a trailing comment are touched, so the REPL
+    value of `fruits[0]  # "apple"` can be checked without printing it. For a
+    simple assignment, the value assigned is recorded the same way.
+    """
+
+    def __init__(self, lines):
+        self.lines = set(lines)
+
+    def _claimed(self, node):
+        return any(node.lineno <= line <= node.end_lineno for line in self.lines)
+
+    def _probe(self, node, value, assignment=False):
+        call = ast.Call(
+            func=ast.Name(id="__snipcheck_value__", ctx=ast.Load()),
+            args=[ast.Constant(node.end_lineno), value, ast.Constant(assignment)],
+            keywords=[],
+        )
+        return ast.copy_location(call, value)
+
+    def visit_Expr(self, node):
+        # A bare string is a docstring or a comment in disguise, never a claim.
+        is_string = isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+        if self._claimed(node) and not is_string:
+            node.value = self._probe(node, node.value)
+        return node
+
+    def visit_Assign(self, node):
+        if self._claimed(node) and len(node.targets) == 1:
+            node.value = self._probe(node, node.value, assignment=True)
+        return node
+
+    def visit_AnnAssign(self, node):
+        if self._claimed(node) and node.value is not None:
+            node.value = self._probe(node, node.value, assignment=True)
+        return node
+
+
+def probe_values(tree, lines, sink):
+    """Instruments `tree`; values land in `sink` as [line, repr, assignment]."""
+    counts = {}
+
+    def record(line, value, assignment):
+        counts[line] = counts.get(line, 0) + 1
+        if value is not None and counts[line] <= MAX_VALUES_PER_LINE:
+            try:
+                text = BOUNDED.repr(value)
+            except Exception as exc:  # noqa: BLE001 - a broken __repr__ is the example's business
+                text = f"<repr failed: {type(exc).__name__}: {exc}>"
+            sink.append([line, text, assignment])
+        return value
+
+    builtins.__snipcheck_value__ = record
+    return ast.fix_missing_locations(ValueProbe(lines).visit(tree))
+
+
+# --- >>> examples ----------------------------------------------------------
+
+
+def options(example):
+    flags = FLAGS
+    for flag, on in example.options.items():
+        flags = flags | flag if on else flags & ~flag
+    return flags
+
+
+def hybrid_want(example):
+    """`>>> expr` followed by `# 'table'` lines: the comments are the output."""
+    lines = example.want.splitlines()
+    if lines and all(line.lstrip().startswith("#") for line in lines):
+        return "".join(line.lstrip()[1:].lstrip(" ") + "\n" for line in lines)
+    return example.want
+
+
+def trailing_comment(source):
+    """`print(x)  # True` inside a `>>>` line, as writers sometimes put it."""
+    last = source.rstrip("\n").splitlines()[-1]
+    try:
+        import io
+        import tokenize
+
+        tokens = list(tokenize.generate_tokens(io.StringIO(last + "\n").readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None
+    comments = [t.string for t in tokens if t.type == tokenize.COMMENT]
+    return comments[-1][1:].strip() + "\n" if comments else None
+
+
+def execute(source, path, line, globs):
+    """Runs one interactive statement at guide line `line`, REPL style."""
+    code = compile("\n" * (line - 1) + source, path, "single",
+                   flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    value = eval(code, globs)
+    if asyncio.iscoroutine(value):
+        asyncio.run(value)
+
+
+def run_examples(examples, kind, base_line, path, globs, capture, error_info):
+    """Runs doctest examples; returns one claim result per example.
+
+    `capture(fn)` runs `fn` with stdout captured and returns what it wrote.
+    An example whose output doctest does not accept drifts; one that raises
+    unexpectedly is an error, like any other claim.
+    """
+    results = []
+    for example in examples:
+        line = base_line + example.lineno
+        result = {"kind": kind, "line": line, "source": example.source,
+                  "lines": example.source.count("\n") + example.want.count("\n"),
+                  "want": hybrid_want(example), "got": "", "verdict": "holds", "error": None}
+        results.append(result)
+        flags = options(example)
+        if flags & doctest.SKIP:
+            result["verdict"] = "skipped"
+            continue
+        exception = None
+
+        def body():
+            nonlocal exception
+            try:
+                execute(example.source, path, line, globs)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # noqa: B902 - judged below
+                if type(exc).__name__ == "ExampleTimeout":
+                    raise
+                exception = exc
+
+        result["got"] = got = capture(body)
+        if not result["want"] and got:
+            result["want"] = trailing_comment(example.source) or ""
+        if exception is not None:
+            message = traceback.format_exception_only(type(exception), exception)[-1]
+            if example.exc_msg is not None:
+                ok = CHECKER.check_output(example.exc_msg, message, flags)
+                result["got"] = got + "Traceback (most recent call last):\n  ...\n" + message
+            else:
+                result["verdict"] = "error"
+                result["error"] = error_info(exception, path)
+                continue
+        else:
+            ok = example.exc_msg is None and CHECKER.check_output(result["want"], got, flags)
+        result["verdict"] = "holds" if ok else "drifts"
+    return results
+
+
+def session_examples(code):
+    return PARSER.get_examples(code)
+
+
+def docstrings(tree):
+    """(guide line of the docstring's opening quotes, text) for every
+    function and class `tree` defines that has `>>>` in its docstring."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            body = node.body
+            if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str) and ">>>" in body[0].value.value):
+                found.append((body[0].value.lineno, body[0].value.value))
+    return found

@@ -1,0 +1,131 @@
+//! Every claim form on one test document (`tests/fixtures/claim-forms/`):
+//! section titles say what each claim must come to, and this checks it,
+//! claim by claim, plus the numbers the forms must reach.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn report() -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        .args(["check", "tests/fixtures/claim-forms", "--format", "json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("snipcheck runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the document has drifts and errors on purpose"
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON report")
+}
+
+fn section(example: &Value) -> String {
+    example["id"]
+        .as_str()
+        .unwrap()
+        .split("::")
+        .nth(1)
+        .unwrap()
+        .to_string()
+}
+
+fn verdicts(example: &Value) -> Vec<(u64, String, String)> {
+    example["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap().to_string();
+            (c["line"].as_u64().unwrap(), s("kind"), s("verdict"))
+        })
+        .collect()
+}
+
+#[test]
+fn every_claim_comes_to_what_its_section_says() {
+    let report = report();
+    let mut tally: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for example in report["documents"][0]["examples"].as_array().unwrap() {
+        let section = section(example);
+        let claims = verdicts(example);
+        for (_, kind, verdict) in &claims {
+            // `#>` is the arrow form's other spelling.
+            let form = if kind == "chevron" { "arrow" } else { kind };
+            *tally
+                .entry((form.to_string(), verdict.clone()))
+                .or_default() += 1;
+        }
+        let all = |verdict: &str| claims.iter().all(|(_, _, v)| v == verdict);
+        if section.ends_with("-that-hold") {
+            assert!(!claims.is_empty() && all("holds"), "{section}: {claims:?}");
+            assert_eq!(example["status"], "pass", "{section}");
+        } else if section.ends_with("-that-drift") {
+            assert!(!claims.is_empty() && all("drifts"), "{section}: {claims:?}");
+            assert_eq!(example["status"], "drift", "{section}");
+        } else if section.contains("prose") {
+            assert!(
+                all("unchecked"),
+                "prose is never a claim that holds or drifts: {claims:?}"
+            );
+            assert_eq!(example["status"], "pass", "{section}");
+        }
+    }
+    for form in ["value", "doctest", "docstring", "output_block", "arrow"] {
+        for verdict in ["holds", "drifts"] {
+            let n = tally
+                .get(&(form.to_string(), verdict.to_string()))
+                .copied()
+                .unwrap_or(0);
+            assert!(n >= 5, "{form} {verdict}: only {n} ({tally:?})");
+        }
+    }
+}
+
+#[test]
+fn skips_placeholders_and_errors() {
+    let report = report();
+    let examples = report["documents"][0]["examples"].as_array().unwrap();
+    let by_section = |name: &str| examples.iter().find(|e| section(e) == name).unwrap();
+
+    let skips = verdicts(by_section("session-skips"));
+    assert_eq!(skips.last().unwrap().2, "skipped", "+SKIP is honoured");
+
+    let placeholder = by_section("docstrings-with-a-placeholder");
+    assert_eq!(placeholder["status"], "error");
+    assert_eq!(placeholder["error"]["type"], "NameError");
+    assert_eq!(
+        verdicts(placeholder),
+        [(179, "docstring".into(), "error".into())]
+    );
+
+    let after_error = by_section("claims-after-an-error-are-not-reached");
+    assert_eq!(
+        verdicts(after_error),
+        [
+            (357, "trailing".into(), "holds".into()),
+            (359, "trailing".into(), "not_reached".into())
+        ]
+    );
+}
+
+#[test]
+fn the_prose_sections_hold_at_least_ten_comments() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/claim-forms/claim-forms.md");
+    let doc = snipcheck::markdown::Document::load(&path).unwrap();
+    let comments: usize = doc
+        .examples
+        .iter()
+        .filter(|e| e.section.contains("prose"))
+        .map(|e| {
+            snipcheck::pysource::lines(&e.code)
+                .iter()
+                .filter(|l| l.comment.is_some())
+                .count()
+        })
+        .sum();
+    assert!(comments >= 10, "{comments} prose comments");
+}
