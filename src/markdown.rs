@@ -231,11 +231,11 @@ impl Walker {
                 self.pending_skip = None;
                 self.paragraph = self.awaiting_output.map(|_| String::new());
             }
-            Event::End(TagEnd::Paragraph) => {
-                // "Output:" between an example and its output block is fine.
-                if !self.paragraph.take().is_some_and(|p| introduces_output(&p)) {
-                    self.awaiting_output = None;
-                }
+            // "Output:" between an example and its output block is fine.
+            Event::End(TagEnd::Paragraph)
+                if !self.paragraph.take().is_some_and(|p| introduces_output(&p)) =>
+            {
+                self.awaiting_output = None;
             }
             Event::Start(Tag::Table(_) | Tag::BlockQuote(_) | Tag::List(_)) | Event::Rule => {
                 self.interrupt()
