@@ -90,6 +90,9 @@ pub struct SandboxSettings {
     /// Address-space limit of a worker, in MiB.
     #[serde(default = "default_memory")]
     pub memory_mb: u64,
+    /// Largest file an example may write, in MiB.
+    #[serde(default = "default_file_size")]
+    pub file_size_mb: u64,
     /// Extra paths the examples may read (the Python installation is always readable).
     #[serde(default)]
     pub read: Vec<PathBuf>,
@@ -99,6 +102,7 @@ impl Default for SandboxSettings {
     fn default() -> Self {
         SandboxSettings {
             memory_mb: default_memory(),
+            file_size_mb: default_file_size(),
             read: Vec::new(),
         }
     }
@@ -106,6 +110,10 @@ impl Default for SandboxSettings {
 
 fn default_memory() -> u64 {
     2048
+}
+
+fn default_file_size() -> u64 {
+    256
 }
 
 /// A fixture's content, inline or copied from a file beside the config.

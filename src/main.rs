@@ -53,13 +53,7 @@ fn main() -> ExitCode {
     snipcheck::run::prepare_process();
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("__worker") {
-        match snipcheck::run::pool::worker_args(&args[2..]) {
-            Ok(worker) => snipcheck::run::worker::main(worker),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        }
+        snipcheck::run::worker::main();
     }
     let cli = Cli::parse();
     match cli.command {

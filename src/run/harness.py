@@ -408,7 +408,6 @@ class Hooks:
 def install_once():
     CLOCK.install()
     NETWORK.install()
-    block_processes()
     builtins.input = INPUT
 
 
@@ -507,23 +506,44 @@ def run_example(example, path, namespace, limit, hooks):
     sys.stdout = CaptureStream(recorder, "out")
     sys.stderr = CaptureStream(recorder, "err")
     hooks.arm(example["timeout"], threading.get_ident())
+    caught = None
     try:
-        execute(example, path, namespace, result, recorder)
-    except SystemExit as exc:
-        if exc.code not in (None, 0):
-            result["error"] = error_info(exc, path)
-    except ExampleTimeout as exc:
-        info = error_info(exc, path)
-        result["interrupted"] = {"kind": "timeout", "line": info["line"],
-                                 "message": f"ran past its {example['timeout']:g} s time limit"}
+        try:
+            execute(example, path, namespace, result, recorder)
+        finally:
+            settle(hooks)
     except BaseException as exc:  # noqa: B902 - an example may raise anything
-        result["error"] = error_info(exc, path)
-    finally:
-        hooks.disarm()
-        sys.stdout, sys.stderr = saved
+        settle(hooks)  # a late ExampleTimeout may have landed in the finally
+        caught = exc
+    sys.stdout, sys.stderr = saved
+    judge_exception(caught, example, path, result)
     tidy_up(threads_before, hooks)
     result["truncated"] = recorder.truncated
     return result
+
+
+def settle(hooks):
+    """Turns the watchdog off; an ExampleTimeout raised meanwhile is moot.
+
+    Once `disarm` has returned, nothing more is raised, so the harness code
+    after it runs in peace.
+    """
+    while True:
+        try:
+            hooks.disarm()
+            return
+        except ExampleTimeout:
+            continue
+
+
+def judge_exception(exc, example, path, result):
+    if exc is None or (isinstance(exc, SystemExit) and exc.code in (None, 0)):
+        return
+    if isinstance(exc, ExampleTimeout):
+        result["interrupted"] = {"kind": "timeout", "line": error_info(exc, path)["line"],
+                                 "message": f"ran past its {example['timeout']:g} s time limit"}
+    else:
+        result["error"] = error_info(exc, path)
 
 
 def tidy_up(threads_before, hooks):
@@ -589,6 +609,8 @@ def run_document(request_json, hooks):
     and reporting resumes at `resume`.
     """
     request = json.loads(request_json)
+    # Here, not at start-up: the worker forks a child per document first.
+    block_processes()
     path = request["path"]
     config = request["config"]
     resume = request.get("resume") or 0
@@ -616,7 +638,12 @@ def run_document(request_json, hooks):
             enter_workdir(workdir, config["fixtures"])
             if not replaying:
                 emit({"event": "start", "index": index})
-            outcome = run_example(example, path, namespace, config["max_output"], hooks)
+            try:
+                outcome = run_example(example, path, namespace, config["max_output"], hooks)
+            except ExampleTimeout:  # one that slipped past run_example's guards
+                settle(hooks)
+                outcome = skipped() | {"skipped": False, "interrupted": {
+                    "kind": "timeout", "line": None, "message": "ran past its time limit"}}
             if not replaying:
                 emit({"event": "done", "index": index, "outcome": outcome})
     finally:

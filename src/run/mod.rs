@@ -56,6 +56,7 @@ pub enum Event {
     Sandbox {
         status: sandbox::Status,
         detail: String,
+        pid: u32,
     },
     /// The document's run began.
     Begin { python: String, workdir: String },
@@ -70,6 +71,11 @@ pub enum Event {
     /// The worker could not run the document at all; `config` when the
     /// config was at fault (a stub that does not evaluate).
     Fatal { config: bool, message: String },
+    /// The child that ran the document ended (from the worker, after waiting).
+    Exit {
+        code: Option<i32>,
+        signal: Option<i32>,
+    },
 }
 
 /// Assembles a [`DocumentOutcome`] from the events of one or more workers
@@ -83,6 +89,8 @@ pub struct Collector {
     pub running: Option<usize>,
     pub ended: bool,
     pub sandbox: Option<(sandbox::Status, String)>,
+    /// Process id of the child running the document, once it said.
+    pub child: Option<u32>,
 }
 
 impl Collector {
@@ -94,12 +102,20 @@ impl Collector {
             running: None,
             ended: false,
             sandbox: None,
+            child: None,
         }
     }
 
     pub fn apply(&mut self, event: Event) {
         match event {
-            Event::Sandbox { status, detail } => self.sandbox = Some((status, detail)),
+            Event::Sandbox {
+                status,
+                detail,
+                pid,
+            } => {
+                self.sandbox = Some((status, detail));
+                self.child = Some(pid);
+            }
             Event::Begin { python, workdir } => {
                 self.python = python;
                 self.workdir = workdir;
@@ -112,7 +128,7 @@ impl Collector {
                 self.running = None;
             }
             Event::End => self.ended = true,
-            Event::Fatal { .. } => {}
+            Event::Fatal { .. } | Event::Exit { .. } => {}
         }
     }
 

@@ -1,31 +1,33 @@
-//! The parent side: one worker process per document, `jobs` at a time.
+//! The parent side: `jobs` worker processes, one document at a time each.
 //!
-//! A worker streams [`Event`]s; the parent keeps the clock. When a worker
-//! dies (a signal, `os._exit`, an abort in C) or an example outlives its time
-//! limit even after the watchdog's exceptions (stuck in a C call), the parent
-//! records that example as `crash` or `timeout`, starts a fresh worker that
-//! replays the examples before it (to rebuild the namespace) and carries on
-//! after it. Nothing else is lost.
+//! A worker forks a sandboxed child per document and streams its
+//! [`Event`]s; the parent keeps the clock. When a child dies (a signal,
+//! `os._exit`, an abort in C) or an example outlives its time limit even
+//! after the watchdog's exceptions (stuck in a C call, so the parent kills
+//! it), the parent records that example as `crash` or `timeout` and has the
+//! worker fork a fresh child that replays the examples before it (to rebuild
+//! the namespace) and carries on after it. Nothing else is lost.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use super::sandbox::{self, Limits, Status};
-use super::{Collector, Event};
+use super::sandbox::{self, Status};
+use super::worker::Job;
+use super::{Collector, Event, Resume};
 use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
 use crate::outcome::{DocumentOutcome, Interruption, InterruptionKind};
 
-/// Extra time a stuck example gets after its limit before the worker is killed.
+/// Extra time a stuck example gets after its limit before it is killed.
 const GRACE: Duration = Duration::from_secs(1);
 /// How long a worker may take to start, or between two examples.
 const QUIET_LIMIT: Duration = Duration::from_secs(60);
-/// How much of a dead worker's stderr goes into the report.
+/// How much of a dead child's stderr goes into the report.
 const STDERR_TAIL: usize = 2000;
 
 /// How documents are run.
@@ -33,19 +35,19 @@ const STDERR_TAIL: usize = 2000;
 pub struct Pool {
     /// The `snipcheck` binary, started as `snipcheck __worker`.
     pub program: PathBuf,
-    /// Documents run at once.
+    /// Documents run at once, each by its own worker.
     pub jobs: usize,
     /// Landlock, root dropped, environment scrubbed.
     pub sandbox: bool,
 }
 
-/// The outcome of one worker's life.
+/// How one child's run of a document ended.
 enum Ending {
     /// The document ran to its end.
     Finished,
-    /// Example `index` took the worker down (or was killed); resume after it.
+    /// Example `index` took the child down (or was killed); resume after it.
     Interrupted(usize),
-    /// The worker died outside any example: nothing to resume.
+    /// The child died outside any example: nothing to resume.
     Died,
 }
 
@@ -58,12 +60,13 @@ impl Pool {
         std::thread::scope(|scope| {
             for _ in 0..self.jobs.clamp(1, jobs.len().max(1)) {
                 scope.spawn(|| {
+                    let mut worker = None;
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some((doc, config)) = jobs.get(i) else {
                             break;
                         };
-                        let result = self.run_document(doc, config);
+                        let result = self.run_with(&mut worker, doc, config);
                         results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
                     }
                 });
@@ -77,21 +80,38 @@ impl Pool {
             .collect()
     }
 
-    /// Runs one document, in as many workers as its crashes require.
+    /// Runs one document with a worker of its own.
     pub fn run_document(&self, doc: &Document, config: &Config) -> Result<DocumentOutcome, Error> {
+        self.run_with(&mut None, doc, config)
+    }
+
+    /// Runs one document, in as many children as its crashes require.
+    fn run_with(
+        &self,
+        worker: &mut Option<Worker>,
+        doc: &Document,
+        config: &Config,
+    ) -> Result<DocumentOutcome, Error> {
         let mut collector = Collector::new(doc.examples.len());
-        let mut resume = super::Resume::default();
+        let mut resume = Resume::default();
         for _ in 0..=doc.examples.len() {
-            // A fresh directory per worker: a replay starts from the fixtures again.
+            // A fresh directory per child: a replay starts from the fixtures again.
             let workdir = tempfile::Builder::new()
                 .prefix("snipcheck-")
                 .tempdir()
                 .map_err(|e| Error::io(&std::env::temp_dir(), e))?;
-            let request = super::request(doc, config, workdir.path(), &resume)?;
-            match self.attempt(doc, config, workdir.path(), request, &mut collector)? {
+            let job = Job {
+                workdir: workdir.path().to_path_buf(),
+                readable: config.readable_paths(),
+                memory_mb: config.sandbox.memory_mb,
+                file_size_mb: config.sandbox.file_size_mb,
+                sandbox: self.sandbox,
+                request: super::request(doc, config, workdir.path(), &resume)?,
+            };
+            match self.attempt(worker, doc, config, &job, &mut collector)? {
                 Ending::Finished | Ending::Died => break,
                 Ending::Interrupted(index) => {
-                    resume = super::Resume {
+                    resume = Resume {
                         from: index + 1,
                         avoid: collector.interrupted(),
                     }
@@ -102,99 +122,160 @@ impl Pool {
         Ok(collector.finish())
     }
 
-    fn spawn(&self, workdir: &Path, config: &Config) -> Result<Child, Error> {
-        let mut command = Command::new(&self.program);
-        command
-            .arg("__worker")
-            .arg("--workdir")
-            .arg(workdir)
-            .arg("--memory-mb")
-            .arg(config.sandbox.memory_mb.to_string());
-        for path in config.readable_paths() {
-            command.arg("--read").arg(path);
+    /// One child's run: send the job, follow its events, keep the clock.
+    fn attempt(
+        &self,
+        slot: &mut Option<Worker>,
+        doc: &Document,
+        config: &Config,
+        job: &Job,
+        collector: &mut Collector,
+    ) -> Result<Ending, Error> {
+        if !slot.as_mut().is_some_and(Worker::is_alive) {
+            *slot = Some(Worker::spawn(&self.program, self.sandbox)?);
         }
-        if self.sandbox {
-            command.env_clear().envs(sandbox::scrubbed_env(workdir));
-        } else {
-            command.arg("--no-sandbox");
+        let worker = slot.as_mut().expect("a worker was just started");
+        worker
+            .stderr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        worker.send(job)?;
+        collector.child = None;
+        let mut last_event = Instant::now();
+        let mut killed = false;
+        let limit_of = |i: usize| config.timeout_for(&doc.name, &doc.examples[i].id);
+        loop {
+            let limit = match collector.running {
+                Some(i) if !killed => Duration::from_secs_f64(limit_of(i)) + GRACE,
+                _ => QUIET_LIMIT,
+            };
+            match worker
+                .events
+                .recv_timeout(limit.saturating_sub(last_event.elapsed()))
+            {
+                Ok(line) => {
+                    last_event = Instant::now();
+                    let event: Event = serde_json::from_str(&line).map_err(|e| {
+                        Error::Python(format!("worker sent a bad event ({e}): {line}"))
+                    })?;
+                    match event {
+                        Event::Fatal {
+                            config: bad_config,
+                            message,
+                        } => {
+                            *slot = None;
+                            return Err(fatal(bad_config, message, config));
+                        }
+                        Event::Exit { code, signal } => {
+                            if collector.ended {
+                                return Ok(Ending::Finished);
+                            }
+                            let (kind, message) = match collector.running {
+                                Some(i) if killed => {
+                                    (InterruptionKind::Timeout, stuck(limit_of(i)))
+                                }
+                                _ => (
+                                    InterruptionKind::Crash,
+                                    describe_exit(code, signal, &worker.stderr_tail()),
+                                ),
+                            };
+                            return Ok(interrupt(collector, kind, message));
+                        }
+                        other => collector.apply(other),
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => match collector.child {
+                    // Kill the child; the worker then reports its exit.
+                    Some(pid) if !killed => {
+                        // SAFETY: signalling the child process we were told about.
+                        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+                        killed = true;
+                    }
+                    _ => {
+                        *slot = None;
+                        let message = "the worker stopped answering: killed".to_string();
+                        return Ok(interrupt(collector, InterruptionKind::Timeout, message));
+                    }
+                },
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let tail = worker.stderr_tail();
+                    *slot = None;
+                    let message = format!(
+                        "the worker died: {}",
+                        tail.lines().last().unwrap_or("").trim()
+                    );
+                    return Ok(interrupt(collector, InterruptionKind::Crash, message));
+                }
+            }
         }
-        command
-            .current_dir(workdir)
+    }
+}
+
+/// A `snipcheck __worker` process: interpreter warmed up, forking a child
+/// per document.
+struct Worker {
+    child: Child,
+    stdin: ChildStdin,
+    events: mpsc::Receiver<String>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Worker {
+    fn spawn(program: &Path, sandbox: bool) -> Result<Worker, Error> {
+        let mut command = Command::new(program);
+        command.arg("__worker");
+        if sandbox {
+            command
+                .env_clear()
+                .envs(sandbox::scrubbed_env(&std::env::temp_dir()));
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| Error::io(&self.program, e))
-    }
-
-    fn attempt(
-        &self,
-        doc: &Document,
-        config: &Config,
-        workdir: &Path,
-        request: String,
-        collector: &mut Collector,
-    ) -> Result<Ending, Error> {
-        let mut child = self.spawn(workdir, config)?;
-        let mut stdin = child.stdin.take().expect("stdin is piped");
-        // The request may be large: write it from a thread, as the worker
-        // starts streaming events before it has read all of it.
-        let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
+            .map_err(|e| Error::io(program, e))?;
+        let stdin = child.stdin.take().expect("stdin is piped");
         let events = lines_of(child.stdout.take().expect("stdout is piped"));
         let stderr = tail_of(child.stderr.take().expect("stderr is piped"));
-        let mut started = Instant::now();
-        let ending = loop {
-            let limit = match collector.running {
-                Some(i) => {
-                    Duration::from_secs_f64(config.timeout_for(&doc.name, &doc.examples[i].id))
-                        + GRACE
-                }
-                None => QUIET_LIMIT,
-            };
-            let wait = limit.saturating_sub(started.elapsed());
-            match events.recv_timeout(wait) {
-                Ok(line) => {
-                    let event: Event = serde_json::from_str(&line).map_err(|e| {
-                        Error::Python(format!("worker sent a bad event ({e}): {line}"))
-                    })?;
-                    if let Event::Fatal {
-                        config: bad_config,
-                        message,
-                    } = event
-                    {
-                        let _ = child.kill();
-                        let _ = child.wait();
-                        return Err(fatal(bad_config, message, config));
-                    }
-                    started = Instant::now();
-                    collector.apply(event);
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    let message = match collector.running {
-                        Some(i) => format!(
-                            "ran past its {} s time limit and could not be interrupted (stuck in a C call?): worker killed",
-                            config.timeout_for(&doc.name, &doc.examples[i].id)
-                        ),
-                        None => "the worker stopped answering: killed".to_string(),
-                    };
-                    break interrupt(collector, InterruptionKind::Timeout, message);
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    let status = child.wait().map_err(|e| Error::io(&self.program, e))?;
-                    if collector.ended {
-                        break Ending::Finished;
-                    }
-                    let tail = stderr.join().unwrap_or_default();
-                    let message = describe_exit(status, &tail);
-                    break interrupt(collector, InterruptionKind::Crash, message);
-                }
-            }
-        };
-        let _ = writer.join();
-        Ok(ending)
+        Ok(Worker {
+            child,
+            stdin,
+            events,
+            stderr,
+        })
     }
+
+    fn is_alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    fn send(&mut self, job: &Job) -> Result<(), Error> {
+        let mut line = serde_json::to_string(job).map_err(|e| Error::Python(e.to_string()))?;
+        line.push('\n');
+        self.stdin
+            .write_all(line.as_bytes())
+            .and_then(|()| self.stdin.flush())
+            .map_err(|e| Error::Python(format!("the worker is gone: {e}")))
+    }
+
+    fn stderr_tail(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn stuck(limit: f64) -> String {
+    format!(
+        "ran past its {limit} s time limit and could not be interrupted (stuck in a C call?): killed"
+    )
 }
 
 fn interrupt(collector: &mut Collector, kind: InterruptionKind, message: String) -> Ending {
@@ -218,10 +299,9 @@ fn fatal(bad_config: bool, message: String, config: &Config) -> Error {
 }
 
 /// `killed by signal 11 (SIGSEGV)` or `exited with code 3`, plus what the
-/// worker said last on stderr (e.g. CPython's fatal error report).
-fn describe_exit(status: ExitStatus, stderr: &str) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    let mut message = match (status.signal(), status.code()) {
+/// child said last on stderr (e.g. CPython's fatal error report).
+fn describe_exit(code: Option<i32>, signal: Option<i32>, stderr: &str) -> String {
+    let mut message = match (signal, code) {
         (Some(signal), _) => format!(
             "the worker was killed by signal {signal} ({})",
             signal_name(signal)
@@ -266,23 +346,26 @@ fn lines_of(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     rx
 }
 
-/// The last few KB of a pipe, read to its end in the background.
-fn tail_of(pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+/// The last few KB of a pipe, kept up to date in the background.
+fn tail_of(pipe: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
+    let tail = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&tail);
     std::thread::spawn(move || {
-        let mut tail: Vec<u8> = Vec::new();
         let mut buf = [0u8; 8192];
         let mut pipe = pipe;
         while let Ok(n) = pipe.read(&mut buf) {
             if n == 0 {
                 break;
             }
+            let mut tail = sink.lock().unwrap_or_else(|e| e.into_inner());
             tail.extend_from_slice(&buf[..n]);
             if tail.len() > 2 * STDERR_TAIL {
-                tail.drain(..tail.len() - STDERR_TAIL);
+                let cut = tail.len() - STDERR_TAIL;
+                tail.drain(..cut);
             }
         }
-        String::from_utf8_lossy(&tail).into_owned()
-    })
+    });
+    tail
 }
 
 /// Says once per process when the sandbox is not fully in force.
@@ -297,33 +380,4 @@ fn warn_once_about(collector: &Collector) {
             );
         }
     }
-}
-
-/// Parses `__worker` arguments (internal; the parent writes them).
-pub fn worker_args(args: &[String]) -> Result<super::worker::WorkerArgs, String> {
-    let mut workdir = None;
-    let mut limits = Limits::default();
-    let mut sandbox = true;
-    let mut readable = Vec::new();
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--workdir" => workdir = it.next().map(PathBuf::from),
-            "--memory-mb" => {
-                limits.memory_mb = it
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .ok_or("bad --memory-mb")?
-            }
-            "--read" => readable.extend(it.next().map(PathBuf::from)),
-            "--no-sandbox" => sandbox = false,
-            other => return Err(format!("unknown worker argument {other}")),
-        }
-    }
-    Ok(super::worker::WorkerArgs {
-        workdir: workdir.ok_or("missing --workdir")?,
-        limits,
-        sandbox,
-        readable,
-    })
 }
