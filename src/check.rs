@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::markdown::Document;
 use crate::outcome::DocumentOutcome;
 use crate::run::{self, pool::Pool};
+use crate::select::Selection;
 use crate::snapshot::{self, SnapshotCheck};
 use crate::verdict::{self, ExampleVerdict, Status};
 
@@ -25,6 +26,8 @@ pub struct Settings {
     pub snapshots: bool,
     /// The worker processes that run the documents.
     pub pool: Pool,
+    /// Which documents run and which examples are reported.
+    pub selection: Selection,
 }
 
 impl Settings {
@@ -39,6 +42,7 @@ impl Settings {
                 jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
                 sandbox: true,
             },
+            selection: Selection::default(),
         }
     }
 }
@@ -183,7 +187,7 @@ pub fn judge_document(
 /// Loads, runs and judges every document under `paths`.
 pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
     let start = Instant::now();
-    let jobs = load(&discover(paths)?, settings)?;
+    let jobs = load(&settings.selection.documents(discover(paths)?)?, settings)?;
     let outcomes = settings.pool.run(&jobs);
     let mut documents = Vec::new();
     let mut python = None;
@@ -192,7 +196,13 @@ pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
         if !outcome.python.is_empty() {
             python.get_or_insert_with(|| outcome.python.clone());
         }
-        documents.push(judge_document(doc, config, &outcome, settings));
+        let mut report = judge_document(doc, config, &outcome, settings);
+        report
+            .examples
+            .retain(|e| settings.selection.keeps(&e.example));
+        if !report.examples.is_empty() || !settings.selection.filters_examples() {
+            documents.push(report);
+        }
     }
     Ok(Report {
         python: python.unwrap_or_else(run::python_version),

@@ -11,7 +11,8 @@
 //!    matching rules of [`expect`] and the [`snapshot`]s;
 //! 5. [`report`]: verdicts → human and JSON reports.
 //!
-//! [`check`] wires the stages together.
+//! [`check`] wires the stages together; [`update`] writes drifting claims
+//! back to the guide.
 
 pub mod check;
 pub mod claim;
@@ -23,7 +24,9 @@ pub mod outcome;
 pub mod pysource;
 pub mod report;
 pub mod run;
+pub mod select;
 pub mod snapshot;
+pub mod update;
 pub mod verdict;
 
 pub use error::Error;

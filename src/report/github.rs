@@ -1,0 +1,161 @@
+//! GitHub Actions workflow commands: annotations that put each drift and
+//! error on the guide's line in a pull request's diff, then one summary.
+//!
+//! ```text
+//! ::error file=guide/a.md,line=560,title=snipcheck drift (a%3A%3Ab%3A%3A1)::expected 26, got 25
+//! ::notice::snipcheck: 38 examples: 37 pass, 1 drift, 0 error, 0 skipped · embedded CPython 3.11.2
+//! ```
+//!
+//! One line per annotation: message text escapes `%`, `\r`, `\n`; property
+//! values also escape `:` and `,` (as `@actions/core` does). File paths are
+//! written as the report has them, so run `snipcheck` from the repository
+//! root with relative paths for GitHub to find the files. Claims that are
+//! unchecked, not reached or hold produce nothing.
+
+use std::fmt::Write as _;
+
+use crate::check::{DocumentReport, Report};
+use crate::snapshot::SnapshotCheck;
+use crate::verdict::{ClaimVerdict, ExampleVerdict, Status};
+
+/// Every annotation, one per line, and a closing `::notice::` summary.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    for doc in &report.documents {
+        for example in &doc.examples {
+            annotate(&mut out, example, doc);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "::notice::{}",
+        escape_data(&format!(
+            "snipcheck: {} · embedded CPython {}",
+            counts(report),
+            report.python
+        ))
+    );
+    out
+}
+
+fn annotate(out: &mut String, example: &ExampleVerdict, doc: &DocumentReport) {
+    let id = &example.example.id;
+    for claim in example.drifts() {
+        error(
+            out,
+            doc,
+            claim.claim.line,
+            claim.claim.lines.last().copied(),
+            &format!("snipcheck drift ({id})"),
+            &claim_message(claim),
+        );
+    }
+    if let SnapshotCheck::Differs { path, .. } = &example.snapshot {
+        error(
+            out,
+            doc,
+            example.example.fence_line,
+            None,
+            &format!("snipcheck drift ({id})"),
+            &format!("stdout differs from its snapshot {}", path.display()),
+        );
+    }
+    if !matches!(
+        example.status,
+        Status::Error | Status::Timeout | Status::Crash
+    ) {
+        return;
+    }
+    let (line, message) = match (&example.interrupted, &example.error) {
+        (Some(stop), _) => (stop.line, stop.message.clone()),
+        (None, Some(e)) => (e.line, format!("{}: {}", e.type_name, e.message)),
+        (None, None) => (None, example.status.name().to_string()),
+    };
+    error(
+        out,
+        doc,
+        line.unwrap_or(example.example.fence_line),
+        None,
+        &format!("snipcheck {} ({id})", example.status.name()),
+        &message,
+    );
+}
+
+/// `::error file=…,line=…[,endLine=…],title=…::message`
+fn error(
+    out: &mut String,
+    doc: &DocumentReport,
+    line: usize,
+    end_line: Option<usize>,
+    title: &str,
+    message: &str,
+) {
+    let _ = write!(
+        out,
+        "::error file={},line={line}",
+        escape_property(&doc.path.display().to_string())
+    );
+    if let Some(end) = end_line.filter(|&end| end > line) {
+        let _ = write!(out, ",endLine={end}");
+    }
+    let _ = writeln!(
+        out,
+        ",title={}::{}",
+        escape_property(title),
+        escape_data(message)
+    );
+}
+
+/// `expected 26, got 25`; claims or output of several lines get a line
+/// each, under `expected:` and `got:`.
+fn claim_message(claim: &ClaimVerdict) -> String {
+    let expected = claim.claim.expected.trim_end_matches('\n');
+    let actual = claim.actual.trim_end_matches('\n');
+    if actual.is_empty() {
+        return format!("expected {expected}, got nothing");
+    }
+    if !expected.contains('\n') && !actual.contains('\n') {
+        return format!("expected {expected}, got {actual}");
+    }
+    format!("expected:\n{expected}\ngot:\n{actual}")
+}
+
+/// `5 examples: 1 pass, 2 drift, 1 error, 1 skipped` (timeouts and crashes
+/// named only when there are some), without the run time.
+pub(crate) fn counts(report: &Report) -> String {
+    let s = report.summary();
+    let mut text = format!(
+        "{} examples: {} pass, {} drift, {} error",
+        s.examples, s.pass, s.drift, s.error
+    );
+    for (n, name) in [(s.timeout, "timeout"), (s.crash, "crash")] {
+        if n > 0 {
+            let _ = write!(text, ", {n} {name}");
+        }
+    }
+    let _ = write!(text, ", {} skipped", s.skipped);
+    text
+}
+
+/// Escapes a command's message (`escapeData` in `@actions/core`).
+pub fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a command property's value (`escapeProperty` in `@actions/core`).
+pub fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_as_actions_core_does() {
+        assert_eq!(escape_data("50%\r\nnext"), "50%25%0D%0Anext");
+        assert_eq!(escape_property("a::b, c%"), "a%3A%3Ab%2C c%25");
+    }
+}

@@ -1,0 +1,129 @@
+//! JUnit XML, for CI systems that collect test results (GitHub test
+//! reporters, GitLab, Jenkins).
+//!
+//! One `<testsuite>` per document (named by its path), one `<testcase>` per
+//! example (named by its id, `classname` the document's stem, and `file` /
+//! `line` attributes pointing at the opening fence). A drift is a
+//! `<failure type="drift">` whose message is the `file:line` of the first
+//! drifting claim and whose text is the diff the terminal shows; an error,
+//! timeout or crash is an `<error>`; a skipped example is `<skipped>`. An
+//! example that did not pass also carries what it printed, as
+//! `<system-out>` / `<system-err>`.
+//!
+//! The output is deterministic except for one honest number: the wall time
+//! of the whole run, on `<testsuites time="…">`. snipcheck measures neither
+//! examples nor documents separately (documents run in parallel), so every
+//! `<testsuite>` and `<testcase>` says `time="0.000"` rather than a made-up
+//! share. No timestamps, hostnames or ids are written.
+
+use std::path::Path;
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
+
+use crate::check::{DocumentReport, Report};
+use crate::report::human::{self, Options};
+use crate::verdict::{ExampleVerdict, Status};
+
+/// The report as a JUnit XML document.
+pub fn render(report: &Report) -> String {
+    let mut junit = quick_junit::Report::new("snipcheck");
+    junit.set_time(report.elapsed);
+    for doc in &report.documents {
+        junit.add_test_suite(suite(doc, &report.python));
+    }
+    junit
+        .to_string()
+        .expect("serialising to memory cannot fail")
+}
+
+fn suite(doc: &DocumentReport, python: &str) -> TestSuite {
+    let mut suite = TestSuite::new(doc.path.display().to_string());
+    suite.set_time(Duration::ZERO);
+    suite.add_property(Property::new("python", python));
+    suite.add_test_cases(doc.examples.iter().map(|e| case(e, doc)));
+    suite
+}
+
+fn case(example: &ExampleVerdict, doc: &DocumentReport) -> TestCase {
+    let mut case = TestCase::new(example.example.id.as_str(), status(example, doc));
+    case.set_classname(stem(&doc.path));
+    case.set_time(Duration::ZERO);
+    case.extra
+        .insert("file".into(), doc.path.display().to_string().into());
+    case.extra
+        .insert("line".into(), example.example.fence_line.to_string().into());
+    if human::is_failure(example) {
+        if !example.stdout.is_empty() {
+            case.set_system_out(example.stdout.as_str());
+        }
+        if !example.stderr.is_empty() {
+            case.set_system_err(example.stderr.as_str());
+        }
+    }
+    case
+}
+
+fn status(example: &ExampleVerdict, doc: &DocumentReport) -> TestCaseStatus {
+    let details = || human::details(example, doc, Options::default());
+    let (kind, ty, message) = match example.status {
+        Status::Pass => return TestCaseStatus::success(),
+        Status::Skipped => {
+            let mut status = TestCaseStatus::skipped();
+            if let Some(reason) = &example.example.skip {
+                status.set_message(reason.as_str());
+            }
+            return status;
+        }
+        Status::Drift => (
+            NonSuccessKind::Failure,
+            "drift",
+            drift_message(example, doc),
+        ),
+        Status::Error => (NonSuccessKind::Error, "error", error_message(example)),
+        Status::Timeout => (NonSuccessKind::Error, "timeout", error_message(example)),
+        Status::Crash => (NonSuccessKind::Error, "crash", error_message(example)),
+    };
+    let mut status = TestCaseStatus::non_success(kind);
+    status
+        .set_type(ty)
+        .set_message(message)
+        .set_description(details());
+    status
+}
+
+/// `path:line` of the first drifting claim; for a snapshot that differs
+/// with every claim holding, the fence line and the snapshot.
+fn drift_message(example: &ExampleVerdict, doc: &DocumentReport) -> String {
+    let path = doc.path.display();
+    match example.drifts().next() {
+        Some(claim) => format!("{path}:{}", claim.claim.line),
+        None => format!(
+            "{path}:{}: stdout differs from its snapshot",
+            example.example.fence_line
+        ),
+    }
+}
+
+/// `KeyError: 'b'`; for a timeout or crash, what stopped the example
+/// (`Timeout: ran past its 5 s time limit`, as the JSON report names it).
+fn error_message(example: &ExampleVerdict) -> String {
+    if let Some(stop) = &example.interrupted {
+        let name = match example.status {
+            Status::Timeout => "Timeout",
+            _ => "Crash",
+        };
+        return format!("{name}: {}", stop.message);
+    }
+    match &example.error {
+        Some(error) => format!("{}: {}", error.type_name, error.message),
+        None => example.status.name().to_string(),
+    }
+}
+
+/// The document's file stem (`advanced-python`), as in example ids.
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}

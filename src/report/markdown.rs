@@ -1,0 +1,234 @@
+//! A Markdown summary for a CI job page (`$GITHUB_STEP_SUMMARY`).
+//!
+//! A heading with the totals and the embedded CPython; then either a table
+//! of the examples that did not pass, each followed by a collapsed
+//! `<details>` block with the terminal's diff, or, when everything passes,
+//! a table of counts per document. No timings, so the text is the same from
+//! run to run.
+
+use std::fmt::Write as _;
+
+use crate::check::{DocumentReport, Report};
+use crate::report::github::counts;
+use crate::report::human::{self, Options, is_failure};
+use crate::snapshot::SnapshotCheck;
+use crate::verdict::{ExampleVerdict, Status};
+
+/// Longest text a table cell quotes from a claim or its output.
+const CELL_CHARS: usize = 60;
+
+/// The summary as GitHub-flavoured Markdown.
+pub fn render(report: &Report) -> String {
+    let s = report.summary();
+    let mut out = String::new();
+    if !report.is_success() {
+        let _ = writeln!(
+            out,
+            "## snipcheck · {} · embedded CPython {}\n",
+            counts(report),
+            report.python
+        );
+        failures(&mut out, report);
+        return out;
+    }
+    let headline = match (s.examples, s.skipped) {
+        (0, _) => "no Python examples found".to_string(),
+        (n, skipped) => {
+            let mut text = match n - skipped {
+                0 => "no example ran".to_string(),
+                1 => "1 example passes".to_string(),
+                run => format!("all {run} examples pass"),
+            };
+            if skipped > 0 {
+                let _ = write!(text, ", {skipped} skipped");
+            }
+            text
+        }
+    };
+    let _ = writeln!(
+        out,
+        "## snipcheck · {headline} · embedded CPython {}\n",
+        report.python
+    );
+    if !report.documents.is_empty() {
+        per_document(&mut out, report);
+    }
+    out
+}
+
+fn per_document(out: &mut String, report: &Report) {
+    out.push_str("| document | examples | pass | skipped |\n|---|---:|---:|---:|\n");
+    for doc in &report.documents {
+        let count = |status| doc.examples.iter().filter(|e| e.status == status).count();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            code(&doc.path.display().to_string()),
+            doc.examples.len(),
+            count(Status::Pass),
+            count(Status::Skipped)
+        );
+    }
+}
+
+fn failures(out: &mut String, report: &Report) {
+    let failing: Vec<(&DocumentReport, &ExampleVerdict)> = report
+        .documents
+        .iter()
+        .flat_map(|d| d.examples.iter().map(move |e| (d, e)))
+        .filter(|(_, e)| is_failure(e))
+        .collect();
+    out.push_str("| status | example | where | reason |\n|---|---|---|---|\n");
+    for (doc, example) in &failing {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            example.status.name(),
+            code(&example.example.id),
+            code(&format!("{}:{}", doc.path.display(), line(example))),
+            cell(&reason(example))
+        );
+    }
+    for (doc, example) in &failing {
+        let language = if example.status == Status::Drift {
+            "diff"
+        } else {
+            "text"
+        };
+        let _ = writeln!(
+            out,
+            "\n<details><summary>{} <code>{}</code> at <code>{}:{}</code></summary>\n",
+            example.status.name(),
+            html(&example.example.id),
+            html(&doc.path.display().to_string()),
+            line(example)
+        );
+        out.push_str(&fenced(
+            language,
+            &human::details(example, doc, Options::default()),
+        ));
+        out.push_str("\n</details>\n");
+    }
+}
+
+/// The guide line the problem is on: the first drifting claim, the line
+/// that raised or was running, else the opening fence.
+fn line(example: &ExampleVerdict) -> usize {
+    let at = match example.status {
+        Status::Drift => example.drifts().next().map(|c| c.claim.line),
+        Status::Timeout | Status::Crash => example.interrupted.as_ref().and_then(|i| i.line),
+        _ => example.error.as_ref().and_then(|e| e.line),
+    };
+    at.unwrap_or(example.example.fence_line)
+}
+
+/// One line on why it failed.
+fn reason(example: &ExampleVerdict) -> String {
+    if let Some(stop) = &example.interrupted {
+        return stop.message.clone();
+    }
+    if let Some(error) = &example.error {
+        return format!("{}: {}", error.type_name, error.message);
+    }
+    let drifts: Vec<_> = example.drifts().collect();
+    if let Some(first) = drifts.first() {
+        let mut text = format!(
+            "{} claim: expected {}, got {}",
+            first.claim.kind.name(),
+            quote(&first.claim.expected),
+            quote(&first.actual)
+        );
+        if drifts.len() > 1 {
+            let _ = write!(text, " (and {} more)", drifts.len() - 1);
+        }
+        return text;
+    }
+    if let SnapshotCheck::Differs { path, .. } = &example.snapshot {
+        return format!(
+            "stdout differs from snapshot {}",
+            quote(&path.display().to_string())
+        );
+    }
+    example.status.name().to_string()
+}
+
+/// `` `text` `` on one line (`⏎` for line breaks), cut to [`CELL_CHARS`].
+fn quote(text: &str) -> String {
+    let text = text.trim_end_matches('\n');
+    if text.is_empty() {
+        return "nothing".to_string();
+    }
+    let one_line = text.replace('\n', "⏎");
+    let mut short: String = one_line.chars().take(CELL_CHARS).collect();
+    if short.len() < one_line.len() {
+        short.push('…');
+    }
+    code(&short)
+}
+
+/// An inline code span that survives backticks in `text`.
+fn code(text: &str) -> String {
+    let longest = longest_run(text, '`');
+    let ticks = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{ticks}{pad}{text}{pad}{ticks}")
+}
+
+/// A table cell: no line breaks, `|` escaped (also inside code spans).
+fn cell(text: &str) -> String {
+    text.replace(['\r', '\n'], " ").replace('|', "\\|")
+}
+
+/// Text inside HTML (the `<summary>` line).
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A fenced block longer than any backtick run inside it.
+fn fenced(language: &str, text: &str) -> String {
+    let fence = "`".repeat(longest_run(text, '`').max(2) + 1);
+    let mut out = format!("{fence}{language}\n{text}");
+    if !text.ends_with('\n') {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{fence}");
+    out
+}
+
+fn longest_run(text: &str, c: char) -> usize {
+    let (mut longest, mut run) = (0, 0);
+    for ch in text.chars() {
+        run = if ch == c { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_spans_and_fences_outgrow_backticks() {
+        assert_eq!(code("a"), "`a`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`a"), "`` `a ``");
+        assert!(fenced("diff", "```\nx\n").starts_with("````diff\n"));
+        assert_eq!(cell("a|b\nc"), "a\\|b c");
+    }
+
+    #[test]
+    fn long_claims_are_cut() {
+        let long = "x".repeat(100);
+        let quoted = quote(&long);
+        assert!(quoted.ends_with("…`"), "{quoted}");
+        assert_eq!(quote("a\nb\n"), "`a⏎b`");
+        assert_eq!(quote(""), "nothing");
+    }
+}

@@ -1,0 +1,207 @@
+//! Which documents and examples a run reports on.
+//!
+//! Selection never changes how a document runs: examples share a namespace,
+//! so an example is always run after the ones before it. It decides which
+//! documents are run at all (`--changed-since`, `--partition`) and which
+//! examples are reported (`--example`, `--section`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::str::FromStr;
+
+use crate::error::Error;
+use crate::markdown::Example;
+
+/// Selection flags, shared by `check` and `update`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Selection {
+    /// Only this example: its id (or part of it) or its fence line. Repeatable.
+    #[arg(long, value_name = "ID|LINE")]
+    pub example: Vec<String>,
+    /// Only examples under a heading containing TEXT (any case).
+    #[arg(long, value_name = "TEXT")]
+    pub section: Option<String>,
+    /// Only documents changed since this git ref; all of them when a
+    /// `snipcheck.toml` or the tool itself (`src/`, `Cargo.*`) changed.
+    #[arg(long, value_name = "GIT_REF")]
+    pub changed_since: Option<String>,
+    /// Only partition K of N, e.g. `1/3`: documents are assigned by a hash
+    /// of their path, so adding one moves no other.
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<Partition>,
+}
+
+/// `K/N`: this is shard K (1-based) of N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl FromStr for Partition {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("`{s}` is not K/N with 1 <= K <= N (e.g. 2/3)");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (
+            k.trim().parse::<u64>().map_err(|_| bad())?,
+            n.trim().parse::<u64>().map_err(|_| bad())?,
+        );
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Partition { index, count })
+    }
+}
+
+impl Partition {
+    /// Stable by path: FNV-1a of the path as given.
+    pub fn contains(&self, path: &Path) -> bool {
+        let hash = path
+            .to_string_lossy()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+        hash % self.count == self.index - 1
+    }
+}
+
+impl Selection {
+    /// Narrows the documents to run.
+    pub fn documents(&self, paths: Vec<PathBuf>) -> Result<Vec<PathBuf>, Error> {
+        let mut paths: Vec<PathBuf> = match &self.partition {
+            Some(p) => paths.into_iter().filter(|d| p.contains(d)).collect(),
+            None => paths,
+        };
+        if let Some(base) = &self.changed_since {
+            let changed = changed_files(base)?;
+            let tool_or_config = changed.iter().any(|c| {
+                let name = c
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                name == crate::config::FILE_NAME
+                    || name.starts_with("Cargo.")
+                    || c.starts_with(repo_root().join("src"))
+            });
+            if !tool_or_config {
+                paths.retain(|d| d.canonicalize().is_ok_and(|d| changed.contains(&d)));
+            }
+        }
+        Ok(paths)
+    }
+
+    /// Whether an example is reported.
+    pub fn keeps(&self, example: &Example) -> bool {
+        let by_example = self.example.is_empty()
+            || self
+                .example
+                .iter()
+                .any(|wanted| match wanted.parse::<usize>() {
+                    Ok(line) => {
+                        example.fence_line == line || example.lines().any(|(l, _)| l == line)
+                    }
+                    Err(_) => example.id.contains(wanted.as_str()),
+                });
+        let by_section = self.section.as_ref().is_none_or(|text| {
+            let text = text.to_lowercase();
+            example
+                .heading
+                .iter()
+                .any(|h| h.to_lowercase().contains(&text))
+                || example.section.contains(&text)
+        });
+        by_example && by_section
+    }
+
+    /// Whether any example-level filter is on.
+    pub fn filters_examples(&self) -> bool {
+        !self.example.is_empty() || self.section.is_some()
+    }
+}
+
+fn repo_root() -> PathBuf {
+    git(&["rev-parse", "--show-toplevel"])
+        .ok()
+        .and_then(|out| out.lines().next().map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Files changed since `base` (committed, staged, unstaged or untracked),
+/// canonical paths.
+fn changed_files(base: &str) -> Result<Vec<PathBuf>, Error> {
+    let root = repo_root();
+    let mut names = git(&["diff", "--name-only", base, "--"])?;
+    names.push_str(&git(&["ls-files", "--others", "--exclude-standard"])?);
+    Ok(names
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let path = root.join(l);
+            path.canonicalize().unwrap_or(path)
+        })
+        .collect())
+}
+
+fn git(args: &[&str]) -> Result<String, Error> {
+    let out = Command::new("git")
+        .args(args)
+        .output()
+        .map_err(|e| Error::io(Path::new("git"), e))?;
+    if !out.status.success() {
+        let message = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        return Err(Error::file(
+            Path::new("--changed-since"),
+            format!("git {}: {message}", args.join(" ")),
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_parse_and_cover_everything_once() {
+        assert!("0/3".parse::<Partition>().is_err());
+        assert!("4/3".parse::<Partition>().is_err());
+        assert!("a/3".parse::<Partition>().is_err());
+        let shards: Vec<Partition> = (1..=3).map(|k| format!("{k}/3").parse().unwrap()).collect();
+        for i in 0..50 {
+            let path = PathBuf::from(format!("guide/doc-{i}.md"));
+            assert_eq!(shards.iter().filter(|p| p.contains(&path)).count(), 1);
+        }
+    }
+
+    #[test]
+    fn examples_by_id_line_and_section() {
+        let doc = crate::markdown::Document::parse(
+            Path::new("d.md"),
+            "# Top\n## Async Things\n```python\nx = 1\n```\n## Other\n```python\ny = 2\n```\n"
+                .into(),
+        );
+        let pick = |s: Selection| {
+            doc.examples
+                .iter()
+                .filter(|e| s.keeps(e))
+                .map(|e| e.id.clone())
+                .collect::<Vec<_>>()
+        };
+        let by = |example: &[&str], section: Option<&str>| Selection {
+            example: example.iter().map(|s| s.to_string()).collect(),
+            section: section.map(str::to_string),
+            ..Selection::default()
+        };
+        assert_eq!(pick(by(&["other"], None)), ["d::other::1"]);
+        assert_eq!(
+            pick(by(&["4"], None)),
+            ["d::async-things::1"],
+            "a code line selects its example"
+        );
+        assert_eq!(pick(by(&[], Some("async"))), ["d::async-things::1"]);
+        assert_eq!(pick(by(&[], None)).len(), 2);
+    }
+}
