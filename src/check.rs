@@ -188,7 +188,9 @@ pub fn judge_document(
 pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
     let start = Instant::now();
     let jobs = load(&settings.selection.documents(discover(paths)?)?, settings)?;
-    let outcomes = settings.pool.run(&jobs);
+    let progress = progress_bar(&jobs);
+    let outcomes = settings.pool.run(&jobs, &|| progress.inc(1));
+    progress.finish_and_clear();
     let mut documents = Vec::new();
     let mut python = None;
     for ((doc, config), outcome) in jobs.iter().zip(outcomes) {
@@ -209,6 +211,22 @@ pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
         documents,
         elapsed: start.elapsed(),
     })
+}
+
+/// A progress bar on stderr for long runs; indicatif hides it when stderr
+/// is not a terminal.
+fn progress_bar(jobs: &[(Document, Config)]) -> indicatif::ProgressBar {
+    let examples: usize = jobs.iter().map(|(d, _)| d.examples.len()).sum();
+    if jobs.len() < 2 || examples < 100 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(jobs.len() as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} {pos}/{len} documents {wide_bar} {elapsed}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
 }
 
 /// Every document and its config, read before anything runs: bad input

@@ -124,7 +124,7 @@ fn check(
 ) -> Result<ExitCode, Error> {
     let settings = settings(&run, snapshots)?;
     let report = check::check(&run.paths, &settings)?;
-    let options = report::human::Options { verbose };
+    let options = report::human::Options::for_terminal(verbose);
     for target in &targets {
         target.write(&report, options)?;
     }

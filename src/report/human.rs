@@ -10,10 +10,23 @@ use crate::check::{DocumentReport, Report};
 use crate::snapshot::SnapshotCheck;
 use crate::verdict::{ClaimVerdict, ExampleVerdict, Status, Verdict};
 
-/// Whether to list claims that were not checked (prose comments).
+/// How the terminal report is drawn.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
+    /// Also list the claims that hold and the comments left unchecked.
     pub verbose: bool,
+    /// ANSI colours (only on a terminal, and never with `NO_COLOR` set).
+    pub color: bool,
+}
+
+impl Options {
+    /// Colour when stdout is a terminal and `NO_COLOR` is not set.
+    pub fn for_terminal(verbose: bool) -> Options {
+        use std::io::IsTerminal;
+        let color = std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Options { verbose, color }
+    }
 }
 
 /// The whole report, ending in a one-line summary.
@@ -61,23 +74,34 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
     let path = doc.path.as_path();
     let mut out = String::new();
     if let Some(stop) = &example.interrupted {
-        let _ = writeln!(out, "{}: {}", example.status.name(), stop.message);
         let line = stop.line.unwrap_or(example.example.fence_line);
-        let _ = writeln!(out, "  --> {}:{line}", path.display());
+        out.push_str(&annotated(
+            doc,
+            example.status.name(),
+            &stop.message,
+            &[line],
+            "here",
+            options,
+        ));
     }
     if let Some(error) = &example.error {
-        let line = error
-            .line
-            .map(|l| format!("{}:{l}", path.display()))
-            .unwrap_or_else(|| path.display().to_string());
-        let _ = writeln!(out, "error: {}: {}", error.type_name, error.message);
-        let _ = writeln!(out, "  --> {line}");
-        if let Some(l) = error.line {
-            out.push_str(&source_lines(&doc.source, &[l]));
+        let title = format!("{}: {}", error.type_name, error.message);
+        match error.line {
+            Some(line) => out.push_str(&annotated(
+                doc,
+                "error",
+                &title,
+                &[line],
+                "raised here",
+                options,
+            )),
+            None => {
+                let _ = writeln!(out, "error: {title}\n  --> {}", path.display());
+            }
         }
     }
     for claim in example.drifts() {
-        out.push_str(&claim_diff(claim, doc));
+        out.push_str(&claim_diff(claim, doc, options));
     }
     if let SnapshotCheck::Differs {
         path: snap,
@@ -88,6 +112,7 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
         out.push_str(&unified(
             expected,
             &crate::snapshot::normalize(&example.stdout, ""),
+            options,
         ));
         let _ = writeln!(
             out,
@@ -125,41 +150,111 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
     out
 }
 
-fn claim_diff(claim: &ClaimVerdict, doc: &DocumentReport) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "drift: {} claim does not match what CPython printed",
+fn claim_diff(claim: &ClaimVerdict, doc: &DocumentReport, options: Options) -> String {
+    let title = format!(
+        "{} claim does not match what CPython printed",
         claim.claim.kind.name()
     );
-    let _ = writeln!(out, "  --> {}:{}", doc.path.display(), claim.claim.line);
-    out.push_str(&source_lines(&doc.source, &claim.claim.lines));
-    out.push_str(&unified(&claim.claim.expected, &claim.actual));
+    let actual = claim.actual.trim_end_matches('\n');
+    let label = if actual.contains('\n') || claim.claim.is_multiline() {
+        "the guide says this; CPython printed what the diff shows".to_string()
+    } else {
+        format!("CPython printed `{actual}`")
+    };
+    let mut out = annotated_at(
+        doc,
+        "drift",
+        &title,
+        &claim.claim.lines,
+        Some(&claim.claim.expected),
+        &label,
+        options,
+    );
+    out.push_str(&unified(&claim.claim.expected, &claim.actual, options));
     out
 }
 
-/// The guide lines, numbered as in the file.
-fn source_lines(source: &str, lines: &[usize]) -> String {
-    let width = lines.iter().max().map(|l| l.to_string().len()).unwrap_or(1);
-    let mut out = format!("{:width$} |\n", "");
-    let numbered = source.lines().enumerate().map(|(i, text)| (i + 1, text));
-    for (number, text) in numbered.filter(|(n, _)| lines.contains(n)) {
-        let _ = writeln!(out, "{number:width$} | {text}");
-    }
-    let _ = writeln!(out, "{:width$} |", "");
-    out
+/// A rustc-style diagnostic on guide lines, drawn by annotate-snippets: the
+/// lines (and the one before, for context) with `lines` underlined.
+fn annotated(
+    doc: &DocumentReport,
+    id: &str,
+    title: &str,
+    lines: &[usize],
+    label: &str,
+    options: Options,
+) -> String {
+    annotated_at(doc, id, title, lines, None, label, options)
 }
 
-/// `- expected` / `+ actual`, line by line.
-fn unified(expected: &str, actual: &str) -> String {
+/// Same, underlining only `claim` when it ends its (single) line.
+fn annotated_at(
+    doc: &DocumentReport,
+    id: &str,
+    title: &str,
+    lines: &[usize],
+    claim: Option<&str>,
+    label: &str,
+    options: Options,
+) -> String {
+    use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
+    let (Some(&first), Some(&last)) = (lines.iter().min(), lines.iter().max()) else {
+        return String::new();
+    };
+    let start = first.saturating_sub(1).max(1);
+    let text: Vec<&str> = doc
+        .source
+        .lines()
+        .skip(start - 1)
+        .take(last + 1 - start)
+        .collect();
+    let source = text.join("\n");
+    // Underline the claim itself: from its first non-blank byte to the end.
+    let offset: usize = text[..first - start].iter().map(|l| l.len() + 1).sum();
+    let first_text = text.get(first - start).copied().unwrap_or("");
+    let end = source.trim_end().len();
+    let span = match claim
+        .filter(|c| first == last && !c.is_empty() && first_text.trim_end().ends_with(c))
+    {
+        Some(c) => {
+            offset + first_text.trim_end().len() - c.len()..offset + first_text.trim_end().len()
+        }
+        None => {
+            let span_start = offset + (first_text.len() - first_text.trim_start().len());
+            span_start..end.max(span_start)
+        }
+    };
+    let path = doc.path.display().to_string();
+    let report = &[Level::ERROR.primary_title(title).id(id).element(
+        Snippet::source(&source)
+            .line_start(start)
+            .path(&path)
+            .fold(false)
+            .annotation(AnnotationKind::Primary.span(span).label(label)),
+    )];
+    let renderer = if options.color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    format!("{}\n", renderer.render(report))
+}
+
+/// `- expected` / `+ actual`, line by line (red and green in colour).
+fn unified(expected: &str, actual: &str, options: Options) -> String {
     let (expected, actual) = (
         expected.trim_end_matches('\n'),
         actual.trim_end_matches('\n'),
     );
     let mut out = String::new();
+    let paint = |sign: char, text: &str| match (options.color, sign) {
+        (true, '-') => format!("\x1b[31m{text}\x1b[0m"),
+        (true, '+') => format!("\x1b[32m{text}\x1b[0m"),
+        _ => text.to_string(),
+    };
     if !expected.contains('\n') && !actual.contains('\n') {
-        let _ = writeln!(out, "- expected: {expected}");
-        let _ = writeln!(out, "+ actual:   {actual}");
+        let _ = writeln!(out, "{}", paint('-', &format!("- expected: {expected}")));
+        let _ = writeln!(out, "{}", paint('+', &format!("+ actual:   {actual}")));
         return out;
     }
     let _ = writeln!(out, "--- expected (guide)\n+++ actual (CPython)");
@@ -169,7 +264,8 @@ fn unified(expected: &str, actual: &str) -> String {
             ChangeTag::Insert => '+',
             ChangeTag::Equal => ' ',
         };
-        let _ = writeln!(out, "{sign} {}", change.value().trim_end_matches('\n'));
+        let line = format!("{sign} {}", change.value().trim_end_matches('\n'));
+        let _ = writeln!(out, "{}", paint(sign, &line));
     }
     out
 }

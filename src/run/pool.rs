@@ -53,7 +53,12 @@ enum Ending {
 
 impl Pool {
     /// Runs documents in parallel; results come back in input order.
-    pub fn run(&self, jobs: &[(Document, Config)]) -> Vec<Result<DocumentOutcome, Error>> {
+    /// `done` is called as each document finishes (a progress bar).
+    pub fn run(
+        &self,
+        jobs: &[(Document, Config)],
+        done: &(dyn Fn() + Sync),
+    ) -> Vec<Result<DocumentOutcome, Error>> {
         let next = AtomicUsize::new(0);
         let results: Mutex<Vec<Option<Result<DocumentOutcome, Error>>>> =
             Mutex::new((0..jobs.len()).map(|_| None).collect());
@@ -68,6 +73,7 @@ impl Pool {
                         };
                         let result = self.run_with(&mut worker, doc, config);
                         results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
+                        done();
                     }
                 });
             }
