@@ -80,7 +80,8 @@ struct RunArgs {
 fn main() -> ExitCode {
     snipcheck::run::prepare_process();
     if std::env::args().nth(1).as_deref() == Some("__worker") {
-        snipcheck::run::worker::main();
+        let preload: Vec<String> = std::env::args().skip(2).collect();
+        snipcheck::run::worker::main(&preload);
     }
     let cli = Cli::parse();
     let result = match cli.command {

@@ -11,27 +11,26 @@ network), and deterministically (seeded random, fixed hash seed, fed input).
 """
 
 import ast
-import asyncio
 import builtins
 import contextlib
+import importlib.abc
 import io
 import json
 import linecache
 import os
 import random
-import selectors
 import socket
 import sys
 import threading
 import time
 import traceback
 import types
-import unittest.mock as mock
-import urllib.error
-import urllib.request
-import http.client
 
 import snipcheck_repl as repl
+
+# asyncio, urllib.request, http.client and unittest.mock are heavy to import
+# and many guides never use them: they are patched when imported (see
+# `after_import`), and the worker preloads those its documents mention.
 
 # --- capture ---------------------------------------------------------------
 
@@ -139,38 +138,89 @@ class VirtualClock:
         for name in ("monotonic", "perf_counter"):
             setattr(time, name, self.monotonic)
             setattr(time, name + "_ns", ns(self.monotonic))
-        asyncio.set_event_loop_policy(VirtualTimePolicy())
+        after_import("asyncio", install_virtual_loop)
 
 
 CLOCK = VirtualClock()
 
 
-class VirtualSelector(selectors.DefaultSelector):
-    """Never blocks on a timeout: advances the virtual clock instead."""
+def install_virtual_loop(asyncio):
+    """Every new event loop runs on the virtual clock."""
+    import selectors
 
-    def select(self, timeout=None):
-        ready = super().select(0)
-        if ready or timeout is None:
-            return ready or super().select(timeout)
-        if timeout > 0:
-            CLOCK.sleep(timeout)
-        return ready
+    class VirtualSelector(selectors.DefaultSelector):
+        """Never blocks on a timeout: advances the virtual clock instead."""
+
+        def select(self, timeout=None):
+            ready = super().select(0)
+            if ready or timeout is None:
+                return ready or super().select(timeout)
+            if timeout > 0:
+                CLOCK.sleep(timeout)
+            return ready
+
+    class VirtualTimeLoop(asyncio.SelectorEventLoop):
+        """An event loop whose `time()` is the virtual clock, so `asyncio.sleep`,
+        `gather` and timeouts see time pass without waiting for it."""
+
+        def __init__(self):
+            super().__init__(VirtualSelector())
+
+        def time(self):
+            return CLOCK.monotonic()
+
+    class VirtualTimePolicy(asyncio.DefaultEventLoopPolicy):
+        def new_event_loop(self):
+            return VirtualTimeLoop()
+
+    asyncio.set_event_loop_policy(VirtualTimePolicy())
 
 
-class VirtualTimeLoop(asyncio.SelectorEventLoop):
-    """An event loop whose `time()` is the virtual clock, so `asyncio.sleep`,
-    `gather` and timeouts see time pass without waiting for it."""
+# --- patching modules as they are imported ----------------------------------
 
-    def __init__(self):
-        super().__init__(VirtualSelector())
-
-    def time(self):
-        return CLOCK.monotonic()
+PENDING = {}
 
 
-class VirtualTimePolicy(asyncio.DefaultEventLoopPolicy):
-    def new_event_loop(self):
-        return VirtualTimeLoop()
+class PatchOnImport(importlib.abc.MetaPathFinder):
+    """Runs the patch registered for a module right after it is executed."""
+
+    def find_spec(self, name, path, target=None):
+        if name not in PENDING:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                break
+        else:
+            return None
+        patch, execute = PENDING.pop(name), spec.loader.exec_module
+
+        def exec_module(module):
+            execute(module)
+            patch(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def after_import(name, patch):
+    """`patch(module)` once `name` is imported: now, if it already is."""
+    if name in sys.modules:
+        patch(sys.modules[name])
+    else:
+        PENDING[name] = patch
+
+
+sys.meta_path.insert(0, PatchOnImport())
+
+
+def preload(names):
+    """Imports (and so patches) modules before the worker forks."""
+    for name in names:
+        with contextlib.suppress(ImportError):
+            __import__(name)
 
 
 # --- network ---------------------------------------------------------------
@@ -237,6 +287,25 @@ class Network:
     def __init__(self):
         self.responses = {}
 
+    def patch_urllib(self, urllib_request):
+        import urllib.error
+
+        def urlopen(url, *args, **kwargs):
+            full = url.full_url if isinstance(url, urllib_request.Request) else url
+            try:
+                return self.respond(full)
+            except StubbedNetwork as e:
+                raise urllib.error.URLError(str(e)) from None
+
+        urllib_request.urlopen = urlopen
+
+    @staticmethod
+    def patch_http_client(http_client):
+        def connect(self_, *args, **kwargs):
+            raise refuse(f"http://{self_.host}:{self_.port}")
+
+        http_client.HTTPConnection.connect = connect
+
     def respond(self, url):
         url = str(url)
         if url not in self.responses:
@@ -245,20 +314,8 @@ class Network:
 
     def install(self):
         sys.modules["requests"] = FakeRequests.module(self)
-
-        def urlopen(url, *args, **kwargs):
-            full = url.full_url if isinstance(url, urllib.request.Request) else url
-            try:
-                return self.respond(full)
-            except StubbedNetwork as e:
-                raise urllib.error.URLError(str(e)) from None
-
-        urllib.request.urlopen = urlopen
-
-        def connect(self_, *args, **kwargs):
-            raise refuse(f"http://{self_.host}:{self_.port}")
-
-        http.client.HTTPConnection.connect = connect
+        after_import("urllib.request", self.patch_urllib)
+        after_import("http.client", self.patch_http_client)
 
         def socket_connect(self_, address, *args):
             if self_.family == socket.AF_UNIX:
@@ -447,7 +504,9 @@ def execute(example, path, namespace, result, recorder):
     tree = repl.probe_values(tree, example["claim_lines"], result["values"])
     code = compile(tree, path, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     value = eval(code, namespace)
-    if asyncio.iscoroutine(value):  # top-level await
+    if isinstance(value, types.CoroutineType):  # top-level await
+        import asyncio
+
         asyncio.run(value)
     run_docstrings(tree, path, namespace, result)
 
@@ -548,8 +607,9 @@ def judge_exception(exc, example, path, result):
 
 def tidy_up(threads_before, hooks):
     """Undo what an example may leave behind that would disturb the next one."""
-    with contextlib.suppress(Exception):
-        asyncio.set_event_loop(None)
+    if "asyncio" in sys.modules:
+        with contextlib.suppress(Exception):
+            sys.modules["asyncio"].set_event_loop(None)
     with contextlib.suppress(Exception):
         import signal
 
@@ -564,6 +624,10 @@ def tidy_up(threads_before, hooks):
 
 def fresh_namespace(stubs):
     namespace = {"__name__": "__main__", "__builtins__": builtins}
+    if not stubs:
+        return namespace
+    import unittest.mock as mock
+
     scope = {"mock": mock, "MagicMock": mock.MagicMock, "Mock": mock.Mock}
     for name, expression in stubs.items():
         try:

@@ -195,11 +195,43 @@ fn describe(py: Python<'_>, err: PyErr) -> String {
     format!("{tb}{err}")
 }
 
-/// Starts the interpreter and loads the harness (and so every module it
-/// imports), before any sandbox closes the file system.
-pub fn warm_up() -> Result<(), Error> {
+/// Starts the interpreter, loads the harness and imports (and patches) the
+/// heavy modules the documents will use, before the worker forks.
+pub fn warm_up(preload: &[String]) -> Result<(), Error> {
     prepare_process();
-    Python::attach(|py| harness(py).map(|_| ()))
+    Python::attach(|py| {
+        let harness = harness(py)?;
+        harness
+            .call_method1("preload", (preload.to_vec(),))
+            .map(|_| ())
+            .map_err(|e| Error::Python(describe(py, e)))
+    })
+}
+
+/// Heavy modules worth importing once per worker rather than once per
+/// document: those the documents' code (or their config) mentions.
+pub fn modules_to_preload<'a>(
+    jobs: impl IntoIterator<Item = (&'a Document, &'a Config)>,
+) -> Vec<String> {
+    const CUES: &[(&str, &[&str])] = &[
+        ("asyncio", &["asyncio", "async ", "await "]),
+        ("urllib.request", &["urllib"]),
+        ("http.client", &["http.client", "urllib"]),
+        ("unittest.mock", &["mock"]),
+        ("doctest", &[">>>"]),
+    ];
+    let mut wanted: Vec<String> = Vec::new();
+    for (doc, config) in jobs {
+        let code = || doc.examples.iter().map(|e| e.code.as_str());
+        for (module, cues) in CUES {
+            let cued = code().any(|c| cues.iter().any(|cue| c.contains(cue)));
+            let stubbed = *module == "unittest.mock" && !config.stubs.is_empty();
+            if (cued || stubbed) && !wanted.iter().any(|w| w == module) {
+                wanted.push(module.to_string());
+            }
+        }
+    }
+    wanted
 }
 
 /// Runs one harness request in this process; each event line goes to `emit`.

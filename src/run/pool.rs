@@ -62,6 +62,7 @@ impl Pool {
         let next = AtomicUsize::new(0);
         let results: Mutex<Vec<Option<Result<DocumentOutcome, Error>>>> =
             Mutex::new((0..jobs.len()).map(|_| None).collect());
+        let preload = super::modules_to_preload(jobs.iter().map(|(d, c)| (d, c)));
         std::thread::scope(|scope| {
             for _ in 0..self.jobs.clamp(1, jobs.len().max(1)) {
                 scope.spawn(|| {
@@ -71,7 +72,7 @@ impl Pool {
                         let Some((doc, config)) = jobs.get(i) else {
                             break;
                         };
-                        let result = self.run_with(&mut worker, doc, config);
+                        let result = self.run_with(&mut worker, &preload, doc, config);
                         results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
                         done();
                     }
@@ -88,13 +89,15 @@ impl Pool {
 
     /// Runs one document with a worker of its own.
     pub fn run_document(&self, doc: &Document, config: &Config) -> Result<DocumentOutcome, Error> {
-        self.run_with(&mut None, doc, config)
+        let preload = super::modules_to_preload([(doc, config)]);
+        self.run_with(&mut None, &preload, doc, config)
     }
 
     /// Runs one document, in as many children as its crashes require.
     fn run_with(
         &self,
         worker: &mut Option<Worker>,
+        preload: &[String],
         doc: &Document,
         config: &Config,
     ) -> Result<DocumentOutcome, Error> {
@@ -114,7 +117,7 @@ impl Pool {
                 sandbox: self.sandbox,
                 request: super::request(doc, config, workdir.path(), &resume)?,
             };
-            match self.attempt(worker, doc, config, &job, &mut collector)? {
+            match self.attempt(worker, preload, doc, config, &job, &mut collector)? {
                 Ending::Finished | Ending::Died => break,
                 Ending::Interrupted(index) => {
                     resume = Resume {
@@ -132,13 +135,14 @@ impl Pool {
     fn attempt(
         &self,
         slot: &mut Option<Worker>,
+        preload: &[String],
         doc: &Document,
         config: &Config,
         job: &Job,
         collector: &mut Collector,
     ) -> Result<Ending, Error> {
         if !slot.as_mut().is_some_and(Worker::is_alive) {
-            *slot = Some(Worker::spawn(&self.program, self.sandbox)?);
+            *slot = Some(Worker::spawn(&self.program, self.sandbox, preload)?);
         }
         let worker = slot.as_mut().expect("a worker was just started");
         worker
@@ -228,9 +232,9 @@ struct Worker {
 }
 
 impl Worker {
-    fn spawn(program: &Path, sandbox: bool) -> Result<Worker, Error> {
+    fn spawn(program: &Path, sandbox: bool, preload: &[String]) -> Result<Worker, Error> {
         let mut command = Command::new(program);
-        command.arg("__worker");
+        command.arg("__worker").args(preload);
         if sandbox {
             command
                 .env_clear()

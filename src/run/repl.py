@@ -9,15 +9,17 @@ clock, with top-level `await`, and at the guide's own line numbers.
 """
 
 import ast
-import asyncio
 import builtins
-import doctest
 import reprlib
 import traceback
+import types
 
-FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
-PARSER = doctest.DocTestParser()
-CHECKER = doctest.OutputChecker()
+
+def doctest():
+    """doctest, imported the first time a `>>>` is seen."""
+    import doctest
+
+    return doctest
 
 
 # --- values of bare expressions -------------------------------------------
@@ -94,7 +96,7 @@ def probe_values(tree, lines, sink):
 
 
 def options(example):
-    flags = FLAGS
+    flags = doctest().ELLIPSIS | doctest().NORMALIZE_WHITESPACE
     for flag, on in example.options.items():
         flags = flags | flag if on else flags & ~flag
     return flags
@@ -127,7 +129,9 @@ def execute(source, path, line, globs):
     code = compile("\n" * (line - 1) + source, path, "single",
                    flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     value = eval(code, globs)
-    if asyncio.iscoroutine(value):
+    if isinstance(value, types.CoroutineType):
+        import asyncio
+
         asyncio.run(value)
 
 
@@ -139,6 +143,7 @@ def run_examples(examples, kind, base_line, path, globs, capture, error_info):
     unexpectedly is an error, like any other claim.
     """
     results = []
+    checker = doctest().OutputChecker()
     for example in examples:
         line = base_line + example.lineno
         result = {"kind": kind, "line": line, "source": example.source,
@@ -146,7 +151,7 @@ def run_examples(examples, kind, base_line, path, globs, capture, error_info):
                   "want": hybrid_want(example), "got": "", "verdict": "holds", "error": None}
         results.append(result)
         flags = options(example)
-        if flags & doctest.SKIP:
+        if flags & doctest().SKIP:
             result["verdict"] = "skipped"
             continue
         exception = None
@@ -168,20 +173,20 @@ def run_examples(examples, kind, base_line, path, globs, capture, error_info):
         if exception is not None:
             message = traceback.format_exception_only(type(exception), exception)[-1]
             if example.exc_msg is not None:
-                ok = CHECKER.check_output(example.exc_msg, message, flags)
+                ok = checker.check_output(example.exc_msg, message, flags)
                 result["got"] = got + "Traceback (most recent call last):\n  ...\n" + message
             else:
                 result["verdict"] = "error"
                 result["error"] = error_info(exception, path)
                 continue
         else:
-            ok = example.exc_msg is None and CHECKER.check_output(result["want"], got, flags)
+            ok = example.exc_msg is None and checker.check_output(result["want"], got, flags)
         result["verdict"] = "holds" if ok else "drifts"
     return results
 
 
 def session_examples(code):
-    return PARSER.get_examples(code)
+    return doctest().DocTestParser().get_examples(code)
 
 
 def docstrings(tree):

@@ -7,6 +7,7 @@
 //! and exits; the worker reports how it ended. A child that crashes takes
 //! nothing else with it, and nothing one document did can leak into the next.
 //!
+//! Command line: `snipcheck __worker [MODULE...]`, the modules to preload.
 //! Protocol: one [`Job`] per line on stdin; one JSON event per line on a
 //! private copy of stdout (file descriptor 1 itself is pointed at stderr, so
 //! an example writing to fd 1 from C cannot corrupt the stream).
@@ -42,7 +43,7 @@ type Sender = Arc<dyn Fn(String) + Send + Sync>;
 
 /// Runs the worker until stdin closes; never returns (exits without
 /// finalising Python, so nothing left behind can hold the process open).
-pub fn main() -> ! {
+pub fn main(preload: &[String]) -> ! {
     let channel = Mutex::new(protocol_channel());
     let send: Sender = Arc::new(move |line: String| {
         let mut out = channel.lock().unwrap_or_else(|e| e.into_inner());
@@ -50,7 +51,7 @@ pub fn main() -> ! {
         let _ = out.write_all(format!("{line}\n").as_bytes());
         let _ = out.flush();
     });
-    if let Err(e) = super::warm_up() {
+    if let Err(e) = super::warm_up(preload) {
         send(fatal(&e));
         exit(3);
     }
