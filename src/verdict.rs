@@ -288,13 +288,14 @@ fn verdict(claim: Claim, actual: String, verdict: Verdict, rule: Option<String>)
     }
 }
 
-/// Did the example raise before reaching guide line `line`?
+/// Did the example raise before finishing the statement that starts at
+/// guide line `line` (before it, or in it)?
 fn not_reached(outcome: &ExampleOutcome, line: usize) -> bool {
     if outcome.interrupted.is_some() {
         return true;
     }
     let top = outcome.error.as_ref().and_then(|e| e.top_line.or(e.line));
-    matches!(top, Some(top) if top < line) || (outcome.error.is_some() && top.is_none())
+    matches!(top, Some(top) if top <= line) || (outcome.error.is_some() && top.is_none())
 }
 
 /// Stdout written by top-level lines between two `# Output:` comments that

@@ -15,6 +15,7 @@
 use std::fmt::Write as _;
 
 use crate::check::{DocumentReport, Report};
+use crate::outcome::PyError;
 use crate::snapshot::SnapshotCheck;
 use crate::verdict::{ClaimVerdict, ExampleVerdict, Status};
 
@@ -68,7 +69,7 @@ fn annotate(out: &mut String, example: &ExampleVerdict, doc: &DocumentReport) {
     }
     let (line, message) = match (&example.interrupted, &example.error) {
         (Some(stop), _) => (stop.line, stop.message.clone()),
-        (None, Some(e)) => (e.line, format!("{}: {}", e.type_name, e.message)),
+        (None, Some(e)) => (e.line, exception(e)),
         (None, None) => (None, example.status.name().to_string()),
     };
     error(
@@ -93,7 +94,7 @@ fn error(
     let _ = write!(
         out,
         "::error file={},line={line}",
-        escape_property(&doc.path.display().to_string())
+        escape_property(&repo_relative(&doc.path))
     );
     if let Some(end) = end_line.filter(|&end| end > line) {
         let _ = write!(out, ",endLine={end}");
@@ -104,6 +105,15 @@ fn error(
         escape_property(title),
         escape_data(message)
     );
+}
+
+/// `KeyError: 'b'`, or just `MemoryError` when the message is empty.
+pub(crate) fn exception(error: &PyError) -> String {
+    if error.message.is_empty() {
+        error.type_name.clone()
+    } else {
+        format!("{}: {}", error.type_name, error.message)
+    }
 }
 
 /// `expected 26, got 25`; claims or output of several lines get a line
@@ -158,4 +168,14 @@ mod tests {
         assert_eq!(escape_data("50%\r\nnext"), "50%25%0D%0Anext");
         assert_eq!(escape_property("a::b, c%"), "a%3A%3Ab%2C c%25");
     }
+}
+
+/// GitHub attaches annotations only to paths relative to the repository
+/// root: `./guide/x.md` and absolute paths under the working directory are
+/// made relative (CI runs from the root).
+fn repo_relative(path: &std::path::Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let relative = path.strip_prefix(&cwd).unwrap_or(path);
+    let relative = relative.strip_prefix(".").unwrap_or(relative);
+    relative.display().to_string()
 }

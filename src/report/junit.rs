@@ -22,6 +22,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
 use crate::check::{DocumentReport, Report};
+use crate::report::github::exception;
 use crate::report::human::{self, Options};
 use crate::verdict::{ExampleVerdict, Status};
 
@@ -116,7 +117,7 @@ fn error_message(example: &ExampleVerdict) -> String {
         return format!("{name}: {}", stop.message);
     }
     match &example.error {
-        Some(error) => format!("{}: {}", error.type_name, error.message),
+        Some(error) => exception(error),
         None => example.status.name().to_string(),
     }
 }

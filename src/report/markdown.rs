@@ -9,13 +9,15 @@
 use std::fmt::Write as _;
 
 use crate::check::{DocumentReport, Report};
-use crate::report::github::counts;
+use crate::report::github::{counts, exception};
 use crate::report::human::{self, Options, is_failure};
 use crate::snapshot::SnapshotCheck;
 use crate::verdict::{ExampleVerdict, Status};
 
 /// Longest text a table cell quotes from a claim or its output.
 const CELL_CHARS: usize = 60;
+/// Longest exception text a table cell quotes.
+const ERROR_CHARS: usize = 120;
 
 /// The summary as GitHub-flavoured Markdown.
 pub fn render(report: &Report) -> String {
@@ -128,15 +130,15 @@ fn reason(example: &ExampleVerdict) -> String {
         return stop.message.clone();
     }
     if let Some(error) = &example.error {
-        return format!("{}: {}", error.type_name, error.message);
+        return quote(&exception(error), ERROR_CHARS);
     }
     let drifts: Vec<_> = example.drifts().collect();
     if let Some(first) = drifts.first() {
         let mut text = format!(
             "{} claim: expected {}, got {}",
             first.claim.kind.name(),
-            quote(&first.claim.expected),
-            quote(&first.actual)
+            quote(&first.claim.expected, CELL_CHARS),
+            quote(&first.actual, CELL_CHARS)
         );
         if drifts.len() > 1 {
             let _ = write!(text, " (and {} more)", drifts.len() - 1);
@@ -146,20 +148,20 @@ fn reason(example: &ExampleVerdict) -> String {
     if let SnapshotCheck::Differs { path, .. } = &example.snapshot {
         return format!(
             "stdout differs from snapshot {}",
-            quote(&path.display().to_string())
+            quote(&path.display().to_string(), CELL_CHARS)
         );
     }
     example.status.name().to_string()
 }
 
-/// `` `text` `` on one line (`⏎` for line breaks), cut to [`CELL_CHARS`].
-fn quote(text: &str) -> String {
+/// `` `text` `` on one line (`⏎` for line breaks), cut to `max` characters.
+fn quote(text: &str, max: usize) -> String {
     let text = text.trim_end_matches('\n');
     if text.is_empty() {
         return "nothing".to_string();
     }
     let one_line = text.replace('\n', "⏎");
-    let mut short: String = one_line.chars().take(CELL_CHARS).collect();
+    let mut short: String = one_line.chars().take(max).collect();
     if short.len() < one_line.len() {
         short.push('…');
     }
@@ -226,9 +228,9 @@ mod tests {
     #[test]
     fn long_claims_are_cut() {
         let long = "x".repeat(100);
-        let quoted = quote(&long);
+        let quoted = quote(&long, CELL_CHARS);
         assert!(quoted.ends_with("…`"), "{quoted}");
-        assert_eq!(quote("a\nb\n"), "`a⏎b`");
-        assert_eq!(quote(""), "nothing");
+        assert_eq!(quote("a\nb\n", CELL_CHARS), "`a⏎b`");
+        assert_eq!(quote("", CELL_CHARS), "nothing");
     }
 }
