@@ -205,6 +205,9 @@ fn compare(e: &str, a: &str, shape: Shape) -> Option<Rule> {
 pub fn ellipsis_match(expected: &str, actual: &str) -> bool {
     let expected = expected.replace('…', "...");
     let pieces: Vec<&str> = expected.split("...").collect();
+    if pieces.len() == 1 {
+        return expected == actual;
+    }
     let (first, last) = (pieces[0], pieces[pieces.len() - 1]);
     if !actual.starts_with(first) || actual.len() < first.len() + last.len() {
         return false;
@@ -411,6 +414,10 @@ mod tests {
             Match::Drifts
         );
         assert!(!ellipsis_match("ab...ba", "aba"), "pieces may not overlap");
+        assert!(
+            ellipsis_match("abc", "abc") && !ellipsis_match("a", "aa"),
+            "no ellipsis: plain equality"
+        );
     }
 
     #[test]

@@ -111,10 +111,9 @@ impl Document {
 
     /// Parses Markdown text already in memory.
     pub fn parse(path: &Path, source: String) -> Document {
-        let source = match source.strip_prefix('\u{feff}') {
-            Some(rest) => rest.to_string(),
-            None => source,
-        };
+        let source = source.strip_prefix('\u{feff}').unwrap_or(&source);
+        // CPython ends a line at a lone CR too: so must the line numbers.
+        let source = source.replace("\r\n", "\n").replace('\r', "\n");
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -157,6 +156,7 @@ pub fn slugify(text: &str) -> String {
 fn extract(doc_name: &str, source: &str) -> Vec<Example> {
     let mut walker = Walker {
         lines: LineIndex::new(source),
+        line_count: source.lines().count(),
         ..Walker::default()
     };
     for (event, range) in Parser::new_ext(source, Options::empty()).into_offset_iter() {
@@ -176,6 +176,7 @@ enum BlockKind {
 #[derive(Default)]
 struct Walker {
     lines: LineIndex,
+    line_count: usize,
     sections: Sections,
     examples: Vec<Example>,
     pending_skip: Option<String>,
@@ -215,7 +216,7 @@ impl Walker {
             Event::End(TagEnd::CodeBlock) => self.end_block(doc_name),
             Event::Text(text) | Event::Code(text) => {
                 if let Some((_, _, code)) = &mut self.block {
-                    code.push_str(&text.replace("\r\n", "\n"));
+                    code.push_str(&text);
                 } else if let Some((_, heading)) = &mut self.heading {
                     heading.push_str(&text);
                 } else if let Some(paragraph) = &mut self.paragraph {
@@ -258,7 +259,10 @@ impl Walker {
                 self.examples.push(example);
                 self.awaiting_output = Some(self.examples.len() - 1);
             }
-            Some((BlockKind::OutputOf(i), fence_line, text)) => {
+            // An empty fence cut off by the end of the file shows nothing.
+            Some((BlockKind::OutputOf(i), fence_line, text))
+                if fence_line < self.line_count || !text.is_empty() =>
+            {
                 self.examples[i].output_block = Some(OutputBlock {
                     line: fence_line + 1,
                     text,

@@ -294,11 +294,14 @@ pub fn apply(original: &[u8], edits: &[Edit]) -> Vec<u8> {
     out
 }
 
+/// Lines with their endings: `\n`, `\r\n`, or a lone `\r` (as the guide's
+/// line numbers count them).
 fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
     let mut lines = Vec::new();
     let mut start = 0;
     for (i, b) in bytes.iter().enumerate() {
-        if *b == b'\n' {
+        let lone_cr = *b == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+        if *b == b'\n' || lone_cr {
             lines.push(&bytes[start..=i]);
             start = i + 1;
         }
@@ -314,6 +317,8 @@ fn line_ending(line: &[u8]) -> &'static [u8] {
         b"\r\n"
     } else if line.ends_with(b"\n") {
         b"\n"
+    } else if line.ends_with(b"\r") {
+        b"\r"
     } else {
         b""
     }

@@ -159,6 +159,16 @@ pub fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// GitHub attaches annotations only to paths relative to the repository
+/// root: `./guide/x.md` and absolute paths under the working directory are
+/// made relative (CI runs from the root).
+fn repo_relative(path: &std::path::Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let relative = path.strip_prefix(&cwd).unwrap_or(path);
+    let relative = relative.strip_prefix(".").unwrap_or(relative);
+    relative.display().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,14 +178,4 @@ mod tests {
         assert_eq!(escape_data("50%\r\nnext"), "50%25%0D%0Anext");
         assert_eq!(escape_property("a::b, c%"), "a%3A%3Ab%2C c%25");
     }
-}
-
-/// GitHub attaches annotations only to paths relative to the repository
-/// root: `./guide/x.md` and absolute paths under the working directory are
-/// made relative (CI runs from the root).
-fn repo_relative(path: &std::path::Path) -> String {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let relative = path.strip_prefix(&cwd).unwrap_or(path);
-    let relative = relative.strip_prefix(".").unwrap_or(relative);
-    relative.display().to_string()
 }
