@@ -1,23 +1,9 @@
 //! The `snipcheck` binary, end to end: exit codes, reports, bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn snipcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_snipcheck"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+mod common;
+use common::{root, snipcheck, text};
 
 /// Timing is the one thing that changes from run to run.
 fn stable(report: &str) -> String {

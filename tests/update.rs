@@ -2,19 +2,9 @@
 //! the drifting claims, in their own form, and no other byte.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn snipcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_snipcheck"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the binary runs")
-}
+mod common;
+use common::{assert_exit, root, snipcheck};
 
 /// A copy of the shipped guide and its config in a temporary folder.
 fn guide_copy() -> (tempfile::TempDir, PathBuf) {
@@ -33,12 +23,7 @@ fn update_on_the_shipped_guide_changes_no_byte() {
     let (_dir, doc) = guide_copy();
     let before = std::fs::read(&doc).unwrap();
     let out = snipcheck(&["update", doc.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(std::fs::read(&doc).unwrap(), before);
 }
 
@@ -108,12 +93,7 @@ fn drifts_are_rewritten_back_and_check_passes_again() {
     );
 
     let update = snipcheck(&["update", path]);
-    assert_eq!(
-        update.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&update.stderr)
-    );
+    assert_exit(&update, 0);
     let after = std::fs::read_to_string(&doc).unwrap();
     let differing: Vec<_> = original
         .lines()
@@ -161,12 +141,7 @@ fn tricky_files_keep_every_other_byte() {
     let doc = dir.path().join("tricky.md");
     std::fs::write(&doc, TRICKY).unwrap();
     let out = snipcheck(&["update", doc.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let after = std::fs::read(&doc).unwrap();
     let expected = String::from_utf8_lossy(TRICKY)
         .replace("# 3\r\n", "# 2\r\n")
