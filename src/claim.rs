@@ -212,12 +212,23 @@ fn continuation(lines: &[Line<'_>]) -> usize {
         .count()
 }
 
-/// A comment block right under a code line with no comment of its own, at
-/// the same or deeper indentation, speaks about that line.
+/// A comment block right under a code line with no comment of its own
+/// speaks about that line; dedented to the level of an enclosing block's
+/// header (a loop, say), it speaks about that whole block.
 fn below_anchor(lines: &[Line<'_>], i: usize) -> Option<usize> {
     let above = lines.get(i.checked_sub(1)?)?;
-    let fits = above.has_code && above.comment.is_none() && lines[i].indent >= above.indent;
-    fits.then(|| i - 1)
+    if !above.has_code || above.comment.is_some() {
+        return None;
+    }
+    let indent = lines[i].indent;
+    if indent >= above.indent {
+        return Some(i - 1);
+    }
+    // The nearest line above at the comment's indentation opens the block.
+    (0..i - 1)
+        .rev()
+        .find(|&j| lines[j].has_code && lines[j].indent <= indent)
+        .filter(|&j| lines[j].indent == indent && lines[j].text.trim_end().ends_with(':'))
 }
 
 #[cfg(test)]
@@ -266,8 +277,17 @@ mod tests {
     }
 
     #[test]
-    fn not_below_when_dedented_or_after_a_trailing_comment() {
-        assert!(claims("for x in y:\n    print(x)\n# done").is_empty());
+    fn dedented_comments_speak_about_the_enclosing_block() {
+        assert_eq!(
+            claims("for x in y:\n    print(x)\n# 0\n# 1"),
+            [(Below, 12, "0\n1".into(), 10)]
+        );
+        assert!(claims("def f():\n    return 1\n\n# after a blank line").is_empty());
+        assert!(claims("if a:\n    if b:\n        print(1)\n  # odd indentation").is_empty());
+    }
+
+    #[test]
+    fn not_below_when_after_a_trailing_comment() {
         assert_eq!(claims("print(1)  # 1\n# more words").len(), 1);
         assert!(claims("# intro\nprint(1)").is_empty());
     }
