@@ -35,6 +35,9 @@ pub enum ClaimKind {
     Docstring,
     /// An `output` / `text` fence right after the example: all its stdout.
     OutputBlock,
+    /// `int("x")  # ValueError: invalid literal…`: the exception the
+    /// statement raises, shown on purpose.
+    Raises,
 }
 
 impl ClaimKind {
@@ -49,6 +52,7 @@ impl ClaimKind {
             ClaimKind::Doctest => "doctest",
             ClaimKind::Docstring => "docstring",
             ClaimKind::OutputBlock => "output_block",
+            ClaimKind::Raises => "raises",
         }
     }
 }

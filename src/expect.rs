@@ -28,6 +28,8 @@ pub enum Rule {
     Quoted,
     /// Reprs written with the other quote style: `["a", "b"]` for `['a', 'b']`.
     Quotes,
+    /// The value introduced by a word: `Returns 5`, `Result: 5`, `-> 5`, `→ 5`.
+    Label,
     /// `...` (or `…`) stands for any text, as in doctest's ELLIPSIS.
     Ellipsis,
     /// `~N unit` holds within ±20 % (sizes: B, KB, MB, GB, KiB…; times: s, ms…).
@@ -46,6 +48,7 @@ impl Rule {
             Rule::Unit => "unit",
             Rule::Quoted => "quoted",
             Rule::Quotes => "quotes",
+            Rule::Label => "label",
             Rule::Ellipsis => "ellipsis",
             Rule::Approximate => "approximate",
             Rule::Whitespace => "whitespace",
@@ -93,10 +96,12 @@ pub fn check(expected: &str, actual: &str, shape: Shape) -> Match {
     if let Some(rules) = find_rules(&expected, &actual, shape) {
         return Match::Holds(Rules(rules));
     }
+    // `Returns 6` reads as a value as much as `6` does.
+    let core = LABELS.iter().find_map(|l| expected.strip_prefix(l)).unwrap_or(&expected);
     let looks = if shape.value {
-        looks_like_value(&expected, &actual)
+        looks_like_value(core, &actual)
     } else {
-        looks_like_output(&expected, &actual)
+        looks_like_output(core, &actual)
     };
     if shape.explicit || looks {
         Match::Drifts
@@ -131,6 +136,9 @@ fn tidy(text: &str) -> String {
 /// The claim as written, then with commentary or a unit taken off.
 fn expected_readings(expected: &str) -> Vec<(String, Vec<Rule>)> {
     let mut out = vec![(expected.to_string(), vec![])];
+    if let Some(rest) = LABELS.iter().find_map(|l| expected.strip_prefix(l)) {
+        out.push((rest.trim_start().to_string(), vec![Rule::Label]));
+    }
     for (i, _) in expected.match_indices(" - ") {
         out.push((expected[..i].trim_end().to_string(), vec![Rule::Commentary]));
     }
@@ -161,6 +169,22 @@ fn expected_readings(expected: &str) -> Vec<(String, Vec<Rule>)> {
     out.retain(|(e, _)| !e.is_empty());
     out
 }
+
+/// Words that introduce a value in a claim (the `label` rule).
+const LABELS: &[&str] = &[
+    "Returns ",
+    "returns ",
+    "Returns: ",
+    "Result: ",
+    "result: ",
+    "Prints ",
+    "prints ",
+    "Prints: ",
+    "Gives ",
+    "gives ",
+    "-> ",
+    "→ ",
+];
 
 /// `"text"` or `'text'` (one line, the quote not inside) → `text`.
 fn unquote(text: &str) -> Option<&str> {
@@ -454,6 +478,22 @@ mod tests {
             verdict("\"it's\"", "its"),
             Match::Drifts,
             "inner quote: no swapping"
+        );
+    }
+
+    #[test]
+    fn labels_before_the_value() {
+        assert_eq!(holds("Returns 5", "5"), "label");
+        assert_eq!(holds("-> [1, 2]", "[1, 2]"), "label");
+        assert_eq!(holds("→ 'a'", "'a'"), "label");
+        assert_eq!(verdict("Returns 6", "5"), Match::Drifts);
+        let value = Shape {
+            value: true,
+            ..Shape::default()
+        };
+        assert_eq!(
+            check("Returns number of items", "3", value),
+            Match::Unchecked
         );
     }
 

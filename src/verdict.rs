@@ -114,8 +114,11 @@ pub fn judge(
     } else {
         judge_claims(claim::parse(example), outcome)
     };
+    // An exception a claim names was shown on purpose: not an error.
+    let raised_on_purpose = claims.iter().any(|c| c.claim.kind == ClaimKind::Raises);
+    let own_error = outcome.error.clone().filter(|_| !raised_on_purpose);
     // A `>>>` example that raised unexpectedly errs like code does.
-    let error = outcome.error.clone().or_else(|| {
+    let error = own_error.or_else(|| {
         outcome
             .doctests
             .iter()
@@ -212,6 +215,9 @@ fn judge_statement_claim(
         );
         (!(assignment && judged.verdict == Verdict::Unchecked)).then_some(judged)
     };
+    if let Some(judged) = judge_raise(&claim, outcome, span) {
+        return Some((judged, Some(span)));
+    }
     let judged = match (printed.is_empty(), value) {
         (true, None) => {
             return not_reached(outcome, span.0)
@@ -231,6 +237,48 @@ fn judge_statement_claim(
         }
     };
     Some((judged, Some(span)))
+}
+
+/// A claim naming the exception its statement raised (`ValueError: …`,
+/// `Raises KeyError`): the writer shows the error on purpose. The type alone
+/// claims the type; with a message, the message is matched by the rules.
+fn judge_raise(
+    claim: &Claim,
+    outcome: &ExampleOutcome,
+    span: (usize, usize),
+) -> Option<ClaimVerdict> {
+    let error = outcome.error.as_ref()?;
+    let top = error.top_line.or(error.line)?;
+    if !(span.0..=span.1).contains(&top) {
+        return None;
+    }
+    let text = claim.expected.trim();
+    let text = ["Raises ", "raises ", "Raises: ", "raises: "]
+        .iter()
+        .find_map(|p| text.strip_prefix(p))
+        .unwrap_or(text);
+    let rest = text.strip_prefix(error.type_name.as_str())?;
+    if !(rest.is_empty() || rest.starts_with(':') || rest.starts_with(' ')) {
+        return None;
+    }
+    let actual = if error.message.is_empty() {
+        error.type_name.clone()
+    } else {
+        format!("{}: {}", error.type_name, error.message)
+    };
+    let mut claim = claim.clone();
+    claim.kind = ClaimKind::Raises;
+    let shape = Shape {
+        explicit: true,
+        ..Shape::default()
+    };
+    Some(match expect::check(text, &actual, shape) {
+        Match::Holds(rules) => verdict(claim, actual, Verdict::Holds, Some(rules.to_string())),
+        _ if rest.trim().is_empty() => {
+            verdict(claim, actual, Verdict::Holds, Some("exception type".into()))
+        }
+        _ => verdict(claim, actual, Verdict::Drifts, None),
+    })
 }
 
 fn judge_output_claim(claim: Claim, actual: String, outcome: &ExampleOutcome) -> ClaimVerdict {

@@ -159,7 +159,12 @@ fn claim_diff(claim: &ClaimVerdict, doc: &DocumentReport, options: Options) -> S
     let label = if actual.contains('\n') || claim.claim.is_multiline() {
         "the guide says this; CPython printed what the diff shows".to_string()
     } else {
-        format!("CPython printed `{actual}`")
+        let verb = if claim.claim.kind == crate::claim::ClaimKind::Raises {
+            "raised"
+        } else {
+            "printed"
+        };
+        format!("CPython {verb} `{actual}`")
     };
     let mut out = annotated_at(
         doc,
