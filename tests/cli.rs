@@ -202,3 +202,68 @@ fn a_ten_megabyte_document_is_fine() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("2 examples: 2 pass"), "{stdout}");
 }
+
+#[test]
+fn a_drift_in_a_copy_of_the_guide_shows_in_all_five_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = std::fs::read_to_string(root().join("guide/advanced-python.md")).unwrap();
+    let changed = guide.replacen(
+        "print(user.username)  # alice",
+        "print(user.username)  # alicia",
+        1,
+    );
+    assert_ne!(guide, changed);
+    let line = changed
+        .lines()
+        .position(|l| l.ends_with("# alicia"))
+        .unwrap()
+        + 1;
+    let doc = dir.path().join("advanced-python.md");
+    std::fs::write(&doc, changed).unwrap();
+    std::fs::copy(
+        root().join("guide/snipcheck.toml"),
+        dir.path().join("snipcheck.toml"),
+    )
+    .unwrap();
+    let report = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let out = snipcheck(&[
+        "check",
+        doc.to_str().unwrap(),
+        "--no-snapshots",
+        "--report",
+        &format!("json={}", report("r.json")),
+        "--report",
+        &format!("junit={}", report("r.xml")),
+        "--report",
+        &format!("github={}", report("r.github")),
+        "--report",
+        &format!("markdown={}", report("r.md")),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let human = text(&out.stdout);
+    let path = doc.display().to_string();
+    assert!(human.contains(&format!("--> {path}:{line}:")), "{human}");
+    let read = |name: &str| std::fs::read_to_string(report(name)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&read("r.json")).unwrap();
+    let drifting: Vec<_> = json["documents"][0]["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["claims"].as_array().unwrap().iter())
+        .filter(|c| c["verdict"] == "drifts")
+        .map(|c| c["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(drifting, [line as u64]);
+    assert!(
+        read("r.xml").contains(&format!("{path}:{line}")),
+        "junit names the claim's line"
+    );
+    assert!(
+        read("r.github").contains(&format!("line={line},")),
+        "github annotates the line"
+    );
+    assert!(
+        read("r.md").contains(&format!(":{line}`")),
+        "markdown lists it"
+    );
+}
