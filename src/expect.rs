@@ -97,7 +97,10 @@ pub fn check(expected: &str, actual: &str, shape: Shape) -> Match {
         return Match::Holds(Rules(rules));
     }
     // `Returns 6` reads as a value as much as `6` does.
-    let core = LABELS.iter().find_map(|l| expected.strip_prefix(l)).unwrap_or(&expected);
+    let core = LABELS
+        .iter()
+        .find_map(|l| expected.strip_prefix(l))
+        .unwrap_or(&expected);
     let looks = if shape.value {
         looks_like_value(core, &actual)
     } else {
