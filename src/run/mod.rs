@@ -29,6 +29,8 @@ use crate::outcome::{DocumentOutcome, ExampleOutcome, Interruption};
 const HARNESS: &str = include_str!("harness.py");
 /// `>>>` sessions, docstring examples and REPL values; imported by the harness.
 const REPL: &str = include_str!("repl.py");
+/// The stubbed network; imported by the harness.
+const NETWORK: &str = include_str!("network.py");
 
 /// Fixes the process environment the interpreter will read at start-up.
 ///
@@ -179,6 +181,7 @@ fn harness(py: Python<'_>) -> Result<&Bound<'_, PyModule>, Error> {
             PyModule::from_code(py, &code, file, name).map_err(|e| describe(py, e))
         };
         load(REPL, c"snipcheck_repl.py", c"snipcheck_repl")?;
+        load(NETWORK, c"snipcheck_network.py", c"snipcheck_network")?;
         load(HARNESS, c"snipcheck_harness.py", c"snipcheck_harness").map(Bound::unbind)
     });
     match module {
