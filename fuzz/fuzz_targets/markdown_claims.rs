@@ -3,12 +3,10 @@
 //!
 //! Besides "does not panic", it checks invariants that must hold for any
 //! input: line numbers of examples and claims point into the guide, ids are
-//! unique, the lexer's columns are in range, and a claim always matches itself.
-//!
-//! Known findings are not re-reported on every run: their checks are relaxed
-//! (each marked "Finding N", reproducers in tests/fixtures/fuzz-regressions/)
-//! unless `SNIPCHECK_FUZZ_STRICT=1`. `SNIPCHECK_FUZZ_DEBUG=1` prints what was
-//! parsed, for reproducing a crash.
+//! unique, the lexer's columns are in range, each code and output line is the
+//! text of the guide line it is numbered with, and a claim always matches
+//! itself. There is no relaxed mode: every check always runs.
+//! `SNIPCHECK_FUZZ_DEBUG=1` prints what was parsed, for reproducing a crash.
 
 #![no_main]
 
@@ -38,13 +36,10 @@ fuzz_target!(|data: &[u8]| {
             eprintln!("{ex:#?}\n{:#?}", claim::parse(ex));
         }
     }
-    // `source` as stored has the BOM removed; line numbers refer to it.
-    let src_lines: Vec<&str> = doc.source.split('\n').collect();
-    // Finding 2: a lone CR (not before LF) ends a line for CommonMark and
-    // CPython, not for snipcheck's line numbers, and pulldown-cmark can drop
-    // one at the end of an unterminated fence.
-    let lone_cr = doc.source.replace("\r\n", "").contains('\r');
-    let check_text = *STRICT || !lone_cr;
+    // The guide's lines as the user (and CPython) count them, from the input
+    // itself rather than from `doc.source`: BOM removed, and LF, CRLF and a
+    // lone CR each end a line.
+    let src_lines = guide_lines(&source);
 
     let mut ids = HashSet::new();
     for ex in &doc.examples {
@@ -81,7 +76,7 @@ fuzz_target!(|data: &[u8]| {
         );
         // Each code line really is on the guide line it is numbered with.
         for &(n, text) in &lines {
-            assert_on_guide_line(&src_lines, n, text, &ex.id, check_text);
+            assert_on_guide_line(&src_lines, n, text, &ex.id);
         }
 
         // `parse` = the code's claims (none for a `>>>` session, where
@@ -111,19 +106,14 @@ fuzz_target!(|data: &[u8]| {
                 "{}: output block inside its example: {b:?}",
                 ex.id
             );
-            // Finding 3: an empty output block's claim is one line long, so
-            // an unterminated empty one on the guide's last line (no final
-            // newline) is numbered one line past the end.
-            if *STRICT || !b.expected.is_empty() {
-                assert!(
-                    *b.lines.last().unwrap() <= src_lines.len(),
-                    "{}: output block runs past the guide's {} lines: {b:?}",
-                    ex.id,
-                    src_lines.len()
-                );
-            }
+            assert!(
+                *b.lines.last().unwrap() <= src_lines.len(),
+                "{}: output block runs past the guide's {} lines: {b:?}",
+                ex.id,
+                src_lines.len()
+            );
             for (i, text) in b.expected.lines().enumerate() {
-                assert_on_guide_line(&src_lines, b.line + i, text, &ex.id, check_text);
+                assert_on_guide_line(&src_lines, b.line + i, text, &ex.id);
             }
         }
     }
@@ -215,13 +205,8 @@ fn check_claim_set(claims: &[Claim], first: usize, last: usize, code: &str) {
         let next = claims.get(k + 1).map_or("", |n| n.expected.as_str());
         for actual in [anchor_text, next, c.expected.as_str()] {
             let _ = expect::check(&c.expected, actual, shape);
-            // Finding 1 (tests/fixtures/fuzz-regressions/ellipsis-match-without-ellipsis.md):
-            // `ellipsis_match` panics when `expected` has no ellipsis at all
-            // (`ellipsis_match("", "x")`, `("a", "aa")`). `check` only calls it
-            // when there is one, so call it the same way here until it is fixed.
-            if has_ellipsis(&c.expected) || *STRICT {
-                let _ = expect::ellipsis_match(&c.expected, actual);
-            }
+            // Called directly too, with or without an ellipsis in `expected`.
+            let _ = expect::ellipsis_match(&c.expected, actual);
             let _ = expect::looks_like_output(&c.expected, actual);
         }
         // A claim always matches its own text exactly (unless it is blank).
@@ -247,21 +232,15 @@ fn check_lines_field(c: &Claim) {
 /// `text` (a code or output line) is on guide line `n`: container prefixes
 /// (`> `, list indentation) come before it, so it is a suffix of that line.
 /// Tabs may be expanded by the parser and NUL becomes U+FFFD, so lines with
-/// either (or all lines, without `check_text`) are only checked to exist.
-fn assert_on_guide_line(src_lines: &[&str], n: usize, text: &str, id: &str, check_text: bool) {
+/// either are only checked to exist.
+fn assert_on_guide_line(src_lines: &[&str], n: usize, text: &str, id: &str) {
     assert!(
         (1..=src_lines.len()).contains(&n),
         "{id}: line {n} of {text:?} is outside the guide's {} lines",
         src_lines.len()
     );
-    // A CR before the LF that ends a line is part of the line ending; the
-    // last line has no LF, so a CR there is text.
-    let raw = src_lines[n - 1];
-    let guide = match n < src_lines.len() {
-        true => raw.strip_suffix('\r').unwrap_or(raw),
-        false => raw,
-    };
-    if check_text && !guide.contains(['\t', '\0']) && !text.contains(['\t', '\u{fffd}']) {
+    let guide = src_lines[n - 1];
+    if !guide.contains(['\t', '\0']) && !text.contains(['\t', '\u{fffd}']) {
         assert!(
             guide.ends_with(text),
             "{id}: {text:?} is numbered line {n}, but the guide's line {n} is {guide:?}"
@@ -269,12 +248,21 @@ fn assert_on_guide_line(src_lines: &[&str], n: usize, text: &str, id: &str, chec
     }
 }
 
-fn has_ellipsis(text: &str) -> bool {
-    text.contains("...") || text.contains('…')
+/// `source` without its BOM, split at every LF, CRLF and lone CR (so the
+/// text after the last line ending is one more line, empty or not).
+fn guide_lines(source: &str) -> Vec<&str> {
+    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
+    let mut lines = Vec::new();
+    let mut rest = source;
+    while let Some(i) = rest.find(['\n', '\r']) {
+        lines.push(&rest[..i]);
+        let ending = if rest[i..].starts_with("\r\n") { 2 } else { 1 };
+        rest = &rest[i + ending..];
+    }
+    lines.push(rest);
+    lines
 }
 
-static STRICT: LazyLock<bool> =
-    LazyLock::new(|| std::env::var_os("SNIPCHECK_FUZZ_STRICT").is_some());
 static DEBUG: LazyLock<bool> = LazyLock::new(|| std::env::var_os("SNIPCHECK_FUZZ_DEBUG").is_some());
 
 fn tidy_is_empty(text: &str) -> bool {
