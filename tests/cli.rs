@@ -3,7 +3,7 @@
 use std::path::Path;
 
 mod common;
-use common::{root, snipcheck, text};
+use common::{guide_copy_with, snipcheck, text};
 
 /// Timing is the one thing that changes from run to run.
 fn stable(report: &str) -> String {
@@ -80,21 +80,10 @@ fn json_report_has_the_documented_shape() {
 
 #[test]
 fn a_drift_in_a_copy_of_the_guide_points_at_its_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let guide = std::fs::read_to_string(root().join("guide/advanced-python.md")).unwrap();
-    let changed = guide.replacen(
+    let (_dir, doc) = guide_copy_with(
         "print(temp.celsius)     # 25",
         "print(temp.celsius)     # 26",
-        1,
     );
-    assert_ne!(guide, changed);
-    let doc = dir.path().join("advanced-python.md");
-    std::fs::write(&doc, changed).unwrap();
-    std::fs::copy(
-        root().join("guide/snipcheck.toml"),
-        dir.path().join("snipcheck.toml"),
-    )
-    .unwrap();
     let out = snipcheck(&["check", doc.to_str().unwrap(), "--no-snapshots"]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -205,26 +194,16 @@ fn a_ten_megabyte_document_is_fine() {
 
 #[test]
 fn a_drift_in_a_copy_of_the_guide_shows_in_all_five_formats() {
-    let dir = tempfile::tempdir().unwrap();
-    let guide = std::fs::read_to_string(root().join("guide/advanced-python.md")).unwrap();
-    let changed = guide.replacen(
+    let (dir, doc) = guide_copy_with(
         "print(user.username)  # alice",
         "print(user.username)  # alicia",
-        1,
     );
-    assert_ne!(guide, changed);
+    let changed = std::fs::read_to_string(&doc).unwrap();
     let line = changed
         .lines()
         .position(|l| l.ends_with("# alicia"))
         .unwrap()
         + 1;
-    let doc = dir.path().join("advanced-python.md");
-    std::fs::write(&doc, changed).unwrap();
-    std::fs::copy(
-        root().join("guide/snipcheck.toml"),
-        dir.path().join("snipcheck.toml"),
-    )
-    .unwrap();
     let report = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     let out = snipcheck(&[
         "check",

@@ -1,22 +1,10 @@
 //! `snipcheck update`, end to end through the binary: it rewrites exactly
 //! the drifting claims, in their own form, and no other byte.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 mod common;
-use common::{assert_exit, root, snipcheck};
-
-/// A copy of the shipped guide and its config in a temporary folder.
-fn guide_copy() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let doc = dir.path().join("advanced-python.md");
-    std::fs::copy(root().join("guide/advanced-python.md"), &doc).unwrap();
-    let config = std::fs::read_to_string(root().join("guide/snipcheck.toml")).unwrap();
-    // Snapshots belong to the shipped guide, not to the copy.
-    let config = config.replace("snapshots = \"../snapshots\"", "");
-    std::fs::write(dir.path().join("snipcheck.toml"), config).unwrap();
-    (dir, doc)
-}
+use common::{assert_exit, guide_copy, snipcheck};
 
 #[test]
 fn update_on_the_shipped_guide_changes_no_byte() {

@@ -32,3 +32,25 @@ pub fn assert_exit(out: &Output, code: i32) {
         text(&out.stderr)
     );
 }
+
+/// A copy of the shipped guide and its config in a temporary folder
+/// (snapshots belong to the shipped guide, so the copy compares none).
+pub fn guide_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("advanced-python.md");
+    std::fs::copy(root().join("guide/advanced-python.md"), &doc).unwrap();
+    let config = std::fs::read_to_string(root().join("guide/snipcheck.toml")).unwrap();
+    let config = config.replace("snapshots = \"../snapshots\"", "");
+    std::fs::write(dir.path().join("snipcheck.toml"), config).unwrap();
+    (dir, doc)
+}
+
+/// A copy of the guide with one claim broken: `from` (which must occur)
+/// becomes `to`.
+pub fn guide_copy_with(from: &str, to: &str) -> (tempfile::TempDir, PathBuf) {
+    let (dir, doc) = guide_copy();
+    let guide = std::fs::read_to_string(&doc).unwrap();
+    assert!(guide.contains(from), "{from}");
+    std::fs::write(&doc, guide.replacen(from, to, 1)).unwrap();
+    (dir, doc)
+}
