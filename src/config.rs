@@ -30,6 +30,10 @@ pub struct Config {
     /// with `mock` (`unittest.mock`) in scope.
     #[serde(default)]
     pub stubs: BTreeMap<String, String>,
+    /// Modules that are not installed, stood in for: a Python expression
+    /// each (like stubs), put in `sys.modules` so that `import` finds it.
+    #[serde(default)]
+    pub modules: BTreeMap<String, String>,
     /// Canned HTTP responses by URL; any other URL fails loudly.
     #[serde(default)]
     pub network: BTreeMap<String, Response>,

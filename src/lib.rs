@@ -19,6 +19,7 @@ pub mod claim;
 pub mod config;
 pub mod error;
 pub mod expect;
+pub mod init;
 pub mod markdown;
 pub mod outcome;
 pub mod pysource;

@@ -54,6 +54,17 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Declare the placeholders the examples use but never define.
+    ///
+    /// Runs the documents, then adds a commented entry to `snipcheck.toml`
+    /// (beside each document, or `--config`) for every file they open, name
+    /// they use, module they import, URL they request and `input()` they
+    /// call without one being declared; repeats until nothing new turns up.
+    /// Existing entries are never replaced.
+    Init {
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// Show the CPython snipcheck embeds: examples run on it, and a venv
     /// must be made from it (`$(snipcheck python --executable) -m venv .venv`).
     Python {
@@ -101,6 +112,7 @@ fn main() -> ExitCode {
         } => check(run, format, report, !no_snapshots, verbose),
         Command::Update { run, dry_run } => update(run, dry_run),
         Command::Python { executable } => python(executable),
+        Command::Init { run } => init(run),
     };
     match result {
         Ok(code) => code,
@@ -174,6 +186,55 @@ fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// How many check-and-declare rounds `init` makes at most.
+const INIT_ROUNDS: usize = 10;
+
+fn init(run: RunArgs) -> Result<ExitCode, Error> {
+    let settings = settings(&run, false)?;
+    let mut total = 0;
+    for _ in 0..INIT_ROUNDS {
+        let report = check::check(&run.paths, &settings)?;
+        let mut added = 0;
+        for doc in &report.documents {
+            let gaps = snipcheck::init::gaps(doc);
+            if gaps.is_empty() {
+                continue;
+            }
+            let config = settings.config.clone().unwrap_or_else(|| {
+                let folder = doc.path.parent().unwrap_or(std::path::Path::new("."));
+                folder.join(snipcheck::config::FILE_NAME)
+            });
+            let text = match std::fs::read_to_string(&config) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+                Err(e) => return Err(Error::io(&config, e)),
+            };
+            let (new, additions) = snipcheck::init::extend(&text, &gaps)
+                .map_err(|e| Error::file(&config, format!("invalid config: {e}")))?;
+            if additions.is_empty() {
+                continue;
+            }
+            update::write_atomically(&config, new.as_bytes())?;
+            for addition in &additions {
+                eprintln!("{}: added {}", config.display(), addition.entry);
+            }
+            added += additions.len();
+        }
+        total += added;
+        if added == 0 {
+            let s = report.summary();
+            eprintln!(
+                "snipcheck init: {total} entries added; {} of {} examples pass now. \
+                 Review the TODOs, then run `snipcheck check`.",
+                s.pass, s.examples
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    eprintln!("snipcheck init: {total} entries added; stopped after {INIT_ROUNDS} rounds");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn python(executable_only: bool) -> Result<ExitCode, Error> {

@@ -160,6 +160,10 @@ def preload(names):
 # --- input -----------------------------------------------------------------
 
 
+class InputExhausted(EOFError):
+    """`input()` was called with no declared line left."""
+
+
 class Input:
     """`input()` fed from the config; never blocks."""
 
@@ -169,7 +173,8 @@ class Input:
     def __call__(self, prompt=""):
         sys.stdout.write(str(prompt))
         if not self.lines:
-            raise EOFError("input() has nothing to read (declare [run] input in snipcheck.toml)")
+            raise InputExhausted(
+                "input() has nothing to read (declare [run] input in snipcheck.toml)")
         line = self.lines.pop(0)
         sys.stdout.write(line + "\n")
         return line
@@ -258,7 +263,45 @@ def error_info(exc, path):
     text = "".join(traceback.format_exception(type(exc), exc, tb))
     message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
     return {"type": type(exc).__name__, "message": message, "line": line, "top_line": top,
-            "traceback": text}
+            "traceback": text, "missing": missing_placeholder(exc)}
+
+
+def missing_placeholder(exc):
+    """What undeclared placeholder, if any, caused `exc` (or the errors it
+    wraps, as `requests` wraps the network's)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        found = placeholder_of(exc)
+        if found:
+            return found
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def importable(name):
+    """A name used without its import (`json.dumps` in a fragment)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def placeholder_of(exc):
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return {"kind": "module", "value": exc.name.partition(".")[0]}
+    if isinstance(exc, NameError) and not isinstance(exc, UnboundLocalError) and exc.name:
+        return {"kind": "name", "value": exc.name, "importable": importable(exc.name)}
+    if isinstance(exc, FileNotFoundError) and isinstance(exc.filename, str):
+        if not os.path.isabs(exc.filename) and ".." not in exc.filename.split(os.sep):
+            return {"kind": "file", "value": exc.filename}
+    if getattr(exc, "url", None) and type(exc).__name__ == "StubbedNetwork":
+        return {"kind": "url", "value": exc.url}
+    if isinstance(exc, InputExhausted):
+        return {"kind": "input", "value": ""}
+    return None
 
 
 def execute(example, path, namespace, result, recorder):
@@ -402,6 +445,7 @@ class Namespaces:
 
     def __init__(self, config, script, run_setup):
         self.stubs = stub_values(config["stubs"])
+        install_modules(config.get("modules") or {})
         self.setup = config.get("setup") or ""
         self.script = script
         self.run_setup = run_setup
@@ -437,7 +481,8 @@ class Namespaces:
         return list(self.modules) or ["default"]
 
 
-def stub_values(stubs):
+def stub_values(stubs, what="stub"):
+    """Each `name = "expression"`, evaluated with `mock` in scope."""
     if not stubs:
         return {}
     import unittest.mock as mock
@@ -448,8 +493,14 @@ def stub_values(stubs):
         try:
             values[name] = eval(expression, scope)
         except Exception as exc:
-            raise ConfigError(f"stub `{name}`: {type(exc).__name__}: {exc}") from None
+            raise ConfigError(f"{what} `{name}`: {type(exc).__name__}: {exc}") from None
     return values
+
+
+def install_modules(modules):
+    """`[modules]`: stand-ins that `import name` finds (and `from name import x`)."""
+    for name, value in stub_values(modules, "module").items():
+        sys.modules[name] = value
 
 
 def use_environment(config):

@@ -17,10 +17,12 @@ class StubbedNetwork(OSError):
 
 
 def refuse(url):
-    return StubbedNetwork(
+    error = StubbedNetwork(
         f"network is stubbed: no response declared for URL {url} "
         "(declare it under [network] in snipcheck.toml)"
     )
+    error.url = url
+    return error
 
 
 class CannedResponse:
