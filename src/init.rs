@@ -230,7 +230,7 @@ mod tests {
         });
         let (text, added) = extend("[run]\nsetup = \"import os\"\n", &names).unwrap();
         assert_eq!(added[0].entry, "[run] setup: import json");
-        assert!(text.contains("import os\\nimport json"), "{text}");
+        assert!(text.contains("import os\nimport json"), "{text}");
         let (_, none) = extend(&text, &names).unwrap();
         assert!(none.is_empty());
     }
