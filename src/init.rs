@@ -39,13 +39,22 @@ pub fn extend(
     gaps: &BTreeSet<Missing>,
 ) -> Result<(String, Vec<Addition>), toml_edit::TomlError> {
     let mut doc: DocumentMut = text.parse()?;
+    // A config of comments only is the document's trailing text: keep it on
+    // top rather than under the tables added.
+    let header = if doc.as_table().is_empty() {
+        let header = doc.trailing().as_str().unwrap_or_default().to_string();
+        doc.set_trailing("");
+        header
+    } else {
+        String::new()
+    };
     let mut added = Vec::new();
     for gap in gaps {
         if let Some(entry) = declare(&mut doc, gap) {
             added.push(Addition { entry });
         }
     }
-    Ok((doc.to_string(), added))
+    Ok((header + &doc.to_string(), added))
 }
 
 /// Declares one gap; `None` when the config already has it.
@@ -59,7 +68,9 @@ fn declare(doc: &mut DocumentMut, gap: &Missing) -> Option<String> {
             &format!("TODO: {name} is opened by an example: give it the content the guide implies"),
         )
         .then(|| format!("[fixtures] \"{name}\"")),
-        MissingKind::Name if gap.importable => add_import(doc, name),
+        MissingKind::Name if gap.import.is_some() => {
+            add_import(doc, gap.import.as_deref().unwrap_or_default())
+        }
         MissingKind::Name => insert(
             section(doc, "stubs"),
             name,
@@ -121,11 +132,11 @@ fn insert(table: &mut Table, key: &str, item: Item, comment: &str) -> bool {
     true
 }
 
-/// `import name` appended to `[run] setup`, unless it is there.
-fn add_import(doc: &mut DocumentMut, name: &str) -> Option<String> {
+/// An import statement appended to `[run] setup`, unless it is there.
+fn add_import(doc: &mut DocumentMut, statement: &str) -> Option<String> {
     let run = section(doc, "run");
     let setup = run.get("setup").and_then(Item::as_str).unwrap_or("");
-    let line = format!("import {name}");
+    let line = statement.to_string();
     if setup.lines().any(|l| l.trim() == line) {
         return None;
     }
@@ -165,7 +176,7 @@ mod tests {
         Missing {
             kind,
             value: value.into(),
-            importable: false,
+            import: None,
         }
     }
 
@@ -221,12 +232,18 @@ mod tests {
     }
 
     #[test]
+    fn a_config_of_comments_only_keeps_them_on_top() {
+        let (text, _) = extend("# about this config\n", &all_kinds()).unwrap();
+        assert!(text.starts_with("# about this config\n["), "{text}");
+    }
+
+    #[test]
     fn an_importable_name_becomes_an_import_in_setup() {
         let mut names = BTreeSet::new();
         names.insert(Missing {
             kind: MissingKind::Name,
             value: "json".into(),
-            importable: true,
+            import: Some("import json".into()),
         });
         let (text, added) = extend("[run]\nsetup = \"import os\"\n", &names).unwrap();
         assert_eq!(added[0].entry, "[run] setup: import json");

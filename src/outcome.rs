@@ -136,9 +136,9 @@ pub struct Missing {
     /// The file name, variable, module or URL (empty for `input`).
     #[serde(default)]
     pub value: String,
-    /// A name that is an importable module: the example forgot its import.
+    /// For a name: the import the example forgot (`from typing import Any`).
     #[serde(default)]
-    pub importable: bool,
+    pub import: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
@@ -164,9 +164,10 @@ impl Missing {
             MissingKind::File => format!(
                 "declare `{value}` under [fixtures] in snipcheck.toml (\"{value}\" = \"its content\")"
             ),
-            MissingKind::Name if self.importable => format!(
-                "`{value}` is a module the example uses without importing it: \
-                 add `import {value}` to [run] setup in snipcheck.toml"
+            MissingKind::Name if self.import.is_some() => format!(
+                "the example uses `{value}` without importing it: add `{}` to [run] setup \
+                 in snipcheck.toml",
+                self.import.as_deref().unwrap_or_default()
             ),
             MissingKind::Name => format!(
                 "define `{value}` under [stubs] in snipcheck.toml ({value} = \"mock.MagicMock()\")"

@@ -279,21 +279,35 @@ def missing_placeholder(exc):
     return None
 
 
-def importable(name):
-    """A name used without its import (`json.dumps` in a fragment)."""
+# Where a fragment's undefined name most often comes from: a forgotten import.
+FORGOTTEN_FROM = ("typing", "dataclasses", "collections", "functools", "itertools", "pathlib",
+                  "datetime", "enum", "abc", "contextlib", "decimal", "fractions")
+
+
+def import_for(name):
+    """The import a fragment forgot, if `name` is a module or a public name
+    of a standard module it is usually imported from (`from typing import Any`)."""
+    import importlib
     import importlib.util
 
     try:
-        return importlib.util.find_spec(name) is not None
+        if importlib.util.find_spec(name) is not None:
+            return f"import {name}"
     except (ImportError, ValueError):
-        return False
+        pass
+    if name.startswith("_"):
+        return None
+    for module in FORGOTTEN_FROM:
+        if hasattr(importlib.import_module(module), name):
+            return f"from {module} import {name}"
+    return None
 
 
 def placeholder_of(exc):
     if isinstance(exc, ModuleNotFoundError) and exc.name:
         return {"kind": "module", "value": exc.name.partition(".")[0]}
     if isinstance(exc, NameError) and not isinstance(exc, UnboundLocalError) and exc.name:
-        return {"kind": "name", "value": exc.name, "importable": importable(exc.name)}
+        return {"kind": "name", "value": exc.name, "import": import_for(exc.name)}
     if isinstance(exc, FileNotFoundError) and isinstance(exc.filename, str):
         if not os.path.isabs(exc.filename) and ".." not in exc.filename.split(os.sep):
             return {"kind": "file", "value": exc.filename}
@@ -498,9 +512,45 @@ def stub_values(stubs, what="stub"):
 
 
 def install_modules(modules):
-    """`[modules]`: stand-ins that `import name` finds (and `from name import x`)."""
-    for name, value in stub_values(modules, "module").items():
-        sys.modules[name] = value
+    """`[modules]`: stand-ins that `import name` finds, and `import name.sub`
+    and `from name.sub import x` too (a submodule is the stand-in's attribute)."""
+    stand_ins = stub_values(modules, "module")
+    for stand_in in stand_ins.values():
+        as_package(stand_in)
+    sys.modules.update(stand_ins)
+    if stand_ins:
+        sys.meta_path.insert(0, StandInSubmodules(stand_ins))
+
+
+class StandInSubmodules:
+    """Serves `a.b.c` as `getattr(getattr(stand_in_a, "b"), "c")`."""
+
+    def __init__(self, stand_ins):
+        self.stand_ins = stand_ins
+
+    def find_spec(self, name, path, target=None):
+        top, dot, rest = name.partition(".")
+        if not dot or top not in self.stand_ins:
+            return None
+        import importlib.machinery
+
+        return importlib.machinery.ModuleSpec(name, self)
+
+    def create_module(self, spec):
+        parent, _, child = spec.name.rpartition(".")
+        return as_package(getattr(sys.modules[parent], child))
+
+    def exec_module(self, module):
+        pass
+
+
+def as_package(stand_in):
+    """Submodules are found only under a parent with a `__path__`."""
+    with contextlib.suppress(AttributeError, TypeError):
+        stand_in.__path__ = []
+        if not isinstance(stand_in, types.ModuleType):
+            stand_in.__spec__ = None
+    return stand_in
 
 
 def use_environment(config):
