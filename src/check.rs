@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
 use crate::outcome::DocumentOutcome;
+use crate::record::Cassette;
 use crate::run::{self, environment::Environment, pool::Pool};
 use crate::select::Selection;
 use crate::snapshot::{self, SnapshotCheck};
@@ -254,6 +255,7 @@ pub fn load(paths: &[PathBuf], settings: &Settings) -> Result<Vec<(Document, Con
         .iter()
         .map(|path| {
             let mut config = config_for(path, settings)?;
+            Cassette::load(&Cassette::path_for(&config, path))?.replay_into(&mut config);
             if config.venv().is_some() || virtual_env.is_some() || !config.python.paths.is_empty() {
                 let embedded = embedded.get_or_init(run::python_version);
                 config.environment =

@@ -156,7 +156,7 @@ pub enum Fixture {
     File { file: PathBuf },
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Response {
     #[serde(default = "ok")]

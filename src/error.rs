@@ -24,6 +24,8 @@ pub enum Error {
     /// The config asks for something the harness cannot set up (a stub that
     /// does not evaluate); the caller knows which file to name.
     Config(String),
+    /// The command line asks for something it must not do as given.
+    Usage(String),
 }
 
 impl Error {
@@ -67,6 +69,7 @@ impl fmt::Display for Error {
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
             Error::Python(message) => write!(f, "embedded Python failed: {message}"),
             Error::Config(message) => write!(f, "invalid config: {message}"),
+            Error::Usage(message) => write!(f, "{message}"),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod init;
 pub mod markdown;
 pub mod outcome;
 pub mod pysource;
+pub mod record;
 pub mod report;
 pub mod run;
 pub mod select;

@@ -1,12 +1,14 @@
 //! The `snipcheck` command line.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
 use snipcheck::check::{self, Report, Settings};
+use snipcheck::outcome::MissingKind;
+use snipcheck::record::Cassette;
 use snipcheck::report::{self, Format, ReportTarget};
 use snipcheck::select::Selection;
 use snipcheck::{Error, update};
@@ -65,6 +67,19 @@ enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Record the HTTP responses the examples request, for `check` to replay.
+    ///
+    /// The examples still run sandboxed and offline: snipcheck itself fetches
+    /// each URL they request that has no response yet, and saves it in
+    /// `snipcheck.cassette.json` beside the config. Entries declared under
+    /// [network] always win over recorded ones.
+    Record {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Consent to fetching the requested URLs from the real network.
+        #[arg(long)]
+        allow_network: bool,
+    },
     /// Show the CPython snipcheck embeds: examples run on it, and a venv
     /// must be made from it (`$(snipcheck python --executable) -m venv .venv`).
     Python {
@@ -113,6 +128,7 @@ fn main() -> ExitCode {
         Command::Update { run, dry_run } => update(run, dry_run),
         Command::Python { executable } => python(executable),
         Command::Init { run } => init(run),
+        Command::Record { run, allow_network } => record(run, allow_network),
     };
     match result {
         Ok(code) => code,
@@ -188,53 +204,104 @@ fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {
     })
 }
 
-/// How many check-and-declare rounds `init` makes at most.
-const INIT_ROUNDS: usize = 10;
+/// How many check-and-declare rounds `init` and `record` make at most.
+const ROUNDS: usize = 10;
 
-fn init(run: RunArgs) -> Result<ExitCode, Error> {
-    let settings = settings(&run, false)?;
+/// Checks the documents and lets `declare` add what each document's report
+/// shows missing (to the file at the given config path), round after round,
+/// until a round adds nothing: each fix can reveal the next gap.
+fn until_settled(
+    run: &RunArgs,
+    settings: &Settings,
+    mut declare: impl FnMut(&check::DocumentReport, &Path) -> Result<usize, Error>,
+) -> Result<(Report, usize), Error> {
     let mut total = 0;
-    for _ in 0..INIT_ROUNDS {
-        let report = check::check(&run.paths, &settings)?;
+    for _ in 0..ROUNDS {
+        let report = check::check(&run.paths, settings)?;
         let mut added = 0;
         for doc in &report.documents {
-            let gaps = snipcheck::init::gaps(doc);
-            if gaps.is_empty() {
-                continue;
-            }
             let config = settings.config.clone().unwrap_or_else(|| {
-                let folder = doc.path.parent().unwrap_or(std::path::Path::new("."));
+                let folder = doc.path.parent().unwrap_or(Path::new("."));
                 folder.join(snipcheck::config::FILE_NAME)
             });
-            let text = match std::fs::read_to_string(&config) {
-                Ok(text) => text,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-                Err(e) => return Err(Error::io(&config, e)),
-            };
-            let (new, additions) = snipcheck::init::extend(&text, &gaps)
-                .map_err(|e| Error::file(&config, format!("invalid config: {e}")))?;
-            if additions.is_empty() {
-                continue;
-            }
-            update::write_atomically(&config, new.as_bytes())?;
-            for addition in &additions {
-                eprintln!("{}: added {}", config.display(), addition.entry);
-            }
-            added += additions.len();
+            added += declare(doc, &config)?;
         }
         total += added;
         if added == 0 {
-            let s = report.summary();
-            eprintln!(
-                "snipcheck init: {total} entries added; {} of {} examples pass now. \
-                 Review the TODOs, then run `snipcheck check`.",
-                s.pass, s.examples
-            );
-            return Ok(ExitCode::SUCCESS);
+            return Ok((report, total));
         }
     }
-    eprintln!("snipcheck init: {total} entries added; stopped after {INIT_ROUNDS} rounds");
+    Err(Error::Usage(format!(
+        "still finding new placeholders after {ROUNDS} rounds ({total} added); run it again"
+    )))
+}
+
+fn init(run: RunArgs) -> Result<ExitCode, Error> {
+    let settings = settings(&run, false)?;
+    let (report, total) = until_settled(&run, &settings, |doc, config| {
+        let gaps = snipcheck::init::gaps(doc);
+        if gaps.is_empty() {
+            return Ok(0);
+        }
+        let text = match std::fs::read_to_string(config) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(Error::io(config, e)),
+        };
+        let (new, additions) = snipcheck::init::extend(&text, &gaps)
+            .map_err(|e| Error::file(config, format!("invalid config: {e}")))?;
+        if !additions.is_empty() {
+            update::write_atomically(config, new.as_bytes())?;
+        }
+        for addition in &additions {
+            eprintln!("{}: added {}", config.display(), addition.entry);
+        }
+        Ok(additions.len())
+    })?;
+    let s = report.summary();
+    eprintln!(
+        "snipcheck init: {total} entries added; {} of {} examples pass now. \
+         Review the TODOs, then run `snipcheck check`.",
+        s.pass, s.examples
+    );
     Ok(ExitCode::SUCCESS)
+}
+
+fn record(run: RunArgs, allow_network: bool) -> Result<ExitCode, Error> {
+    if !allow_network {
+        return Err(Error::Usage(
+            "`record` fetches the URLs the examples request from the real network: \
+             pass --allow-network to consent"
+                .into(),
+        ));
+    }
+    let settings = settings(&run, false)?;
+    let (report, total) = until_settled(&run, &settings, |doc, config| {
+        let urls: Vec<String> = snipcheck::init::gaps(doc)
+            .into_iter()
+            .filter(|m| m.kind == MissingKind::Url)
+            .map(|m| m.value)
+            .collect();
+        if urls.is_empty() {
+            return Ok(0);
+        }
+        let path = config.with_file_name(snipcheck::record::FILE_NAME);
+        let mut cassette = Cassette::load(&path)?;
+        for url in &urls {
+            let response = snipcheck::record::fetch(url)
+                .map_err(|e| Error::file(&doc.path, format!("could not record {url}: {e}")))?;
+            eprintln!("{}: recorded {url} ({})", path.display(), response.status);
+            cassette.responses.insert(url.clone(), response);
+        }
+        cassette.save(&path)?;
+        Ok(urls.len())
+    })?;
+    let s = report.summary();
+    eprintln!(
+        "snipcheck record: {total} responses recorded; {} of {} examples pass now",
+        s.pass, s.examples
+    );
+    Ok(exit_code(&report))
 }
 
 fn python(executable_only: bool) -> Result<ExitCode, Error> {

@@ -1,7 +1,8 @@
 //! Real projects' docs: their conventions, their packages, their placeholders.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 mod common;
 use common::{assert_exit, root, snipcheck, text};
@@ -284,4 +285,64 @@ except HTTPError as error:
     std::fs::write(dir.path().join("snipcheck.toml"), CANNED).unwrap();
     let out = snipcheck(&["check", doc.to_str().unwrap()]);
     assert_exit(&out, 0);
+}
+
+/// A one-route HTTP server on 127.0.0.1 that counts the requests it answers.
+fn local_server() -> (String, Arc<AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/users/1", listener.local_addr().unwrap());
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&served);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut request_line = String::new();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let _ = reader.read_line(&mut request_line);
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                header.clear();
+            }
+            count.fetch_add(1, Ordering::SeqCst);
+            let body = r#"{"name": "Ada"}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (url, served)
+}
+
+#[test]
+fn record_saves_real_responses_that_check_replays_offline() {
+    let (url, served) = local_server();
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("api.md");
+    let guide = format!(
+        "```python\nimport requests\nprint(requests.get(\"{url}\").json()[\"name\"])  # Ada\n```\n"
+    );
+    std::fs::write(&doc, guide).unwrap();
+    let doc = doc.to_str().unwrap();
+
+    let refused = snipcheck(&["record", doc]);
+    assert_exit(&refused, 2);
+    assert!(text(&refused.stderr).contains("--allow-network"));
+    assert_eq!(served.load(Ordering::SeqCst), 0, "no consent, no request");
+
+    let recorded = snipcheck(&["record", "--allow-network", doc]);
+    assert_exit(&recorded, 0);
+    assert!(text(&recorded.stderr).contains(&format!("recorded {url} (200)")));
+    assert_eq!(served.load(Ordering::SeqCst), 1);
+    let cassette = std::fs::read_to_string(dir.path().join("snipcheck.cassette.json")).unwrap();
+    assert!(cassette.contains(r#"\"name\": \"Ada\""#), "{cassette}");
+
+    assert_exit(&snipcheck(&["check", doc]), 0);
+    assert_eq!(
+        served.load(Ordering::SeqCst),
+        1,
+        "check replays the cassette: the server hears nothing"
+    );
 }

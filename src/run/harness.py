@@ -160,10 +160,6 @@ def preload(names):
 # --- input -----------------------------------------------------------------
 
 
-class InputExhausted(EOFError):
-    """`input()` was called with no declared line left."""
-
-
 class Input:
     """`input()` fed from the config; never blocks."""
 
@@ -173,8 +169,9 @@ class Input:
     def __call__(self, prompt=""):
         sys.stdout.write(str(prompt))
         if not self.lines:
-            raise InputExhausted(
-                "input() has nothing to read (declare [run] input in snipcheck.toml)")
+            error = EOFError("input() has nothing to read (declare [run] input in snipcheck.toml)")
+            error.snipcheck_input_exhausted = True  # the EOFError input() raises, marked
+            raise error
         line = self.lines.pop(0)
         sys.stdout.write(line + "\n")
         return line
@@ -313,7 +310,7 @@ def placeholder_of(exc):
             return {"kind": "file", "value": exc.filename}
     if getattr(exc, "url", None) and type(exc).__name__ == "StubbedNetwork":
         return {"kind": "url", "value": exc.url}
-    if isinstance(exc, InputExhausted):
+    if getattr(exc, "snipcheck_input_exhausted", False):
         return {"kind": "input", "value": ""}
     return None
 
