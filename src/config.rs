@@ -249,6 +249,17 @@ impl Config {
             .collect()
     }
 
+    /// The files `[fixtures]` copies from, resolved against the config file.
+    pub fn fixture_files(&self) -> Vec<PathBuf> {
+        self.fixtures
+            .values()
+            .filter_map(|f| match f {
+                Fixture::File { file } => Some(self.base_dir().join(file)),
+                Fixture::Text(_) => None,
+            })
+            .collect()
+    }
+
     /// Fixture names and contents; names must stay inside the working directory.
     pub fn fixture_bytes(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
         let origin = self.origin.clone().unwrap_or_default();

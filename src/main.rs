@@ -26,8 +26,9 @@ struct Cli {
 enum Command {
     /// Run every Python example and report the claims that drift.
     ///
-    /// Exit status: 0 all pass, 1 a drift, error, timeout or crash, 2 bad
-    /// input or config.
+    /// Exit status: 0 every claim holds, 1 a drift, error, timeout or crash,
+    /// 2 bad input, config or command line (a run that would check nothing
+    /// included), 3 snipcheck itself failed.
     Check {
         #[command(flatten)]
         run: RunArgs,
@@ -48,7 +49,8 @@ enum Command {
     /// Rewrite drifting claims in the Markdown to what CPython printed.
     ///
     /// Keeps each claim's form and every other byte; claims written with an
-    /// ellipsis or as approximate are reported, not touched.
+    /// ellipsis or as approximate are reported, not touched. With --dry-run,
+    /// exits 1 when it would change something (like `cargo fmt --check`).
     Update {
         #[command(flatten)]
         run: RunArgs,
@@ -101,7 +103,7 @@ struct RunArgs {
     config: Option<PathBuf>,
     /// Documents run at once, each in its own worker process [default: cores].
     #[arg(long, short = 'j', value_name = "N")]
-    jobs: Option<usize>,
+    jobs: Option<std::num::NonZeroUsize>,
     /// Run workers without Landlock, root drop and scrubbed environment
     /// (limits and timeouts still apply).
     #[arg(long)]
@@ -133,8 +135,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
+            eprintln!("error: {}", e.report());
+            ExitCode::from(e.exit_code())
         }
     }
 }
@@ -147,7 +149,7 @@ fn settings(run: &RunArgs, snapshots: bool) -> Result<Settings, Error> {
     settings.pool.sandbox = !run.no_sandbox;
     settings.selection = run.selection.clone();
     if let Some(jobs) = run.jobs {
-        settings.pool.jobs = jobs.max(1);
+        settings.pool.jobs = jobs.get();
     }
     Ok(settings)
 }
@@ -161,6 +163,9 @@ fn check(
 ) -> Result<ExitCode, Error> {
     let settings = settings(&run, snapshots)?;
     let report = check::check(&run.paths, &settings)?;
+    if let Some(note) = &report.note {
+        eprintln!("snipcheck: nothing to do: {note}");
+    }
     let options = report::human::Options::for_terminal(verbose);
     for target in &targets {
         target.write(&report, options)?;
@@ -173,6 +178,7 @@ fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {
     let settings = settings(&run, false)?;
     let report = check::check(&run.paths, &settings)?;
     let mut left = 0;
+    let mut would_change = false;
     for doc in &report.documents {
         let plan = update::plan(doc);
         for (line, why) in &plan.left {
@@ -184,6 +190,7 @@ fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {
         }
         let before = std::fs::read(&doc.path).map_err(|e| Error::io(&doc.path, e))?;
         let after = update::apply(&before, &plan.edits);
+        would_change |= after != before;
         if dry_run {
             print(&update::diff(&doc.path, &before, &after));
         } else if after != before {
@@ -196,7 +203,8 @@ fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {
         }
     }
     let s = report.summary();
-    let clean = left == 0 && s.error == 0 && s.timeout == 0 && s.crash == 0;
+    let clean =
+        left == 0 && s.error == 0 && s.timeout == 0 && s.crash == 0 && !(dry_run && would_change);
     Ok(if clean {
         ExitCode::SUCCESS
     } else {
