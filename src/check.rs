@@ -52,9 +52,19 @@ impl Settings {
 #[derive(Debug, Clone)]
 pub struct DocumentReport {
     pub path: PathBuf,
+    /// The working directory it ran in, for redaction.
+    pub workdir: String,
     /// The Markdown text, for showing the guide's lines in reports.
     pub source: String,
     pub examples: Vec<ExampleVerdict>,
+}
+
+impl DocumentReport {
+    /// An example's stdout as its snapshot holds it (see [`snapshot::redact`]).
+    pub fn snapshot_text(&self, example: &ExampleVerdict) -> String {
+        let document = std::path::absolute(&self.path).unwrap_or_else(|_| self.path.clone());
+        snapshot::redact(&example.stdout, &self.workdir, &document.to_string_lossy())
+    }
 }
 
 /// The verdicts of a whole run.
@@ -179,7 +189,7 @@ pub fn judge_document(
         .iter()
         .zip(&outcome.examples)
         .map(|(example, result)| {
-            let stdout = snapshot::normalize(&result.stdout(), &outcome.workdir);
+            let stdout = snapshot::redact(&result.stdout(), &outcome.workdir, &run::code_path(doc));
             let check = match &store {
                 None => SnapshotCheck::Disabled,
                 Some(_)
@@ -194,6 +204,7 @@ pub fn judge_document(
         .collect();
     DocumentReport {
         path: doc.path.clone(),
+        workdir: outcome.workdir.clone(),
         source: doc.source.clone(),
         examples,
     }

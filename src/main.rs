@@ -82,6 +82,24 @@ enum Command {
         #[arg(long)]
         allow_network: bool,
     },
+    /// Review the snapshots `check` proposed (`.snap.new`): show each diff,
+    /// then accept or reject it (asked per snapshot on a terminal).
+    ///
+    /// `cargo insta review` works on the same files.
+    Review {
+        /// Markdown files or folders whose snapshot folders to review.
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// Config to use for every document.
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// Accept every pending snapshot without asking.
+        #[arg(long, conflicts_with = "reject")]
+        accept: bool,
+        /// Reject (delete) every pending snapshot without asking.
+        #[arg(long)]
+        reject: bool,
+    },
     /// Show the CPython snipcheck embeds: examples run on it, and a venv
     /// must be made from it (`$(snipcheck python --executable) -m venv .venv`).
     Python {
@@ -130,6 +148,12 @@ fn main() -> ExitCode {
         Command::Update { run, dry_run } => update(run, dry_run),
         Command::Python { executable } => python(executable),
         Command::Init { run } => init(run),
+        Command::Review {
+            paths,
+            config,
+            accept,
+            reject,
+        } => review(&paths, config, accept, reject),
         Command::Record { run, allow_network } => record(run, allow_network),
     };
     match result {
@@ -310,6 +334,85 @@ fn record(run: RunArgs, allow_network: bool) -> Result<ExitCode, Error> {
         s.pass, s.examples
     );
     Ok(exit_code(&report))
+}
+
+fn review(
+    paths: &[PathBuf],
+    config: Option<PathBuf>,
+    accept: bool,
+    reject: bool,
+) -> Result<ExitCode, Error> {
+    use std::io::IsTerminal;
+    let mut settings = Settings::new(PathBuf::new());
+    settings.config = config;
+    let mut folders: Vec<PathBuf> = Vec::new();
+    for doc in check::discover(paths)? {
+        if let Some(dir) = check::config_for(&doc, &settings)?.snapshot_dir() {
+            if !folders.contains(&dir) {
+                folders.push(dir);
+            }
+        }
+    }
+    let pending: Vec<_> = folders
+        .iter()
+        .flat_map(|d| snipcheck::snapshot::pending_in(d))
+        .collect();
+    let ask = !accept && !reject && std::io::stdin().is_terminal();
+    let options = report::human::Options::for_terminal(false);
+    let (mut accepted, mut rejected) = (0, 0);
+    for snapshot in &pending {
+        let (stored, proposed) = snapshot.contents();
+        println!("{}", snapshot.snap.display());
+        print(&report::human::unified(
+            &stored, &proposed, "snapshot", options,
+        ));
+        let choice = match (accept, reject, ask) {
+            (true, _, _) => 'a',
+            (_, true, _) => 'r',
+            (_, _, true) => prompt("accept (a), reject (r) or skip (s)? "),
+            _ => 's',
+        };
+        let io = |r: std::io::Result<()>| r.map_err(|e| Error::io(&snapshot.new, e));
+        match choice {
+            'a' => {
+                io(snapshot.accept())?;
+                accepted += 1;
+            }
+            'r' => {
+                io(snapshot.reject())?;
+                rejected += 1;
+            }
+            _ => {}
+        }
+    }
+    let left = pending.len() - accepted - rejected;
+    eprintln!(
+        "snipcheck review: {} pending, {accepted} accepted, {rejected} rejected, {left} left{}",
+        pending.len(),
+        if left > 0 && !ask {
+            " (--accept or --reject, or run on a terminal)"
+        } else {
+            ""
+        }
+    );
+    Ok(if left == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// One letter from the terminal (`s` on end of input).
+fn prompt(question: &str) -> char {
+    eprint!("{question}");
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    answer
+        .trim()
+        .chars()
+        .next()
+        .unwrap_or('s')
+        .to_ascii_lowercase()
 }
 
 fn python(executable_only: bool) -> Result<ExitCode, Error> {

@@ -93,7 +93,7 @@ fn run(doc: &LazyDocument, id: &str) -> Result<(), Failed> {
                 dir,
                 &report.path,
                 &example.example.snapshot_name(),
-                &example.stdout,
+                &report.snapshot_text(example),
             ),
             None => Ok(()),
         },
@@ -106,7 +106,7 @@ fn assert_snapshot(dir: &Path, doc: &Path, name: &str, stdout: &str) -> Result<(
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     settings.set_input_file(doc);
-    let stdout = snipcheck::snapshot::normalize(stdout, "");
+    let stdout = stdout.to_string();
     catch_unwind(AssertUnwindSafe(|| {
         settings.bind(|| insta::assert_snapshot!(name.to_string(), stdout));
     }))
@@ -116,6 +116,8 @@ fn assert_snapshot(dir: &Path, doc: &Path, name: &str, stdout: &str) -> Result<(
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "snapshot assertion failed".into());
-        Failed::from(format!("{text}\n(accept with `cargo insta review`)"))
+        Failed::from(format!(
+            "{text}\n(accept with `cargo insta review` or `snipcheck review`)"
+        ))
     })
 }

@@ -106,21 +106,33 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
     for claim in example.drifts() {
         out.push_str(&claim_diff(claim, doc, options));
     }
-    if let SnapshotCheck::Differs {
-        path: snap,
-        expected,
-    } = &example.snapshot
-    {
-        let _ = writeln!(out, "snapshot differs: {}", snap.display());
-        out.push_str(&unified(
+    match &example.snapshot {
+        SnapshotCheck::Differs {
+            path: snap,
             expected,
-            &crate::snapshot::normalize(&example.stdout, ""),
-            options,
-        ));
-        let _ = writeln!(
-            out,
-            "  (accept with `cargo insta review` after `cargo test`)"
-        );
+            ..
+        } => {
+            let _ = writeln!(out, "snapshot differs: {}", snap.display());
+            out.push_str(&unified(
+                expected,
+                &doc.snapshot_text(example),
+                "snapshot",
+                options,
+            ));
+            let _ = writeln!(
+                out,
+                "  (accept with `snipcheck review` or `cargo insta review`)"
+            );
+        }
+        SnapshotCheck::New { path, in_ci } => {
+            let _ = writeln!(
+                out,
+                "new snapshot{}: {} (accept with `snipcheck review` or `cargo insta review`)",
+                if *in_ci { " missing under CI" } else { "" },
+                path.display()
+            );
+        }
+        _ => {}
     }
     if example.truncated {
         let _ = writeln!(
@@ -178,7 +190,12 @@ fn claim_diff(claim: &ClaimVerdict, doc: &DocumentReport, options: Options) -> S
         &label,
         options,
     );
-    out.push_str(&unified(&claim.claim.expected, &claim.actual, options));
+    out.push_str(&unified(
+        &claim.claim.expected,
+        &claim.actual,
+        "guide",
+        options,
+    ));
     out
 }
 
@@ -248,8 +265,9 @@ fn annotated_at(
     format!("{}\n", renderer.render(report))
 }
 
-/// `- expected` / `+ actual`, line by line (red and green in colour).
-fn unified(expected: &str, actual: &str, options: Options) -> String {
+/// `- expected` / `+ actual`, line by line (red and green in colour);
+/// `source` says where the expected text comes from (the guide, a snapshot).
+pub fn unified(expected: &str, actual: &str, source: &str, options: Options) -> String {
     let (expected, actual) = (
         expected.trim_end_matches('\n'),
         actual.trim_end_matches('\n'),
@@ -265,7 +283,7 @@ fn unified(expected: &str, actual: &str, options: Options) -> String {
         let _ = writeln!(out, "{}", paint('+', &format!("+ actual:   {actual}")));
         return out;
     }
-    let _ = writeln!(out, "--- expected (guide)\n+++ actual (CPython)");
+    let _ = writeln!(out, "--- expected ({source})\n+++ actual (CPython)");
     for change in TextDiff::from_lines(expected, actual).iter_all_changes() {
         let sign = match change.tag() {
             ChangeTag::Delete => '-',
