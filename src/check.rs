@@ -126,8 +126,9 @@ impl Report {
     }
 }
 
-/// Markdown files named by `paths`: files as given, folders searched
-/// recursively (hidden folders and `target/` left out), sorted.
+/// Markdown files named by `paths`: files as given, folders walked as
+/// ripgrep walks them (the `ignore` crate: `.gitignore` respected, hidden
+/// folders skipped, no symlink loops), sorted.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     let mut found = Vec::new();
     for path in paths {
@@ -143,25 +144,35 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
 }
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), Error> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for path in entries {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if path.is_dir() {
-            if !name.starts_with('.') && name != "target" {
-                walk(&path, found)?;
-            }
-        } else if name.ends_with(".md") || name.ends_with(".markdown") {
-            found.push(path);
+    let mut here = Vec::new();
+    for entry in ignore::WalkBuilder::new(dir).sort_by_file_path(Ord::cmp).build() {
+        let entry = entry.map_err(|e| Error::file(dir, format!("cannot walk: {e}")))?;
+        let is_markdown = entry.file_type().is_some_and(|t| t.is_file())
+            && entry
+                .path()
+                .extension()
+                .is_some_and(|e| e == "md" || e == "markdown");
+        if is_markdown {
+            here.push(entry.into_path());
         }
     }
+    found.extend(here);
     Ok(())
+}
+
+/// The documents to check when the command line names none: those the
+/// nearest config names (`paths = ["guide/"]`), else the current folder.
+pub fn default_paths(settings: &Settings) -> Result<Vec<PathBuf>, Error> {
+    let config = match &settings.config {
+        Some(path) => Config::load(path)?,
+        None => Config::nearest(Path::new("."))?,
+    };
+    let named = config.document_paths();
+    Ok(if named.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        named
+    })
 }
 
 /// Loads the config that applies to `doc`.

@@ -112,8 +112,8 @@ enum Command {
 /// What to run, and how.
 #[derive(Args)]
 struct RunArgs {
-    /// Markdown files, or folders searched for `*.md`.
-    #[arg(default_value = ".")]
+    /// Markdown files, or folders searched for `*.md` [default: the `paths`
+    /// of the nearest snipcheck.toml, else the current folder].
     paths: Vec<PathBuf>,
     /// Config to use for every document, instead of the `snipcheck.toml`
     /// beside each.
@@ -178,6 +178,17 @@ fn settings(run: &RunArgs, snapshots: bool) -> Result<Settings, Error> {
     Ok(settings)
 }
 
+impl RunArgs {
+    /// The paths given, or those the nearest config names.
+    fn documents(&self, settings: &Settings) -> Result<Vec<PathBuf>, Error> {
+        if self.paths.is_empty() {
+            check::default_paths(settings)
+        } else {
+            Ok(self.paths.clone())
+        }
+    }
+}
+
 fn check(
     run: RunArgs,
     format: Format,
@@ -186,7 +197,7 @@ fn check(
     verbose: bool,
 ) -> Result<ExitCode, Error> {
     let settings = settings(&run, snapshots)?;
-    let report = check::check(&run.paths, &settings)?;
+    let report = check::check(&run.documents(&settings)?, &settings)?;
     if let Some(note) = &report.note {
         eprintln!("snipcheck: nothing to do: {note}");
     }
@@ -200,7 +211,7 @@ fn check(
 
 fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {
     let settings = settings(&run, false)?;
-    let report = check::check(&run.paths, &settings)?;
+    let report = check::check(&run.documents(&settings)?, &settings)?;
     let mut left = 0;
     let mut would_change = false;
     for doc in &report.documents {
@@ -249,7 +260,7 @@ fn until_settled(
 ) -> Result<(Report, usize), Error> {
     let mut total = 0;
     for _ in 0..ROUNDS {
-        let report = check::check(&run.paths, settings)?;
+        let report = check::check(&run.documents(settings)?, settings)?;
         let mut added = 0;
         for doc in &report.documents {
             let config = settings.config.clone().unwrap_or_else(|| {
