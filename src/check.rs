@@ -145,7 +145,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), Error> {
     let mut here = Vec::new();
-    for entry in ignore::WalkBuilder::new(dir).sort_by_file_path(Ord::cmp).build() {
+    for entry in ignore::WalkBuilder::new(dir)
+        .sort_by_file_path(Ord::cmp)
+        .build()
+    {
         let entry = entry.map_err(|e| Error::file(dir, format!("cannot walk: {e}")))?;
         let is_markdown = entry.file_type().is_some_and(|t| t.is_file())
             && entry

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use snipcheck::check::{self, Report, Settings};
 use snipcheck::outcome::MissingKind;
 use snipcheck::record::Cassette;
+use snipcheck::report::human::ColorChoice;
 use snipcheck::report::{self, Format, ReportTarget};
 use snipcheck::select::Selection;
 use snipcheck::{Error, update};
@@ -35,10 +36,14 @@ enum Command {
         /// Format of the report on stdout.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
-        /// Also write a report: FORMAT=PATH (`-` for stdout), repeatable,
-        /// e.g. `--report junit=target/snipcheck.xml --report github=-`.
+        /// Also write a report: FORMAT=PATH (`-` for stdout, which then goes
+        /// to that report alone: the --format report moves to stderr),
+        /// repeatable, e.g. `--report junit=target/snipcheck.xml --report github=-`.
         #[arg(long, value_name = "FORMAT=PATH")]
         report: Vec<ReportTarget>,
+        /// When the human report is coloured.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
         /// Do not compare stdout with the snapshots.
         #[arg(long)]
         no_snapshots: bool,
@@ -142,9 +147,10 @@ fn main() -> ExitCode {
             run,
             format,
             report,
+            color,
             no_snapshots,
             verbose,
-        } => check(run, format, report, !no_snapshots, verbose),
+        } => check(run, format, report, color, !no_snapshots, verbose),
         Command::Update { run, dry_run } => update(run, dry_run),
         Command::Python { executable } => python(executable),
         Command::Init { run } => init(run),
@@ -193,19 +199,35 @@ fn check(
     run: RunArgs,
     format: Format,
     targets: Vec<ReportTarget>,
+    color: ColorChoice,
     snapshots: bool,
     verbose: bool,
 ) -> Result<ExitCode, Error> {
+    use std::io::IsTerminal;
     let settings = settings(&run, snapshots)?;
     let report = check::check(&run.documents(&settings)?, &settings)?;
     if let Some(note) = &report.note {
         eprintln!("snipcheck: nothing to do: {note}");
     }
-    let options = report::human::Options::for_terminal(verbose);
+    // A report sent to stdout (`--report github=-`) owns it: a runner reads
+    // it line by line, so the --format report goes to stderr.
+    let stdout_taken = targets.iter().any(|t| t.path.is_none());
+    let terminal = if stdout_taken {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    let options = report::human::Options::new(verbose, color, terminal);
     for target in &targets {
-        target.write(&report, options)?;
+        let plain = report::human::Options::new(verbose, ColorChoice::Never, false);
+        target.write(&report, plain)?;
     }
-    print(&report::render(format, &report, options));
+    let text = report::render(format, &report, options);
+    if stdout_taken {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    } else {
+        print(&text);
+    }
     Ok(exit_code(&report))
 }
 
@@ -229,7 +251,7 @@ fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {
         if dry_run {
             print(&update::diff(&doc.path, &before, &after));
         } else if after != before {
-            update::write_atomically(&doc.path, &after)?;
+            snipcheck::atomic::write(&doc.path, &after)?;
             eprintln!(
                 "{}: rewrote {} claim(s)",
                 doc.path.display(),
@@ -294,7 +316,7 @@ fn init(run: RunArgs) -> Result<ExitCode, Error> {
         let (new, additions) = snipcheck::init::extend(&text, &gaps)
             .map_err(|e| Error::file(config, format!("invalid config: {e}")))?;
         if !additions.is_empty() {
-            update::write_atomically(config, new.as_bytes())?;
+            snipcheck::atomic::write(config, new.as_bytes())?;
         }
         for addition in &additions {
             eprintln!("{}: added {}", config.display(), addition.entry);

@@ -110,17 +110,15 @@ fn pending_path(snap: &Path) -> PathBuf {
 }
 
 /// Writes `<name>.snap.new` in insta's format, atomically.
-fn write_pending(snap: &Path, stdout: &str) -> std::io::Result<PathBuf> {
+fn write_pending(snap: &Path, stdout: &str) -> Result<PathBuf, crate::Error> {
     let path = pending_path(snap);
-    std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
     let text = format!(
         "---\nsource: snipcheck\nexpression: stdout\n---\n{}\n",
         comparable(stdout)
     );
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut file, text.as_bytes())?;
-    file.persist(&path).map_err(|e| e.error)?;
+    crate::atomic::write(&path, text.as_bytes())?;
     Ok(path)
 }
 

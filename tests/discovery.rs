@@ -25,7 +25,11 @@ const USES_HELPER: &str = "```python\nprint(helper())  # 7\n```\n";
 #[test]
 fn the_nearest_parent_config_applies_up_to_the_repository_root() {
     let outer = tempfile::tempdir().unwrap();
-    write(outer.path(), "snipcheck.toml", "[stubs]\nhelper = \"lambda: 0\"\n");
+    write(
+        outer.path(),
+        "snipcheck.toml",
+        "[stubs]\nhelper = \"lambda: 0\"\n",
+    );
     let repo = outer.path().join("repo");
     write(&repo, ".git/HEAD", "ref: refs/heads/main\n");
     write(&repo, "snipcheck.toml", "[stubs]\nhelper = \"lambda: 7\"\n");
@@ -58,14 +62,22 @@ fn a_bare_check_at_the_root_checks_what_the_config_names_and_nothing_else() {
         .iter()
         .map(|d| d["path"].as_str().unwrap())
         .collect();
-    assert_eq!(paths, ["guide/advanced-python.md"], "never the test fixtures");
+    assert_eq!(
+        paths,
+        ["guide/advanced-python.md"],
+        "never the test fixtures"
+    );
 }
 
 #[test]
 fn folders_are_walked_respecting_gitignore_without_following_loops() {
     let repo = tempfile::tempdir().unwrap();
     let root = repo.path();
-    let git = Command::new("git").args(["init", "-q"]).current_dir(root).output().unwrap();
+    let git = Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(root)
+        .output()
+        .unwrap();
     assert!(git.status.success());
     write(root, ".gitignore", "built/\n");
     write(root, "docs/a.md", "```python\nprint(1)  # 1\n```\n");

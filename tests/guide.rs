@@ -45,8 +45,9 @@ impl LazyDocument {
 fn main() {
     snipcheck::run::prepare_process();
     let args = Arguments::from_args();
-    let guide = Path::new(env!("CARGO_MANIFEST_DIR")).join("guide");
-    let paths = check::discover(&[guide]).expect("guide/ is readable");
+    // From the package root, so that failures name `guide/…`, as the CLI does.
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("the package root exists");
+    let paths = check::discover(&[PathBuf::from("guide")]).expect("guide/ is readable");
     let mut trials = Vec::new();
     for path in paths {
         let doc = match Document::load(&path) {

@@ -19,12 +19,32 @@ pub struct Options {
     pub color: bool,
 }
 
+/// `--color`: when the human report is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
 impl Options {
     /// Colour when stdout is a terminal and `NO_COLOR` is not set.
     pub fn for_terminal(verbose: bool) -> Options {
         use std::io::IsTerminal;
-        let color = std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Options::new(verbose, ColorChoice::Auto, std::io::stdout().is_terminal())
+    }
+
+    /// `terminal`: whether the stream the report goes to is one.
+    pub fn new(verbose: bool, color: ColorChoice, terminal: bool) -> Options {
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
         Options { verbose, color }
     }
 }
