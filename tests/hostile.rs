@@ -101,7 +101,7 @@ const CASES: &[(&str, &str, &str, &str, Option<u64>)] = &[
         "raw-socket-connect-to-a-public-address",
         "error",
         "PermissionError",
-        "Permission denied",
+        "Operation not permitted",
         Some(187),
     ),
     (
