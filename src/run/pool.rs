@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use super::protocol::{self, Line, LineReader, Message, WorkerEvent};
 use super::sandbox::{self, Status};
 use super::worker::{Command as WorkerCommand, Job};
-use super::{Collector, Resume};
+use super::{Collector, Event, Resume};
 use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
@@ -213,6 +213,13 @@ impl Pool {
                     }
                     // Once it is being killed, nothing it says counts.
                     Ok(Message::Child(_)) if stop.is_some() => None,
+                    // An example that ends past the budget is the one to blame.
+                    Ok(Message::Child(event @ Event::Done { .. }))
+                        if sandbox::bytes_under(&workdir, budget) > budget =>
+                    {
+                        drop(event);
+                        Some(over_budget(budget))
+                    }
                     Ok(Message::Child(event)) => match collector.apply(event) {
                         Ok(None) => {
                             clock.heard(collector.running);
@@ -237,10 +244,7 @@ impl Pool {
                     if clock.measure_due() && sandbox::bytes_under(&workdir, budget) > budget {
                         stop = Some((
                             InterruptionKind::Crash,
-                            format!(
-                                "wrote more than {} MiB under its working directory: killed",
-                                budget >> 20
-                            ),
+                            format!("{}: killed", over_budget(budget)),
                             Instant::now(),
                         ));
                         worker.kill_child();
@@ -405,6 +409,13 @@ impl Drop for Worker {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn over_budget(budget: u64) -> String {
+    format!(
+        "wrote more than {} MiB under its working directory",
+        budget >> 20
+    )
 }
 
 fn stuck(limit: f64) -> String {
