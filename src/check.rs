@@ -61,6 +61,8 @@ pub struct DocumentReport {
 pub struct Report {
     /// Version of the embedded CPython.
     pub python: String,
+    /// Which sandbox layers were in force, in a few words (the header).
+    pub sandbox: String,
     pub documents: Vec<DocumentReport>,
     pub elapsed: Duration,
 }
@@ -208,6 +210,7 @@ pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
     }
     Ok(Report {
         python: python.unwrap_or_else(run::python_version),
+        sandbox: run::sandbox::summary(run::pool::layers()),
         documents,
         elapsed: start.elapsed(),
     })

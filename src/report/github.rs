@@ -33,11 +33,12 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(
         out,
         "::notice::{}",
-        escape_data(&format!(
-            "snipcheck: {} · embedded CPython {}",
+        escape_data(&visible(&format!(
+            "snipcheck: {} · embedded CPython {} · sandbox: {}",
             counts(report),
-            report.python
-        ))
+            report.python,
+            report.sandbox
+        )))
     );
     out
 }

@@ -39,9 +39,10 @@ pub fn render(report: &Report, options: Options) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "snipcheck {} · embedded CPython {}",
+        "snipcheck {} · embedded CPython {} · sandbox: {}",
         env!("CARGO_PKG_VERSION"),
-        report.python
+        report.python,
+        visible(&report.sandbox)
     );
     for doc in &report.documents {
         for example in &doc.examples {

@@ -13,6 +13,8 @@ pub const VERSION: u32 = 1;
 struct JsonReport<'a> {
     version: u32,
     python: &'a str,
+    /// Which sandbox layers were in force.
+    sandbox: &'a str,
     documents: Vec<JsonDocument>,
     summary: Summary,
 }
@@ -57,6 +59,7 @@ pub fn render(report: &Report) -> String {
     let json = JsonReport {
         version: VERSION,
         python: &report.python,
+        sandbox: &report.sandbox,
         documents: report
             .documents
             .iter()

@@ -31,9 +31,10 @@ pub fn render(report: &Report) -> String {
     if !report.is_success() {
         let _ = writeln!(
             out,
-            "## snipcheck · {} · embedded CPython {}\n",
+            "## snipcheck · {} · embedded CPython {} · sandbox: {}\n",
             counts(report),
-            report.python
+            report.python,
+            html(&report.sandbox)
         );
         failures(&mut out, report);
         return out;
@@ -54,8 +55,9 @@ pub fn render(report: &Report) -> String {
     };
     let _ = writeln!(
         out,
-        "## snipcheck · {headline} · embedded CPython {}\n",
-        report.python
+        "## snipcheck · {headline} · embedded CPython {} · sandbox: {}\n",
+        report.python,
+        html(&report.sandbox)
     );
     if !report.documents.is_empty() {
         per_document(&mut out, report);

@@ -40,6 +40,18 @@ pub enum Status {
     Disabled,
 }
 
+/// The report header's words for the sandbox a run had: `full (…)` when
+/// every layer was in force, else what the kernel allowed.
+pub fn summary(layers: Option<(Status, String)>) -> String {
+    match layers {
+        None => "not used (no document ran)".to_string(),
+        Some((Status::Full, _)) => "full (Landlock, seccomp, limits)".to_string(),
+        Some((Status::Disabled, _)) => "disabled (--no-sandbox)".to_string(),
+        Some((Status::Partial, detail)) => format!("partial ({detail})"),
+        Some((Status::Unavailable, detail)) => format!("limits only ({detail})"),
+    }
+}
+
 /// Resource limits of a worker.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {

@@ -67,6 +67,10 @@ type Sender = Arc<dyn Fn(String) + Send + Sync>;
 /// Runs the worker until stdin closes; never returns (exits without
 /// finalising Python, so nothing left behind can hold the process open).
 pub fn main(preload: &[String]) -> ! {
+    // Descriptors inherited past stdio (a build's jobserver pipe, say) are
+    // channels no document should share: closed before anything opens.
+    // SAFETY: nothing in this process uses a descriptor above 2 yet.
+    unsafe { libc::close_range(3, u32::MAX, 0) };
     let mut out = Output {
         file: Some(protocol_channel()),
         at_line_start: true,
