@@ -324,7 +324,10 @@ json = { id = 1 }
         let absolute = outside.path().display().to_string();
         for file in ["../x", absolute.as_str(), "link"] {
             let err = config(file).unwrap_err().to_string();
-            assert!(err.contains("fixture `f`: file") && err.contains("inside the config's folder"), "{err}");
+            assert!(
+                err.contains("fixture `f`: file") && err.contains("inside the config's folder"),
+                "{err}"
+            );
         }
     }
 

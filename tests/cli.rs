@@ -11,7 +11,9 @@ fn stable(report: &str) -> String {
     let report = re.replace_all(report, " in [TIME] s");
     // The sandbox layers depend on the kernel.
     let sandbox = regex::Regex::new(r" · sandbox: [^\n]*").unwrap();
-    sandbox.replace_all(&report, " · sandbox: [SANDBOX]").into_owned()
+    sandbox
+        .replace_all(&report, " · sandbox: [SANDBOX]")
+        .into_owned()
 }
 
 #[test]

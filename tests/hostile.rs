@@ -357,8 +357,14 @@ impl Targets {
     /// The corpus with its placeholders filled in.
     fn aim(&self, text: &str) -> String {
         text.replace("@VICTIM_PID@", &self.victim_pid.to_string())
-            .replace("@UDP_PORT@", &self.udp.local_addr().unwrap().port().to_string())
-            .replace("@TCP_PORT@", &self.tcp.local_addr().unwrap().port().to_string())
+            .replace(
+                "@UDP_PORT@",
+                &self.udp.local_addr().unwrap().port().to_string(),
+            )
+            .replace(
+                "@TCP_PORT@",
+                &self.tcp.local_addr().unwrap().port().to_string(),
+            )
             .replace(
                 "@UNIX_PATH@",
                 &self._dir.path().join("listener.sock").display().to_string(),
@@ -393,9 +399,10 @@ fn run() -> &'static Run {
             .arg(fixture.path())
             .args(["--format", "json"]);
         for format in FORMATS {
-            command
-                .arg("--report")
-                .arg(format!("{format}={}", reports.path().join(format).display()));
+            command.arg("--report").arg(format!(
+                "{format}={}",
+                reports.path().join(format).display()
+            ));
         }
         let out = command
             .current_dir(&root)
@@ -404,7 +411,10 @@ fn run() -> &'static Run {
             .output()
             .expect("snipcheck runs");
         let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("JSON report ({e}): {}", String::from_utf8_lossy(&out.stderr))
+            panic!(
+                "JSON report ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
         });
         let reports = FORMATS
             .iter()
@@ -512,9 +522,11 @@ fn main() {
             n => Err(format!("captured {n} bytes, not the 65536 of [run] max_output").into()),
         }
     }));
-    trials.push(Trial::test("hostile::exit-code-is-1", || match run().code {
-        Some(1) => Ok(()),
-        other => Err(format!("snipcheck exited with {other:?}, not 1").into()),
+    trials.push(Trial::test("hostile::exit-code-is-1", || {
+        match run().code {
+            Some(1) => Ok(()),
+            other => Err(format!("snipcheck exited with {other:?}, not 1").into()),
+        }
     }));
     trials.push(Trial::test("hostile::victim-survives", || {
         let run = run();
@@ -542,14 +554,17 @@ fn main() {
         }
         Ok(())
     }));
-    trials.push(Trial::test("hostile::no-process-outlives-snipcheck", || {
-        let left = leftovers(run().tmp.path());
-        if left.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("processes of the run still alive: {left:?}").into())
-        }
-    }));
+    trials.push(Trial::test(
+        "hostile::no-process-outlives-snipcheck",
+        || {
+            let left = leftovers(run().tmp.path());
+            if left.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("processes of the run still alive: {left:?}").into())
+            }
+        },
+    ));
     for format in FORMATS {
         let format = *format;
         trials.push(Trial::test(
@@ -651,7 +666,10 @@ fn fixture_files_stay_in_the_configs_folder() -> Result<(), Failed> {
     std::fs::write(secret.path(), "secret")?;
     let guide = dir.path().join("guide");
     std::fs::create_dir(&guide)?;
-    std::fs::write(guide.join("doc.md"), "# D\n\n```python\nprint(1)  # 1\n```\n")?;
+    std::fs::write(
+        guide.join("doc.md"),
+        "# D\n\n```python\nprint(1)  # 1\n```\n",
+    )?;
     std::os::unix::fs::symlink(secret.path(), guide.join("link"))?;
     let absolute = secret.path().display().to_string();
     for file in ["../outside.txt", absolute.as_str(), "link"] {

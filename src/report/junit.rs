@@ -46,13 +46,19 @@ fn suite(doc: &DocumentReport, report: &Report) -> TestSuite {
     let mut suite = TestSuite::new(visible(&doc.path.display().to_string()).into_owned());
     suite.set_time(Duration::ZERO);
     suite.add_property(Property::new("python", report.python.as_str()));
-    suite.add_property(Property::new("sandbox", visible(&report.sandbox).into_owned()));
+    suite.add_property(Property::new(
+        "sandbox",
+        visible(&report.sandbox).into_owned(),
+    ));
     suite.add_test_cases(doc.examples.iter().map(|e| case(e, doc)));
     suite
 }
 
 fn case(example: &ExampleVerdict, doc: &DocumentReport) -> TestCase {
-    let mut case = TestCase::new(visible(&example.example.id).into_owned(), status(example, doc));
+    let mut case = TestCase::new(
+        visible(&example.example.id).into_owned(),
+        status(example, doc),
+    );
     case.set_classname(stem(&doc.path));
     case.set_time(Duration::ZERO);
     case.extra.insert(

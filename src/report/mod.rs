@@ -51,7 +51,9 @@ pub fn render(format: Format, report: &Report, options: human::Options) -> Strin
 /// JUnit XML valid (XML 1.0 has no place for most control characters).
 pub fn visible(text: &str) -> Cow<'_, str> {
     let inert = |c: char| {
-        c == '\n' || c == '\t' || !(c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+        c == '\n'
+            || c == '\t'
+            || !(c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
     };
     if text.chars().all(inert) {
         return Cow::Borrowed(text);

@@ -255,7 +255,9 @@ impl Collector {
 fn is_version(text: &str) -> bool {
     text.len() <= 32
         && text.split('.').count() == 3
-        && text.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+        && text
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn harness(py: Python<'_>) -> Result<&Bound<'_, PyModule>, Error> {

@@ -384,8 +384,7 @@ impl Worker {
     }
 
     fn send(&mut self, command: &WorkerCommand) -> Result<(), Error> {
-        let mut line =
-            serde_json::to_string(command).map_err(|e| Error::Python(e.to_string()))?;
+        let mut line = serde_json::to_string(command).map_err(|e| Error::Python(e.to_string()))?;
         line.push('\n');
         self.stdin
             .write_all(line.as_bytes())

@@ -80,12 +80,11 @@ pub fn check_lines(outcome: &ExampleOutcome, lines: usize) -> Result<(), String>
         named.extend([*first, *last]);
     }
     named.extend(outcome.values.iter().map(|(line, _, _)| *line));
-    for error in outcome.error.iter().chain(
-        outcome
-            .doctests
-            .iter()
-            .filter_map(|d| d.error.as_ref()),
-    ) {
+    for error in outcome
+        .error
+        .iter()
+        .chain(outcome.doctests.iter().filter_map(|d| d.error.as_ref()))
+    {
         named.extend(error.line.iter().chain(&error.top_line));
     }
     named.extend(outcome.interrupted.iter().filter_map(|i| i.line));
@@ -198,9 +197,10 @@ mod tests {
 
     #[test]
     fn lines_outside_the_document_are_refused() {
-        let outcome: ExampleOutcome =
-            serde_json::from_str(r#"{"error":{"type":"E","message":"","line":99,"top_line":1,"traceback":""}}"#)
-                .unwrap();
+        let outcome: ExampleOutcome = serde_json::from_str(
+            r#"{"error":{"type":"E","message":"","line":99,"top_line":1,"traceback":""}}"#,
+        )
+        .unwrap();
         assert!(check_lines(&outcome, 10).unwrap_err().contains("line 99"));
         assert!(check_lines(&outcome, 100).is_ok());
     }

@@ -131,9 +131,7 @@ fn refusals(me: u64) -> BTreeMap<i64, Vec<SeccompRule>> {
     let other_family = SeccompRule::new(
         [libc::AF_UNIX, libc::AF_INET, libc::AF_INET6]
             .iter()
-            .map(|&family| {
-                SeccompCondition::new(0, Dword, Ne, family as u64).expect("argument 0")
-            })
+            .map(|&family| SeccompCondition::new(0, Dword, Ne, family as u64).expect("argument 0"))
             .collect(),
     )
     .expect("three conditions");

@@ -129,7 +129,10 @@ impl Output {
             if self.at_line_start {
                 self.write(FROM_CHILD);
             }
-            let end = bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| i + 1);
+            let end = bytes
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |i| i + 1);
             self.write(&bytes[..end]);
             self.at_line_start = bytes[end - 1] == b'\n';
             bytes = &bytes[end..];
