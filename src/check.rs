@@ -74,6 +74,8 @@ pub struct Report {
     pub python: String,
     /// The venv the examples imported from, if any.
     pub venv: Option<PathBuf>,
+    /// Which sandbox layers were in force, in a few words (the header).
+    pub sandbox: String,
     pub documents: Vec<DocumentReport>,
     pub elapsed: Duration,
     /// Why nothing ran, when that is legitimate (`--changed-since` with
@@ -241,6 +243,7 @@ pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
         return Ok(Report {
             python: run::python_version(),
             venv: None,
+            sandbox: run::sandbox::summary(run::pool::layers()),
             documents: Vec::new(),
             elapsed: start.elapsed(),
             note: Some(settings.selection.why_no_document()),
@@ -270,6 +273,7 @@ pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
         venv: jobs
             .iter()
             .find_map(|(_, config)| config.environment.venv.clone()),
+        sandbox: run::sandbox::summary(run::pool::layers()),
         documents,
         elapsed: start.elapsed(),
         note: None,

@@ -285,6 +285,36 @@ impl Config {
             .collect()
     }
 
+    /// Where fixture `name`'s `file =` is: inside the config's folder, as
+    /// written and once symbolic links are resolved, or a config error
+    /// naming the key. A guide's config must not copy, say, `~/.ssh/id_rsa`
+    /// into the sandbox.
+    fn fixture_file(&self, name: &str, file: &Path) -> Result<PathBuf, Error> {
+        let origin = self.origin.clone().unwrap_or_default();
+        let outside = || {
+            Error::file(
+                &origin,
+                format!(
+                    "invalid config: fixture `{name}`: file `{}` must be inside the config's folder",
+                    file.display()
+                ),
+            )
+        };
+        if file.is_absolute() || file.components().any(|c| c.as_os_str() == "..") {
+            return Err(outside());
+        }
+        let base = self.base_dir();
+        let source = base.join(file);
+        let base = std::path::absolute(&base)
+            .and_then(std::fs::canonicalize)
+            .map_err(|e| Error::io(&base, e))?;
+        match std::fs::canonicalize(&source) {
+            Ok(real) if real.starts_with(&base) => Ok(real),
+            Ok(_) => Err(outside()),
+            Err(e) => Err(Error::io(&source, e)),
+        }
+    }
+
     /// Fixture names and contents; names must stay inside the working directory.
     pub fn fixture_bytes(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
         let origin = self.origin.clone().unwrap_or_default();
@@ -303,7 +333,7 @@ impl Config {
                 let bytes = match fixture {
                     Fixture::Text(text) => text.clone().into_bytes(),
                     Fixture::File { file } => {
-                        let source = self.base_dir().join(file);
+                        let source = self.fixture_file(name, file)?;
                         std::fs::read(&source).map_err(|e| Error::io(&source, e))?
                     }
                 };
@@ -360,6 +390,29 @@ json = { id = 1 }
     fn fixtures_cannot_escape_the_sandbox() {
         let c = parse("[fixtures]\n\"../x\" = \"no\"\n").unwrap();
         assert!(c.fixture_bytes().is_err());
+    }
+
+    #[test]
+    fn fixture_files_stay_in_the_configs_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(dir.path().join("ok.txt"), "fine").unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let config = |file: &str| {
+            let text = format!("[fixtures]\n\"f\" = {{ file = {file:?} }}\n");
+            std::fs::write(&path, text).unwrap();
+            Config::load(&path).unwrap().fixture_bytes()
+        };
+        assert_eq!(config("ok.txt").unwrap()[0].1, b"fine");
+        let absolute = outside.path().display().to_string();
+        for file in ["../x", absolute.as_str(), "link"] {
+            let err = config(file).unwrap_err().to_string();
+            assert!(
+                err.contains("fixture `f`: file") && err.contains("inside the config's folder"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The README's sample output is a real run: each `$ snipcheck …` sample in
 //! it runs again here and must match, trycmd style (`...` stands for any
-//! lines; the time and the CPython version are normalised).
+//! lines; the time, the CPython version and the sandbox layers, which
+//! depend on the machine, are normalised).
 
 use std::path::Path;
 use std::process::Command;
@@ -26,7 +27,9 @@ fn samples() -> Vec<(String, Vec<String>)> {
 fn normalise(line: &str) -> String {
     let time = regex::Regex::new(r" in \d+\.\d+ s$").unwrap();
     let python = regex::Regex::new(r"CPython \d+\.\d+\.\d+").unwrap();
+    let sandbox = regex::Regex::new(r" · sandbox: .*$").unwrap();
     let line = time.replace(line, " in [TIME] s");
+    let line = sandbox.replace(&line, " · sandbox: [LAYERS]");
     python.replace(&line, "CPython [VERSION]").into_owned()
 }
 

@@ -57,7 +57,9 @@ fn lines() -> Lines {
 /// Redacts what differs between machines and runs.
 fn stable(text: &str) -> String {
     let report = report();
-    let text = text.replace(&report.python, "[PYTHON]");
+    let text = text
+        .replace(&report.python, "[PYTHON]")
+        .replace(&report.sandbox, "[SANDBOX]");
     let elapsed =
         regex::Regex::new(r#"(<testsuites [^>]*time="|"elapsed_seconds": )[0-9.]+("?)"#).unwrap();
     elapsed.replace_all(&text, "${1}[ELAPSED]${2}").into_owned()

@@ -7,13 +7,16 @@
 //! ```
 //!
 //! One line per annotation: message text escapes `%`, `\r`, `\n`; property
-//! values also escape `:` and `,` (as `@actions/core` does). File paths are
+//! values also escape `:` and `,` (as `@actions/core` does), so no text from
+//! a guide or a run can start a line, let alone a command; control
+//! characters are shown as escapes ([`visible`]). File paths are
 //! written as the report has them, so run `snipcheck` from the repository
 //! root with relative paths for GitHub to find the files. Claims that are
 //! unchecked, not reached or hold produce nothing.
 
 use std::fmt::Write as _;
 
+use super::visible;
 use crate::check::{DocumentReport, Report};
 use crate::outcome::PyError;
 use crate::snapshot::SnapshotCheck;
@@ -30,11 +33,12 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(
         out,
         "::notice::{}",
-        escape_data(&format!(
-            "snipcheck: {} · {}",
+        escape_data(&visible(&format!(
+            "snipcheck: {} · {} · sandbox: {}",
             counts(report),
-            report.interpreter()
-        ))
+            report.interpreter(),
+            report.sandbox
+        )))
     );
     out
 }
@@ -94,7 +98,7 @@ fn error(
     let _ = write!(
         out,
         "::error file={},line={line}",
-        escape_property(&repo_relative(&doc.path))
+        escape_property(&visible(&repo_relative(&doc.path)))
     );
     if let Some(end) = end_line.filter(|&end| end > line) {
         let _ = write!(out, ",endLine={end}");
@@ -102,8 +106,8 @@ fn error(
     let _ = writeln!(
         out,
         ",title={}::{}",
-        escape_property(title),
-        escape_data(message)
+        escape_property(&visible(title)),
+        escape_data(&visible(message))
     );
 }
 

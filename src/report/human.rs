@@ -1,11 +1,16 @@
 //! The terminal report: one line per example, and for each drift a diff that
 //! points at the guide's line.
+//!
+//! Everything that comes from a guide or a run (source lines, output,
+//! messages, paths) goes through [`visible`]: a terminal never receives an
+//! escape sequence, carriage return or NUL that an example printed.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use similar::{ChangeTag, TextDiff};
 
+use super::visible;
 use crate::check::{DocumentReport, Report};
 use crate::snapshot::SnapshotCheck;
 use crate::verdict::{ClaimVerdict, ExampleVerdict, Status, Verdict};
@@ -54,9 +59,10 @@ pub fn render(report: &Report, options: Options) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "snipcheck {} · {}",
+        "snipcheck {} · {} · sandbox: {}",
         env!("CARGO_PKG_VERSION"),
-        report.interpreter()
+        visible(&report.interpreter()),
+        visible(&report.sandbox)
     );
     for doc in &report.documents {
         for example in &doc.examples {
@@ -77,12 +83,12 @@ pub fn example_line(example: &ExampleVerdict, path: &Path) -> String {
     let status = example.status.name().to_uppercase();
     let mut line = format!(
         "{status:<7} {}  {}:{}",
-        example.example.id,
-        path.display(),
+        visible(&example.example.id),
+        visible(&path.display().to_string()),
         example.example.fence_line
     );
     if let Some(reason) = &example.example.skip {
-        let _ = write!(line, "  ({reason})");
+        let _ = write!(line, "  ({})", visible(reason));
     }
     line.push('\n');
     line
@@ -116,11 +122,16 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
                 options,
             )),
             None => {
-                let _ = writeln!(out, "error: {title}\n  --> {}", path.display());
+                let _ = writeln!(
+                    out,
+                    "error: {}\n  --> {}",
+                    visible(&title),
+                    visible(&path.display().to_string())
+                );
             }
         }
         if let Some(missing) = &error.missing {
-            let _ = writeln!(out, "  = help: {}", missing.help());
+            let _ = writeln!(out, "  = help: {}", visible(&missing.help()));
         }
     }
     for claim in example.drifts() {
@@ -132,7 +143,11 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
             expected,
             ..
         } => {
-            let _ = writeln!(out, "snapshot differs: {}", snap.display());
+            let _ = writeln!(
+                out,
+                "snapshot differs: {}",
+                visible(&snap.display().to_string())
+            );
             out.push_str(&unified(
                 expected,
                 &doc.snapshot_text(example),
@@ -149,7 +164,7 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
                 out,
                 "new snapshot{}: {} (accept with `snipcheck review` or `cargo insta review`)",
                 if *in_ci { " missing under CI" } else { "" },
-                path.display()
+                visible(&path.display().to_string())
             );
         }
         _ => {}
@@ -174,11 +189,11 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
             let _ = writeln!(
                 out,
                 "{}:{}: {} {}{rule}: {}",
-                path.display(),
+                visible(&path.display().to_string()),
                 claim.claim.line,
                 claim.claim.kind.name(),
                 claim.verdict.name(),
-                claim.claim.expected.replace('\n', "⏎")
+                visible(&claim.claim.expected.replace('\n', "⏎"))
             );
         }
     }
@@ -247,13 +262,18 @@ fn annotated_at(
         return String::new();
     };
     let start = first.saturating_sub(1).max(1);
-    let text: Vec<&str> = doc
+    let lines: Vec<String> = doc
         .source
         .lines()
         .skip(start - 1)
         .take(last + 1 - start)
+        .map(|line| visible(line).into_owned())
         .collect();
+    let text: Vec<&str> = lines.iter().map(String::as_str).collect();
     let source = text.join("\n");
+    let (title, label) = (visible(title), visible(label));
+    let claim = claim.map(visible);
+    let claim = claim.as_deref();
     // Underline the claim itself: from its first non-blank byte to the end.
     let offset: usize = text[..first - start].iter().map(|l| l.len() + 1).sum();
     let first_text = text.get(first - start).copied().unwrap_or("");
@@ -269,13 +289,13 @@ fn annotated_at(
             span_start..end.max(span_start)
         }
     };
-    let path = doc.path.display().to_string();
-    let report = &[Level::ERROR.primary_title(title).id(id).element(
+    let path = visible(&doc.path.display().to_string()).into_owned();
+    let report = &[Level::ERROR.primary_title(&*title).id(id).element(
         Snippet::source(&source)
             .line_start(start)
             .path(&path)
             .fold(false)
-            .annotation(AnnotationKind::Primary.span(span).label(label)),
+            .annotation(AnnotationKind::Primary.span(span).label(&*label)),
     )];
     let renderer = if options.color {
         Renderer::styled()
@@ -288,6 +308,7 @@ fn annotated_at(
 /// `- expected` / `+ actual`, line by line (red and green in colour);
 /// `source` says where the expected text comes from (the guide, a snapshot).
 pub fn unified(expected: &str, actual: &str, source: &str, options: Options) -> String {
+    let (expected, actual) = (visible(expected), visible(actual));
     let (expected, actual) = (
         expected.trim_end_matches('\n'),
         actual.trim_end_matches('\n'),

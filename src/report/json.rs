@@ -14,6 +14,8 @@ struct JsonReport<'a> {
     version: u32,
     python: &'a str,
     venv: Option<String>,
+    /// Which sandbox layers were in force.
+    sandbox: &'a str,
     documents: Vec<JsonDocument>,
     summary: Summary,
     elapsed_seconds: f64,
@@ -63,6 +65,7 @@ pub fn render(report: &Report) -> String {
         version: VERSION,
         python: &report.python,
         venv: report.venv.as_ref().map(|v| v.display().to_string()),
+        sandbox: &report.sandbox,
         documents: report
             .documents
             .iter()

@@ -10,6 +10,9 @@
 //! example that did not pass also carries what it printed, as
 //! `<system-out>` / `<system-err>`.
 //!
+//! Text from a guide or a run goes through [`visible`]: XML 1.0 has no
+//! place for most control characters, so the file stays valid XML.
+//!
 //! The output is deterministic except for one honest number: the wall time
 //! of the whole run, on `<testsuites time="…">`. snipcheck measures neither
 //! examples nor documents separately (documents run in parallel), so every
@@ -21,6 +24,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
+use super::visible;
 use crate::check::{DocumentReport, Report};
 use crate::report::github::exception;
 use crate::report::human::{self, Options};
@@ -39,30 +43,40 @@ pub fn render(report: &Report) -> String {
 }
 
 fn suite(doc: &DocumentReport, report: &Report) -> TestSuite {
-    let mut suite = TestSuite::new(doc.path.display().to_string());
+    let mut suite = TestSuite::new(visible(&doc.path.display().to_string()).into_owned());
     suite.set_time(Duration::ZERO);
     suite.add_property(Property::new("python", report.python.as_str()));
+    suite.add_property(Property::new(
+        "sandbox",
+        visible(&report.sandbox).into_owned(),
+    ));
     if let Some(venv) = &report.venv {
-        suite.add_property(Property::new("venv", venv.display().to_string()));
+        let venv = visible(&venv.display().to_string()).into_owned();
+        suite.add_property(Property::new("venv", venv));
     }
     suite.add_test_cases(doc.examples.iter().map(|e| case(e, doc)));
     suite
 }
 
 fn case(example: &ExampleVerdict, doc: &DocumentReport) -> TestCase {
-    let mut case = TestCase::new(example.example.id.as_str(), status(example, doc));
+    let mut case = TestCase::new(
+        visible(&example.example.id).into_owned(),
+        status(example, doc),
+    );
     case.set_classname(stem(&doc.path));
     case.set_time(Duration::ZERO);
-    case.extra
-        .insert("file".into(), doc.path.display().to_string().into());
+    case.extra.insert(
+        "file".into(),
+        visible(&doc.path.display().to_string()).into_owned().into(),
+    );
     case.extra
         .insert("line".into(), example.example.fence_line.to_string().into());
     if human::is_failure(example) {
         if !example.stdout.is_empty() {
-            case.set_system_out(example.stdout.as_str());
+            case.set_system_out(visible(&example.stdout).into_owned());
         }
         if !example.stderr.is_empty() {
-            case.set_system_err(example.stderr.as_str());
+            case.set_system_err(visible(&example.stderr).into_owned());
         }
     }
     case
@@ -75,7 +89,7 @@ fn status(example: &ExampleVerdict, doc: &DocumentReport) -> TestCaseStatus {
         Status::Skipped => {
             let mut status = TestCaseStatus::skipped();
             if let Some(reason) = &example.example.skip {
-                status.set_message(reason.as_str());
+                status.set_message(visible(reason).into_owned());
             }
             return status;
         }
@@ -91,7 +105,7 @@ fn status(example: &ExampleVerdict, doc: &DocumentReport) -> TestCaseStatus {
     let mut status = TestCaseStatus::non_success(kind);
     status
         .set_type(ty)
-        .set_message(message)
+        .set_message(visible(&message).into_owned())
         .set_description(details());
     status
 }

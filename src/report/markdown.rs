@@ -5,9 +5,14 @@
 //! `<details>` block with the terminal's diff, or, when everything passes,
 //! a table of counts per document. No timings, so the text is the same from
 //! run to run.
+//!
+//! Text from a guide or a run appears only in code spans, fenced blocks
+//! longer than any backtick run in it, or HTML-escaped: an example cannot
+//! add a link, an image or markup to the summary.
 
 use std::fmt::Write as _;
 
+use super::visible;
 use crate::check::{DocumentReport, Report};
 use crate::report::github::{counts, exception};
 use crate::report::human::{self, Options, is_failure};
@@ -26,9 +31,10 @@ pub fn render(report: &Report) -> String {
     if !report.is_success() {
         let _ = writeln!(
             out,
-            "## snipcheck · {} · {}\n",
+            "## snipcheck · {} · {} · sandbox: {}\n",
             counts(report),
-            report.interpreter()
+            html(&report.interpreter()),
+            html(&report.sandbox)
         );
         failures(&mut out, report);
         return out;
@@ -49,8 +55,9 @@ pub fn render(report: &Report) -> String {
     };
     let _ = writeln!(
         out,
-        "## snipcheck · {headline} · {}\n",
-        report.interpreter()
+        "## snipcheck · {headline} · {} · sandbox: {}\n",
+        html(&report.interpreter()),
+        html(&report.sandbox)
     );
     if !report.documents.is_empty() {
         per_document(&mut out, report);
@@ -127,7 +134,7 @@ fn line(example: &ExampleVerdict) -> usize {
 /// One line on why it failed.
 fn reason(example: &ExampleVerdict) -> String {
     if let Some(stop) = &example.interrupted {
-        return stop.message.clone();
+        return quote(&stop.message, ERROR_CHARS);
     }
     if let Some(error) = &example.error {
         return quote(&exception(error), ERROR_CHARS);
@@ -168,8 +175,10 @@ fn quote(text: &str, max: usize) -> String {
     code(&short)
 }
 
-/// An inline code span that survives backticks in `text`.
+/// An inline code span that survives backticks in `text`; GitHub renders
+/// no HTML or Markdown inside one.
 fn code(text: &str) -> String {
+    let text = &*visible(text);
     let longest = longest_run(text, '`');
     let ticks = "`".repeat(longest + 1);
     let pad = if text.starts_with('`') || text.ends_with('`') {
@@ -187,9 +196,12 @@ fn cell(text: &str) -> String {
 
 /// Text inside HTML (the `<summary>` line).
 fn html(text: &str) -> String {
-    text.replace('&', "&amp;")
+    visible(text)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace(['\r', '\n'], " ")
 }
 
 /// A fenced block longer than any backtick run inside it.

@@ -6,6 +6,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -28,14 +29,64 @@ pub enum Format {
 }
 
 /// Renders a report in one format.
+///
+/// No line of any format can pass for a workflow command: GitHub's own
+/// lines escape their text; the others have `::` at a line's start defused
+/// (`\::`; in XML, the first `:` as a character reference, which leaves
+/// the XML's content unchanged).
 pub fn render(format: Format, report: &Report, options: human::Options) -> String {
     match format {
-        Format::Human => human::render(report, options),
+        Format::Human => defuse_commands(&human::render(report, options), "\\:"),
         Format::Json => json::render(report),
-        Format::Junit => junit::render(report),
+        Format::Junit => defuse_commands(&junit::render(report), "&#58;"),
         Format::Github => github::render(report),
-        Format::Markdown => markdown::render(report),
+        Format::Markdown => defuse_commands(&markdown::render(report), "\\:"),
     }
+}
+
+/// Text that came from a run or a guide, made inert for whoever reads the
+/// report: control characters (ESC, CR, NUL, DEL, C1) and the characters
+/// that reorder text on screen (bidi overrides) become visible escapes
+/// (`\x1b`, `\r`, `\u{202e}`); line breaks and tabs stay. Also what keeps
+/// JUnit XML valid (XML 1.0 has no place for most control characters).
+pub fn visible(text: &str) -> Cow<'_, str> {
+    let inert = |c: char| {
+        c == '\n'
+            || c == '\t'
+            || !(c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+    };
+    if text.chars().all(inert) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            _ if inert(c) => out.push(c),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
+            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A runner (GitHub Actions) acts on any line of a job's log that starts,
+/// after blanks, with `::`. In such a line of `text` the first `:` becomes
+/// `colon`, so that example text shown in a report is never a command.
+pub fn defuse_commands(text: &str, colon: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let blanks = line.len() - line.trim_start().len();
+        if line[blanks..].starts_with("::") {
+            out.push_str(&line[..blanks]);
+            out.push_str(colon);
+            out.push_str(&line[blanks + 1..]);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// `--report FORMAT=PATH`: a report written besides the one on stdout.
@@ -92,6 +143,22 @@ impl ReportTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_become_visible() {
+        assert_eq!(visible("a\x1b[31mb\rc\0d\n\te"), "a\\x1b[31mb\\rc\\0d\n\te");
+        assert_eq!(visible("\u{202e}x"), "\\u{202e}x");
+        assert!(matches!(visible("plain ünïcode"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn no_line_starts_a_workflow_command() {
+        let text = "ok\n  ::add-mask::x\n::stop-commands::y";
+        assert_eq!(
+            defuse_commands(text, "\\:"),
+            "ok\n  \\::add-mask::x\n\\::stop-commands::y"
+        );
+    }
 
     #[test]
     fn report_targets_parse() {

@@ -18,6 +18,7 @@ import json
 import linecache
 import os
 import random
+import re
 import sys
 import threading
 import time
@@ -614,7 +615,7 @@ def run_document(request_json, hooks):
     write_fixtures(workdir, config["fixtures"])
     script = os.path.join(workdir, os.path.splitext(os.path.basename(path))[0] + ".py")
     sys.argv = [os.path.basename(script)]
-    emit = lambda event: hooks.emit(json.dumps(event))  # noqa: E731
+    emit = lambda event: hooks.emit(odd_safe_json(event))  # noqa: E731
     emit({"event": "begin", "python": python_version(), "workdir": os.path.realpath(workdir)})
 
     def run(example, namespace):
@@ -664,6 +665,18 @@ def run_document(request_json, hooks):
         with contextlib.suppress(OSError):
             os.chdir(previous_cwd)
     emit({"event": "end"})
+
+
+# An escaped backslash, a valid surrogate pair, or a lone surrogate.
+SURROGATES = re.compile(r"(\\\\)|(\\ud[89ab][0-9a-f]{2}\\ud[c-f][0-9a-f]{2})|\\(ud[89a-f][0-9a-f]{2})")
+
+
+def odd_safe_json(event):
+    """JSON of an event, with lone surrogates (odd output, e.g. `"\\ud800"`)
+    as the visible text `\\ud800`: JSON cannot carry them, and they must
+    not cost the document its run."""
+    return SURROGATES.sub(lambda m: m.group(1) or m.group(2) or "\\\\" + m.group(3),
+                          json.dumps(event))
 
 
 def python_version():

@@ -8,7 +8,10 @@
 
 pub mod environment;
 pub mod pool;
+pub mod protocol;
 pub mod sandbox;
+#[cfg(target_os = "linux")]
+mod seccomp;
 mod watchdog;
 pub mod worker;
 
@@ -53,19 +56,20 @@ pub fn prepare_process() {
     });
 }
 
-/// One line of the worker → parent stream.
+/// One event of a document's child, relayed to the parent by its worker
+/// (see [`protocol`]). The child runs example code, so each one is checked
+/// before it counts ([`Collector::apply`]).
 #[derive(Debug, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    /// How much of the sandbox the worker could apply.
+    /// Which layers of the sandbox are in force, in words.
     Sandbox {
         status: sandbox::Status,
         detail: String,
-        pid: u32,
     },
     /// The document's run began.
     Begin { python: String, workdir: String },
-    /// Example `index` started: if the worker dies now, it is the culprit.
+    /// Example `index` started: if the child dies now, it is the culprit.
     Start { index: usize },
     Done {
         index: usize,
@@ -73,68 +77,145 @@ pub enum Event {
     },
     /// Every example ran.
     End,
-    /// The worker could not run the document at all; `config` when the
+    /// The child could not run the document at all; `config` when the
     /// config was at fault (a stub that does not evaluate).
     Fatal { config: bool, message: String },
-    /// The child that ran the document ended (from the worker, after waiting).
-    Exit {
-        code: Option<i32>,
-        signal: Option<i32>,
-    },
 }
 
-/// Assembles a [`DocumentOutcome`] from the events of one or more workers
+impl Event {
+    /// The event's name on the wire.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Sandbox { .. } => "sandbox",
+            Event::Begin { .. } => "begin",
+            Event::Start { .. } => "start",
+            Event::Done { .. } => "done",
+            Event::End => "end",
+            Event::Fatal { .. } => "fatal",
+        }
+    }
+}
+
+/// Where one child's stream of events is: each event must come in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Nothing yet: the sandbox report comes first.
+    Fresh,
+    /// The sandbox was reported.
+    Fenced,
+    /// `begin` came: examples run.
+    Running,
+    /// `end` came: nothing more.
+    Ended,
+}
+
+/// Assembles a [`DocumentOutcome`] from the events of one or more children
 /// (several when a crash made the parent resume in a fresh one).
 #[derive(Debug)]
 pub struct Collector {
     pub python: String,
     pub workdir: String,
     examples: Vec<Option<ExampleOutcome>>,
+    /// Lines of the document: no event may name a guide line past it.
+    lines: usize,
     /// The example that started and has not finished.
     pub running: Option<usize>,
     pub ended: bool,
     pub sandbox: Option<(sandbox::Status, String)>,
-    /// Process id of the child running the document, once it said.
-    pub child: Option<u32>,
+    phase: Phase,
+    /// The last example that started in this child (each starts once,
+    /// while no other runs). After one started, a `fatal` is not the
+    /// config's (example code may have forged it).
+    started: Option<usize>,
+    /// A child that replays examples before reporting: its config already
+    /// worked, so a `fatal` cannot be the config's either.
+    replaying: bool,
 }
 
 impl Collector {
-    pub fn new(examples: usize) -> Collector {
+    pub fn new(examples: usize, lines: usize) -> Collector {
         Collector {
             python: String::new(),
             workdir: String::new(),
             examples: vec![None; examples],
+            lines,
             running: None,
             ended: false,
             sandbox: None,
-            child: None,
+            phase: Phase::Fresh,
+            started: None,
+            replaying: false,
         }
     }
 
-    pub fn apply(&mut self, event: Event) {
-        match event {
-            Event::Sandbox {
-                status,
-                detail,
-                pid,
-            } => {
-                self.sandbox = Some((status, detail));
-                self.child = Some(pid);
+    /// A new child takes over the document: its events start afresh.
+    pub fn new_child(&mut self, replaying: bool) {
+        self.phase = Phase::Fresh;
+        self.started = None;
+        self.replaying = replaying;
+        self.running = None;
+    }
+
+    /// Takes one event of the child, or says why it cannot be: out of
+    /// order, an index or a guide line out of range. A `fatal` that may be
+    /// believed comes back as `Ok(Some(..))`.
+    pub fn apply(&mut self, event: Event) -> Result<Option<(bool, String)>, String> {
+        let examples = self.examples.len();
+        let in_range = |index: usize| {
+            if index < examples {
+                Ok(index)
+            } else {
+                Err(format!("an event names example {index} of {examples}"))
             }
-            Event::Begin { python, workdir } => {
+        };
+        match (self.phase, event) {
+            (Phase::Fresh, Event::Sandbox { status, detail }) => {
+                self.sandbox = Some((status, detail));
+                self.phase = Phase::Fenced;
+            }
+            (Phase::Fenced, Event::Begin { python, workdir }) => {
+                if !is_version(&python) {
+                    return Err("the document's process gave an odd Python version".into());
+                }
                 self.python = python;
                 self.workdir = workdir;
+                self.phase = Phase::Running;
             }
-            Event::Start { index } => self.running = Some(index),
-            Event::Done { index, outcome } => {
-                if let Some(slot) = self.examples.get_mut(index) {
-                    *slot = Some(*outcome);
+            // Any example not reported yet may start (Sphinx cleanup code
+            // runs last, after examples that come after it), one at a time.
+            (Phase::Running, Event::Start { index })
+                if self.running.is_none()
+                    && self.examples.get(index).is_some_and(Option::is_none) =>
+            {
+                self.running = Some(index);
+                self.started = Some(index);
+            }
+            (Phase::Running, Event::Done { index, outcome }) => {
+                let index = in_range(index)?;
+                if self.running.is_some_and(|running| running != index) {
+                    return Err(format!("example {index} ended while another ran"));
                 }
+                protocol::check_lines(&outcome, self.lines)?;
+                self.examples[index] = Some(*outcome);
                 self.running = None;
             }
-            Event::End => self.ended = true,
-            Event::Fatal { .. } | Event::Exit { .. } => {}
+            (Phase::Running, Event::End) if self.running.is_none() => {
+                self.ended = true;
+                self.phase = Phase::Ended;
+            }
+            (Phase::Fresh | Phase::Fenced | Phase::Running, Event::Fatal { config, message })
+                if self.started.is_none() && !self.replaying =>
+            {
+                return Ok(Some((config, message)));
+            }
+            (_, event) => {
+                return Err(format!(
+                    "the document's process sent an event out of order ({})",
+                    event.kind()
+                ));
+            }
         }
+        Ok(None)
     }
 
     /// Records that the running example (or, if none, every example not yet
@@ -180,6 +261,15 @@ impl Collector {
 /// Python unit tests in `tests/python/`).
 pub fn load_harness(py: Python<'_>) -> Result<(), Error> {
     harness(py).map(|_| ())
+}
+
+/// `3.11.2`: digits and dots, as the harness reports `sys.version_info`.
+fn is_version(text: &str) -> bool {
+    text.len() <= 32
+        && text.split('.').count() == 3
+        && text
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn harness(py: Python<'_>) -> Result<&Bound<'_, PyModule>, Error> {

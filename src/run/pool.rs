@@ -8,15 +8,17 @@
 //! worker fork a fresh child that replays the examples before it (to rebuild
 //! the namespace) and carries on after it. Nothing else is lost.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+use super::protocol::{self, Line, LineReader, Message, WorkerEvent};
 use super::sandbox::{self, Status};
-use super::worker::Job;
+use super::worker::{Command as WorkerCommand, Job};
 use super::{Collector, Event, Resume};
 use crate::config::Config;
 use crate::error::Error;
@@ -27,6 +29,10 @@ use crate::outcome::{DocumentOutcome, Interruption, InterruptionKind};
 const GRACE: Duration = Duration::from_secs(1);
 /// How long a worker may take to start, or between two examples.
 const QUIET_LIMIT: Duration = Duration::from_secs(60);
+/// How long a worker may take to confirm a kill before it is killed too.
+const KILL_WAIT: Duration = Duration::from_secs(5);
+/// How often the parent measures a running document's working directory.
+const MEASURE_EVERY: Duration = Duration::from_millis(100);
 /// How much of a dead child's stderr goes into the report.
 const STDERR_TAIL: usize = 2000;
 
@@ -101,7 +107,7 @@ impl Pool {
         doc: &Document,
         config: &Config,
     ) -> Result<DocumentOutcome, Error> {
-        let mut collector = Collector::new(doc.examples.len());
+        let mut collector = Collector::new(doc.examples.len(), doc.source.lines().count());
         let mut resume = Resume::default();
         for _ in 0..=doc.examples.len() {
             // A fresh directory per child: a replay starts from the fixtures again.
@@ -117,7 +123,8 @@ impl Pool {
                 sandbox: self.sandbox,
                 request: super::request(doc, config, workdir.path(), &resume)?,
             };
-            match self.attempt(worker, preload, doc, config, &job, &mut collector)? {
+            collector.new_child(resume.from > 0);
+            match self.attempt(worker, preload, doc, config, job, &mut collector)? {
                 Ending::Finished | Ending::Died => break,
                 Ending::Interrupted(index) => {
                     resume = Resume {
@@ -127,18 +134,26 @@ impl Pool {
                 }
             }
         }
-        warn_once_about(&collector);
+        remember_layers(&collector);
         Ok(collector.finish())
     }
 
     /// One child's run: send the job, follow its events, keep the clock.
+    ///
+    /// The clock is the parent's alone: an example's limit counts from its
+    /// `start` (examples start once each, in order), and the whole child
+    /// has a budget of every limit plus grace, so no stream of events,
+    /// forged or not, keeps a child alive. When time is up, the child
+    /// misbehaves or its working directory outgrows its budget, the parent
+    /// asks the worker to kill it and waits for the worker's word that it
+    /// ended.
     fn attempt(
         &self,
         slot: &mut Option<Worker>,
         preload: &[String],
         doc: &Document,
         config: &Config,
-        job: &Job,
+        job: Job,
         collector: &mut Collector,
     ) -> Result<Ending, Error> {
         if !slot.as_mut().is_some_and(Worker::is_alive) {
@@ -150,64 +165,99 @@ impl Pool {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
-        worker.send(job)?;
-        collector.child = None;
-        let mut last_event = Instant::now();
-        let mut killed = false;
+        let max_line = protocol::max_line(config.run.max_output);
+        worker.max_line.store(max_line, Ordering::Relaxed);
+        let workdir = job.workdir.clone();
+        let budget = sandbox::workdir_budget(job.file_size_mb);
+        worker.send(&WorkerCommand::Run { job })?;
         let limit_of = |i: usize| config.timeout_for(&doc.name, &doc.examples[i].id);
+        let whole: f64 = (0..doc.examples.len()).map(limit_of).sum();
+        let began = Instant::now();
+        let mut clock = Clock {
+            deadline: began + QUIET_LIMIT + Duration::from_secs_f64(whole.min(1e6)),
+            example: None,
+            quiet_since: began,
+            measured: began,
+        };
+        // Why the parent had the child killed, once it did.
+        let mut stop: Option<(InterruptionKind, String, Instant)> = None;
         loop {
-            let limit = match collector.running {
-                Some(i) if !killed => Duration::from_secs_f64(limit_of(i)) + GRACE,
-                _ => QUIET_LIMIT,
+            let due = match &stop {
+                Some((.., asked)) => *asked + KILL_WAIT,
+                None => clock.due(collector.running, limit_of),
             };
-            match worker
+            let now = Instant::now();
+            let received = worker
                 .events
-                .recv_timeout(limit.saturating_sub(last_event.elapsed()))
-            {
-                Ok(line) => {
-                    last_event = Instant::now();
-                    let event: Event = serde_json::from_str(&line).map_err(|e| {
-                        Error::Python(format!("worker sent a bad event ({e}): {line}"))
-                    })?;
-                    match event {
-                        Event::Fatal {
-                            config: bad_config,
-                            message,
-                        } => {
+                .recv_timeout(due.saturating_duration_since(now).min(MEASURE_EVERY));
+            let reason = match received {
+                Ok(Line::TooLong) => Some(format!(
+                    "the document's process sent an event line longer than {max_line} bytes"
+                )),
+                Ok(Line::Complete(bytes)) => match protocol::decode(&bytes) {
+                    Err(reason) => Some(reason),
+                    Ok(Message::Worker(WorkerEvent::Fatal { message })) => {
+                        *slot = None;
+                        return Err(Error::Python(message));
+                    }
+                    Ok(Message::Worker(WorkerEvent::Exit { code, signal })) => {
+                        let (kind, message) = match stop {
+                            Some((kind, message, _)) => (kind, message),
+                            None if collector.ended => return Ok(Ending::Finished),
+                            None => (
+                                InterruptionKind::Crash,
+                                describe_exit(code, signal, &worker.stderr_tail()),
+                            ),
+                        };
+                        return Ok(interrupt(collector, kind, message));
+                    }
+                    // Once it is being killed, nothing it says counts.
+                    Ok(Message::Child(_)) if stop.is_some() => None,
+                    // An example that ends past the budget is the one to blame.
+                    Ok(Message::Child(event @ Event::Done { .. }))
+                        if sandbox::bytes_under(&workdir, budget) > budget =>
+                    {
+                        drop(event);
+                        Some(over_budget(budget))
+                    }
+                    Ok(Message::Child(event)) => match collector.apply(event) {
+                        Ok(None) => {
+                            clock.heard(collector.running);
+                            None
+                        }
+                        Ok(Some((bad_config, message))) => {
                             *slot = None;
                             return Err(fatal(bad_config, message, config));
                         }
-                        Event::Exit { code, signal } => {
-                            if collector.ended {
-                                return Ok(Ending::Finished);
-                            }
-                            let (kind, message) = match collector.running {
-                                Some(i) if killed => {
-                                    (InterruptionKind::Timeout, stuck(limit_of(i)))
-                                }
-                                _ => (
-                                    InterruptionKind::Crash,
-                                    describe_exit(code, signal, &worker.stderr_tail()),
-                                ),
-                            };
-                            return Ok(interrupt(collector, kind, message));
-                        }
-                        other => collector.apply(other),
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => match collector.child {
-                    // Kill the child; the worker then reports its exit.
-                    Some(pid) if !killed => {
-                        // SAFETY: signalling the child process we were told about.
-                        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-                        killed = true;
-                    }
-                    _ => {
-                        *slot = None;
-                        let message = "the worker stopped answering: killed".to_string();
-                        return Ok(interrupt(collector, InterruptionKind::Timeout, message));
-                    }
+                        Err(reason) => Some(reason),
+                    },
                 },
+                Err(mpsc::RecvTimeoutError::Timeout) if stop.is_some() => {
+                    if Instant::now() < due {
+                        continue;
+                    }
+                    *slot = None;
+                    let message = "the worker stopped answering: killed".to_string();
+                    return Ok(interrupt(collector, InterruptionKind::Timeout, message));
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if clock.measure_due() && sandbox::bytes_under(&workdir, budget) > budget {
+                        stop = Some((
+                            InterruptionKind::Crash,
+                            format!("{}: killed", over_budget(budget)),
+                            Instant::now(),
+                        ));
+                        worker.kill_child();
+                    } else if Instant::now() >= due {
+                        let message = match collector.running {
+                            Some(i) => stuck(limit_of(i)),
+                            None => "the document's process stopped answering: killed".to_string(),
+                        };
+                        stop = Some((InterruptionKind::Timeout, message, Instant::now()));
+                        worker.kill_child();
+                    }
+                    None
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     let tail = worker.stderr_tail();
                     *slot = None;
@@ -217,8 +267,63 @@ impl Pool {
                     );
                     return Ok(interrupt(collector, InterruptionKind::Crash, message));
                 }
+            };
+            if let Some(reason) = reason.filter(|_| stop.is_none()) {
+                stop = Some((
+                    InterruptionKind::Crash,
+                    format!("{reason}: killed"),
+                    Instant::now(),
+                ));
+                worker.kill_child();
             }
         }
+    }
+}
+
+/// The parent's clock for one child.
+struct Clock {
+    /// The child's whole budget: every example's limit, and quiet time.
+    deadline: Instant,
+    /// The running example and when it started.
+    example: Option<(usize, Instant)>,
+    /// When the child last said something while no example ran.
+    quiet_since: Instant,
+    /// When the working directory was last measured.
+    measured: Instant,
+}
+
+impl Clock {
+    /// Notes an event: an example that started now, or quiet time restarting.
+    fn heard(&mut self, running: Option<usize>) {
+        let now = Instant::now();
+        match running {
+            Some(i) if self.example.is_none_or(|(j, _)| j != i) => self.example = Some((i, now)),
+            Some(_) => {}
+            None => {
+                self.example = None;
+                self.quiet_since = now;
+            }
+        }
+    }
+
+    /// When the child is out of time, given the example running.
+    fn due(&self, running: Option<usize>, limit_of: impl Fn(usize) -> f64) -> Instant {
+        let due = match (running, self.example) {
+            (Some(i), Some((j, since))) if i == j => {
+                since + Duration::from_secs_f64(limit_of(i)) + GRACE
+            }
+            _ => self.quiet_since + QUIET_LIMIT,
+        };
+        due.min(self.deadline)
+    }
+
+    /// Whether it is time to measure the working directory again.
+    fn measure_due(&mut self) -> bool {
+        let due = self.measured.elapsed() >= MEASURE_EVERY;
+        if due {
+            self.measured = Instant::now();
+        }
+        due
     }
 }
 
@@ -227,19 +332,31 @@ impl Pool {
 struct Worker {
     child: Child,
     stdin: ChildStdin,
-    events: mpsc::Receiver<String>,
+    events: mpsc::Receiver<Line>,
+    /// Longest line accepted from it (set per document).
+    max_line: Arc<AtomicUsize>,
     stderr: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Worker {
     fn spawn(program: &Path, sandbox: bool, preload: &[String]) -> Result<Worker, Error> {
-        let mut command = Command::new(program);
+        let mut command = std::process::Command::new(program);
         command.arg("__worker").args(preload);
         if sandbox {
             command
                 .env_clear()
                 .envs(sandbox::scrubbed_env(&std::env::temp_dir()));
         }
+        // SAFETY: only an async-signal-safe prctl between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                // The worker (and with it its child) dies with the thread that owns it.
+                rustix::process::set_parent_process_death_signal(Some(
+                    rustix::process::Signal::KILL,
+                ))
+                .map_err(std::io::Error::from)
+            })
+        };
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -247,12 +364,17 @@ impl Worker {
             .spawn()
             .map_err(|e| Error::io(program, e))?;
         let stdin = child.stdin.take().expect("stdin is piped");
-        let events = lines_of(child.stdout.take().expect("stdout is piped"));
+        let max_line = Arc::new(AtomicUsize::new(protocol::max_line(0)));
+        let events = lines_of(
+            child.stdout.take().expect("stdout is piped"),
+            Arc::clone(&max_line),
+        );
         let stderr = tail_of(child.stderr.take().expect("stderr is piped"));
         Ok(Worker {
             child,
             stdin,
             events,
+            max_line,
             stderr,
         })
     }
@@ -261,8 +383,8 @@ impl Worker {
         matches!(self.child.try_wait(), Ok(None))
     }
 
-    fn send(&mut self, job: &Job) -> Result<(), Error> {
-        let mut line = serde_json::to_string(job).map_err(|e| Error::Python(e.to_string()))?;
+    fn send(&mut self, command: &WorkerCommand) -> Result<(), Error> {
+        let mut line = serde_json::to_string(command).map_err(|e| Error::Python(e.to_string()))?;
         line.push('\n');
         self.stdin
             .write_all(line.as_bytes())
@@ -270,8 +392,14 @@ impl Worker {
             .map_err(|e| Error::Python(format!("the worker is gone: {e}")))
     }
 
+    /// Asks the worker to kill the child it runs; if the worker is gone,
+    /// so is the child (it dies with its worker).
+    fn kill_child(&mut self) {
+        let _ = self.send(&WorkerCommand::Kill);
+    }
+
     fn stderr_tail(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+        escape_bytes(&self.stderr.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -280,6 +408,13 @@ impl Drop for Worker {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn over_budget(budget: u64) -> String {
+    format!(
+        "wrote more than {} MiB under its working directory",
+        budget >> 20
+    )
 }
 
 fn stuck(limit: f64) -> String {
@@ -342,18 +477,33 @@ fn signal_name(signal: i32) -> &'static str {
     }
 }
 
-/// The lines of a pipe, as a channel that closes at end of file.
-fn lines_of(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
+/// The lines of the worker's stream, as a channel that closes at end of
+/// file. Bounded twice: each line (see [`LineReader`]) and the lines
+/// waiting, so a flood waits in the pipe, not in the parent's memory.
+fn lines_of(pipe: impl Read + Send + 'static, max: Arc<AtomicUsize>) -> mpsc::Receiver<Line> {
+    let (tx, rx) = mpsc::sync_channel(4);
     std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
+        let mut reader = LineReader::new(BufReader::new(pipe));
+        while let Ok(Some(line)) = reader.next_line(max.load(Ordering::Relaxed)) {
             if tx.send(line).is_err() {
                 break;
             }
         }
     });
     rx
+}
+
+/// Text of bytes a child wrote: valid UTF-8 as it is, anything else as
+/// `\xNN`, so odd output is shown rather than lost or mangled.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    text
 }
 
 /// The last few KB of a pipe, kept up to date in the background.
@@ -378,16 +528,30 @@ fn tail_of(pipe: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
     tail
 }
 
-/// Says once per process when the sandbox is not fully in force.
-fn warn_once_about(collector: &Collector) {
+/// The sandbox layers the last child reported, for the report's header.
+static LAYERS: Mutex<Option<(Status, String)>> = Mutex::new(None);
+
+/// Keeps what the sandbox of a document's child was, and says once per
+/// process when it is not fully in force.
+fn remember_layers(collector: &Collector) {
     static WARNED: AtomicBool = AtomicBool::new(false);
-    if let Some((status, detail)) = &collector.sandbox {
-        if matches!(status, Status::Partial | Status::Unavailable)
-            && !WARNED.swap(true, Ordering::Relaxed)
-        {
-            eprintln!(
-                "snipcheck: warning: {detail}; examples run with resource limits and timeouts only"
-            );
-        }
+    let Some((status, detail)) = &collector.sandbox else {
+        return;
+    };
+    let mut seen = LAYERS.lock().unwrap_or_else(|e| e.into_inner());
+    // The weakest sandbox seen is the one to report.
+    if seen.as_ref().is_none_or(|(s, _)| *s == Status::Full) {
+        *seen = Some((*status, detail.clone()));
     }
+    if matches!(status, Status::Partial | Status::Unavailable)
+        && !WARNED.swap(true, Ordering::Relaxed)
+    {
+        eprintln!("snipcheck: warning: sandbox not fully in force: {detail}");
+    }
+}
+
+/// The sandbox as the documents' children reported it (the weakest one,
+/// when they differ); `None` before any document ran.
+pub fn layers() -> Option<(Status, String)> {
+    LAYERS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }

@@ -6,12 +6,19 @@
 //! - resource limits: address space, file size, process count, no core dumps;
 //! - Landlock (Linux ≥ 5.13): write only inside the document's temporary
 //!   working directory, read only the Python installation and declared paths,
-//!   no TCP connect or bind (ABI ≥ 4);
+//!   no TCP connect or bind (ABI ≥ 4), no abstract Unix sockets or signals
+//!   outside the child (ABI ≥ 6);
 //! - no root: a worker started as root drops to `nobody`;
+//! - seccomp-bpf ([`super::seccomp`]): no processes, exec, network or
+//!   signals to others, whatever the example calls;
+//! - a byte budget for the working directory as a whole
+//!   ([`workdir_budget`]), kept by the parent;
 //! - a scrubbed environment: no tokens, no `HOME` secrets.
 //!
-//! The harness adds its own Python-level layer (stubbed network, no
-//! subprocesses), which is about determinism more than security.
+//! Every report says which layers were in force. The harness adds its own
+//! Python-level layer (stubbed network, no subprocesses), which is about
+//! determinism and clear messages more than security. The threat model is
+//! in SECURITY.md.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -22,14 +29,27 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
-    /// Every Landlock restriction requested is enforced.
+    /// Every layer is in force: Landlock fully enforced and seccomp.
     Full,
-    /// The kernel enforces only part of it (an older Landlock ABI).
+    /// The kernel enforces only part of it (an older Landlock ABI, or no
+    /// seccomp filter).
     Partial,
-    /// Landlock is not available: only limits and the Python layer apply.
+    /// Neither Landlock nor seccomp: only limits and the Python layer apply.
     Unavailable,
     /// `--no-sandbox`.
     Disabled,
+}
+
+/// The report header's words for the sandbox a run had: `full (…)` when
+/// every layer was in force, else what the kernel allowed.
+pub fn summary(layers: Option<(Status, String)>) -> String {
+    match layers {
+        None => "not used (no document ran)".to_string(),
+        Some((Status::Full, _)) => "full (Landlock, seccomp, limits)".to_string(),
+        Some((Status::Disabled, _)) => "disabled (--no-sandbox)".to_string(),
+        Some((Status::Partial, detail)) => format!("partial ({detail})"),
+        Some((Status::Unavailable, detail)) => format!("limits only ({detail})"),
+    }
 }
 
 /// Resource limits of a worker.
@@ -116,7 +136,7 @@ const SYSTEM_READ: &[&str] = &[
 pub fn restrict(workdir: &Path, readable: &[PathBuf]) -> (Status, String) {
     use landlock::{
         ABI, Access, AccessFs, AccessNet, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus,
-        path_beneath_rules,
+        Scope, path_beneath_rules,
     };
     let abi = ABI::V6;
     let read: Vec<PathBuf> = SYSTEM_READ
@@ -127,6 +147,7 @@ pub fn restrict(workdir: &Path, readable: &[PathBuf]) -> (Status, String) {
     let result = Ruleset::default()
         .handle_access(AccessFs::from_all(abi))
         .and_then(|r| r.handle_access(AccessNet::from_all(abi)))
+        .and_then(|r| r.scope(Scope::from_all(abi)))
         .and_then(|r| r.create())
         .and_then(|r| r.add_rules(path_beneath_rules(&read, AccessFs::from_read(abi))))
         .and_then(|r| {
@@ -141,7 +162,7 @@ pub fn restrict(workdir: &Path, readable: &[PathBuf]) -> (Status, String) {
             RulesetStatus::FullyEnforced => (Status::Full, "landlock: fully enforced".into()),
             RulesetStatus::PartiallyEnforced => (
                 Status::Partial,
-                "landlock: partially enforced (older kernel ABI; TCP may not be blocked)".into(),
+                "landlock: partially enforced (older kernel ABI: TCP, abstract sockets or signals may be open)".into(),
             ),
             RulesetStatus::NotEnforced => (
                 Status::Unavailable,
@@ -176,4 +197,35 @@ pub fn drop_root(workdir: &Path) -> Option<String> {
             && libc::setuid(nobody) == 0;
         (!ok).then(|| "could not drop root privileges".to_string())
     }
+}
+
+/// Bytes the working directory may hold in all, whatever the number of
+/// files: four times the per-file limit. The parent measures it while the
+/// document runs and kills a child that goes past it (see `pool`).
+pub fn workdir_budget(file_size_mb: u64) -> u64 {
+    file_size_mb.saturating_mul(4).saturating_mul(1024 * 1024)
+}
+
+/// Bytes under `dir` (files' sizes, without following symbolic links),
+/// counting stops once past `cap`; 4 KiB per entry so that a million empty
+/// files count too.
+pub fn bytes_under(dir: &Path, cap: u64) -> u64 {
+    let mut total = 0u64;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            total = total.saturating_add(meta.len()).saturating_add(4096);
+            if meta.is_dir() {
+                pending.push(entry.path());
+            }
+            if total > cap {
+                return total;
+            }
+        }
+    }
+    total
 }

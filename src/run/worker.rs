@@ -7,21 +7,33 @@
 //! and exits; the worker reports how it ended. A child that crashes takes
 //! nothing else with it, and nothing one document did can leak into the next.
 //!
+//! The worker never runs example code, so it is the one that deals with the
+//! child: it knows the child's pid from `fork` itself and kills it when the
+//! parent asks ([`Command::Kill`]); the parent never signals a pid it was
+//! told. Each child gets channels of its own, made for it and closed
+//! everywhere else: a pipe for its events and one for its stdout and stderr,
+//! with `/dev/null` as stdin. The worker relays its events to the parent,
+//! each line marked as the child's (see [`super::protocol`]), so a child
+//! cannot read the next job, write into the next document's stream, or
+//! speak for the worker. A child dies with its worker (`PR_SET_PDEATHSIG`).
+//!
 //! Command line: `snipcheck __worker [MODULE...]`, the modules to preload.
-//! Protocol: one [`Job`] per line on stdin; one JSON event per line on a
-//! private copy of stdout (file descriptor 1 itself is pointed at stderr, so
-//! an example writing to fd 1 from C cannot corrupt the stream).
+//! Protocol: one [`Command`] per line on stdin; one message per line on a
+//! private copy of stdout (file descriptor 1 itself is pointed at stderr).
 
 use std::fs::File;
-use std::io::{BufRead, Write};
-use std::os::fd::FromRawFd;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use pyo3::prelude::*;
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::process::{Pid, Signal, WaitOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::protocol::{FROM_CHILD, FROM_WORKER};
 use super::sandbox::{self, Limits, Status};
 use crate::error::Error;
 
@@ -39,34 +51,127 @@ pub struct Job {
     pub request: String,
 }
 
+/// What the parent tells a worker, one per line.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// Run a document in a fresh child.
+    Run { job: Job },
+    /// Kill the child running now (its time is up, or it misbehaved).
+    /// One that arrives after the child ended does nothing.
+    Kill,
+}
+
 type Sender = Arc<dyn Fn(String) + Send + Sync>;
 
 /// Runs the worker until stdin closes; never returns (exits without
 /// finalising Python, so nothing left behind can hold the process open).
 pub fn main(preload: &[String]) -> ! {
-    let channel = Mutex::new(protocol_channel());
-    let send: Sender = Arc::new(move |line: String| {
-        let mut out = channel.lock().unwrap_or_else(|e| e.into_inner());
-        // One write per event: atomic on a pipe for all but huge events.
-        let _ = out.write_all(format!("{line}\n").as_bytes());
-        let _ = out.flush();
-    });
+    // Descriptors inherited past stdio (a build's jobserver pipe, say) are
+    // channels no document should share: closed before anything opens.
+    // SAFETY: nothing in this process uses a descriptor above 2 yet.
+    unsafe { libc::close_range(3, u32::MAX, 0) };
+    let mut out = Output {
+        file: Some(protocol_channel()),
+        at_line_start: true,
+    };
     if let Err(e) = super::warm_up(preload) {
-        send(fatal(&e));
+        out.worker(&worker_fatal(&e.to_string()));
         exit(3);
     }
-    for line in std::io::stdin().lock().lines() {
-        let Ok(line) = line else { break };
-        match serde_json::from_str::<Job>(&line) {
-            Ok(job) => fork_and_run(job, &send),
-            Err(e) => send(fatal(&Error::Python(format!("bad job: {e}")))),
+    // SAFETY: fd 0 is the worker's stdin, owned by nothing else here.
+    let mut input = BufReader::new(unsafe { File::from_raw_fd(0) });
+    while let Some(command) = read_command(&mut input) {
+        match command {
+            Ok(Command::Run { job }) => run_job(job, &mut input, &mut out),
+            Ok(Command::Kill) => {}
+            Err(e) => out.worker(&worker_fatal(&format!("bad command: {e}"))),
         }
     }
     exit(0)
 }
 
-/// Forks a child for `job`; the worker waits and reports how it ended.
-fn fork_and_run(job: Job, send: &Sender) {
+/// The next command; `None` when the parent is gone.
+fn read_command(input: &mut impl BufRead) -> Option<Result<Command, serde_json::Error>> {
+    let mut line = String::new();
+    match input.read_line(&mut line) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(serde_json::from_str(&line)),
+    }
+}
+
+/// The worker's stream to the parent: its own lines and the child's, each
+/// marked with where it came from.
+struct Output {
+    /// `None` in a child, which must not hold it.
+    file: Option<File>,
+    at_line_start: bool,
+}
+
+impl Output {
+    /// A line of the worker's own, on a line of its own.
+    fn worker(&mut self, json: &str) {
+        let mut line = Vec::with_capacity(json.len() + 4);
+        if !self.at_line_start {
+            line.push(b'\n');
+        }
+        line.extend_from_slice(FROM_WORKER);
+        line.extend_from_slice(json.as_bytes());
+        line.push(b'\n');
+        self.write(&line);
+        self.at_line_start = true;
+    }
+
+    /// Bytes from the child's event pipe, relayed as they come, each line
+    /// started with the child's mark.
+    fn child(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            if self.at_line_start {
+                self.write(FROM_CHILD);
+            }
+            let end = bytes
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |i| i + 1);
+            self.write(&bytes[..end]);
+            self.at_line_start = bytes[end - 1] == b'\n';
+            bytes = &bytes[end..];
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        if let Some(file) = &mut self.file {
+            let _ = file.write_all(bytes);
+        }
+    }
+}
+
+/// One child's channels: events, and its stdout and stderr together.
+struct Channels {
+    events: (OwnedFd, OwnedFd),
+    output: (OwnedFd, OwnedFd),
+    null: File,
+}
+
+impl Channels {
+    fn new() -> std::io::Result<Channels> {
+        let pipe = || rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC);
+        Ok(Channels {
+            events: pipe()?,
+            output: pipe()?,
+            null: File::open("/dev/null")?,
+        })
+    }
+}
+
+/// Forks a child for `job`, relays what it says, kills it when asked, and
+/// reports how it ended.
+fn run_job(job: Job, input: &mut BufReader<File>, out: &mut Output) {
+    let channels = match Channels::new() {
+        Ok(c) => c,
+        Err(e) => return out.worker(&worker_fatal(&format!("no channels for the child: {e}"))),
+    };
+    let worker = rustix::process::getpid();
     // Python's own fork keeps the interpreter consistent in the child.
     let pid = Python::attach(|py| {
         py.import("os")
@@ -74,27 +179,183 @@ fn fork_and_run(job: Job, send: &Sender) {
     });
     match pid {
         Ok(0) => {
-            let code = match run_child(&job, send) {
-                Ok(()) => 0,
-                Err(e) => {
-                    send(fatal(&e));
-                    3
-                }
-            };
-            exit(code)
+            // The worker's stream to the parent is not the child's to hold.
+            drop(out.file.take());
+            child_main(&job, channels, worker)
         }
         Ok(pid) => {
-            let mut status = 0;
-            // SAFETY: waiting for our own child.
-            unsafe { libc::waitpid(pid, &mut status, 0) };
-            let (code, signal) = if libc::WIFSIGNALED(status) {
-                (None, Some(libc::WTERMSIG(status)))
-            } else {
-                (Some(libc::WEXITSTATUS(status)), None)
-            };
-            send(json!({"event": "exit", "code": code, "signal": signal}).to_string());
+            let Channels {
+                events: (events, events_w),
+                output: (output, output_w),
+                ..
+            } = channels;
+            drop((events_w, output_w));
+            let pid = Pid::from_raw(pid).expect("fork returned a child's pid");
+            let (code, signal) = supervise(pid, events, output, input, out);
+            out.worker(&json!({"event": "exit", "code": code, "signal": signal}).to_string());
         }
-        Err(e) => send(fatal(&Error::Python(format!("fork failed: {e}")))),
+        Err(e) => out.worker(&worker_fatal(&format!("fork failed: {e}"))),
+    }
+}
+
+/// In the child: its own channels in place of the worker's, then the job.
+fn child_main(job: &Job, channels: Channels, worker: Pid) -> ! {
+    // Die with the worker; if it is already gone, do not start.
+    let orphan = rustix::process::set_parent_process_death_signal(Some(Signal::KILL)).is_err()
+        || rustix::process::getppid() != Some(worker);
+    let Channels {
+        events: (events_r, events_w),
+        output: (output_r, output_w),
+        null,
+    } = channels;
+    drop((events_r, output_r));
+    let plumbed = rustix::stdio::dup2_stdin(&null)
+        .and_then(|()| rustix::stdio::dup2_stdout(&output_w))
+        .and_then(|()| rustix::stdio::dup2_stderr(&output_w));
+    drop((null, output_w));
+    if orphan || plumbed.is_err() {
+        exit(3);
+    }
+    let events = Mutex::new(File::from(events_w));
+    let send: Sender = Arc::new(move |line: String| {
+        let mut events = events.lock().unwrap_or_else(|e| e.into_inner());
+        // One write per event: atomic on a pipe for all but huge events.
+        let _ = events.write_all(format!("{line}\n").as_bytes());
+    });
+    let code = match run_child(job, &send) {
+        Ok(()) => 0,
+        Err(e) => {
+            send(fatal(&e));
+            3
+        }
+    };
+    exit(code)
+}
+
+/// The worker's side of one child: relays its events and output until it
+/// has ended and its pipes are drained, killing it on the parent's word.
+/// Returns its exit code or the signal that ended it.
+fn supervise(
+    pid: Pid,
+    events: OwnedFd,
+    output: OwnedFd,
+    input: &mut BufReader<File>,
+    out: &mut Output,
+) -> (Option<i32>, Option<i32>) {
+    // A pidfd says when the child ends even if its pipes stay open.
+    let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok();
+    let kill = |pidfd: &Option<OwnedFd>| match pidfd {
+        Some(fd) => rustix::process::pidfd_send_signal(fd, Signal::KILL),
+        // Our own child, not yet waited for: the pid cannot be reused.
+        None => rustix::process::kill_process(pid, Signal::KILL),
+    };
+    let mut events = Some(File::from(events));
+    let mut output = Some(File::from(output));
+    let mut parent_here = true;
+    let mut status = None;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        if status.is_none() && pidfd.is_none() && events.is_none() && output.is_none() {
+            status = wait(pid);
+        }
+        if status.is_some() && events.is_none() && output.is_none() {
+            break;
+        }
+        if parent_here && !input.buffer().is_empty() {
+            parent_here = obey(input, || kill(&pidfd));
+            continue;
+        }
+        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(4);
+        let slots = [
+            events.as_ref().map(|f| PollFd::new(f, PollFlags::IN)),
+            output.as_ref().map(|f| PollFd::new(f, PollFlags::IN)),
+            pidfd
+                .as_ref()
+                .filter(|_| status.is_none())
+                .map(|fd| PollFd::new(fd, PollFlags::IN)),
+            parent_here.then(|| PollFd::new(input.get_ref(), PollFlags::IN)),
+        ];
+        let present: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].is_some()).collect();
+        fds.extend(slots.into_iter().flatten());
+        // Once the child has ended, only what is already in the pipes counts.
+        let timeout = status.is_some().then_some(Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        });
+        match rustix::event::poll(&mut fds, timeout.as_ref()) {
+            Ok(0) => {
+                events = None;
+                output = None;
+                continue;
+            }
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => break,
+        }
+        let ready: Vec<usize> = present
+            .iter()
+            .zip(&fds)
+            .filter(|(_, fd)| !fd.revents().is_empty())
+            .map(|(&i, _)| i)
+            .collect();
+        drop(fds);
+        for i in ready {
+            match i {
+                0 => relay(&mut events, &mut buf, |bytes| out.child(bytes)),
+                1 => relay(&mut output, &mut buf, |bytes| {
+                    let _ = std::io::stderr().write_all(bytes);
+                }),
+                2 => status = wait(pid),
+                _ => parent_here = obey(input, || kill(&pidfd)),
+            }
+        }
+    }
+    let status = status.or_else(|| {
+        let _ = kill(&pidfd);
+        wait(pid)
+    });
+    status.unwrap_or((None, None))
+}
+
+/// Reads what is there from `pipe` into `sink`; closes it at end of file.
+fn relay(pipe: &mut Option<File>, buf: &mut [u8], mut sink: impl FnMut(&[u8])) {
+    let Some(file) = pipe else { return };
+    match file.read(buf) {
+        Ok(0) | Err(_) => *pipe = None,
+        Ok(n) => sink(&buf[..n]),
+    }
+}
+
+/// Follows one command from the parent while a child runs; `false` when
+/// the parent is gone (the child is killed then too).
+fn obey(input: &mut BufReader<File>, kill: impl Fn() -> rustix::io::Result<()>) -> bool {
+    match read_command(input) {
+        Some(Ok(Command::Kill)) => {
+            let _ = kill();
+            true
+        }
+        None => {
+            let _ = kill();
+            false
+        }
+        // Nothing else is sent while a child runs.
+        Some(_) => true,
+    }
+}
+
+/// Waits for the child; `(exit code, signal)`.
+fn wait(pid: Pid) -> Option<(Option<i32>, Option<i32>)> {
+    loop {
+        match rustix::process::waitpid(Some(pid), WaitOptions::empty()) {
+            Ok(Some((_, status))) => {
+                return Some(match status.terminating_signal() {
+                    Some(signal) => (None, Some(signal)),
+                    None => (status.exit_status(), None),
+                });
+            }
+            Err(rustix::io::Errno::INTR) => continue,
+            _ => return None,
+        }
     }
 }
 
@@ -105,20 +366,37 @@ fn run_child(job: &Job, send: &Sender) -> Result<(), Error> {
         ..Limits::default()
     });
     let (status, detail) = if job.sandbox {
-        fence(&job.workdir, &job.readable)
+        let (landlock, mut detail) = fence(&job.workdir, &job.readable);
+        home_in(&job.workdir).map_err(|e| Error::Python(e.to_string()))?;
+        // Last, so that setting up needed nothing it refuses.
+        let seccomp = install_seccomp();
+        detail.push_str("; ");
+        detail.push_str(seccomp.as_ref().unwrap_or_else(|e| e));
+        let status = match (landlock, seccomp.is_ok()) {
+            (Status::Full, true) => Status::Full,
+            (Status::Unavailable, false) => Status::Unavailable,
+            _ => Status::Partial,
+        };
+        (status, detail)
     } else {
         (
             Status::Disabled,
             "sandbox disabled (--no-sandbox)".to_string(),
         )
     };
-    if job.sandbox {
-        home_in(&job.workdir).map_err(|e| Error::Python(e.to_string()))?;
-    }
-    let pid = std::process::id();
-    send(json!({"event": "sandbox", "status": status, "detail": detail, "pid": pid}).to_string());
+    send(json!({"event": "sandbox", "status": status, "detail": detail}).to_string());
     let send = Arc::clone(send);
     super::run_request(job.request.clone(), move |line| send(line))
+}
+
+#[cfg(target_os = "linux")]
+fn install_seccomp() -> Result<String, String> {
+    super::seccomp::install().map(str::to_string)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn install_seccomp() -> Result<String, String> {
+    Err("seccomp exists only on Linux".to_string())
 }
 
 /// `HOME` and `TMPDIR` are the document's working directory: `~` holds no
@@ -134,6 +412,12 @@ fn home_in(workdir: &Path) -> PyResult<()> {
     })
 }
 
+/// The worker's own `fatal`: it could not run a child at all.
+fn worker_fatal(message: &str) -> String {
+    json!({"event": "fatal", "message": message}).to_string()
+}
+
+/// The child's `fatal`: it could not run the document.
 fn fatal(e: &Error) -> String {
     let (config, message) = match e {
         Error::Config(m) => (true, m.clone()),
@@ -172,12 +456,11 @@ fn world_readable(path: &Path) -> bool {
         })
 }
 
-/// A private duplicate of stdout for events; fd 1 becomes a copy of stderr.
+/// A private duplicate of stdout for the parent; fd 1 becomes a copy of
+/// stderr, so that nothing printed from C can corrupt the stream.
 fn protocol_channel() -> File {
-    // SAFETY: plain fd syscalls on the standard descriptors.
-    unsafe {
-        let fd = libc::dup(1);
-        libc::dup2(2, 1);
-        File::from_raw_fd(fd)
-    }
+    let channel = rustix::io::fcntl_dupfd_cloexec(std::io::stdout(), 3)
+        .expect("the worker's stdout can be duplicated");
+    let _ = rustix::stdio::dup2_stdout(std::io::stderr());
+    File::from(channel)
 }

@@ -1,0 +1,168 @@
+//! The kernel's refusals: a seccomp-bpf filter on the process that runs a
+//! document's examples.
+//!
+//! Python-level refusals (a patched `os.fork`) are conveniences: `posix.fork`,
+//! `ctypes` or `_posixsubprocess` go round them. This filter is the boundary.
+//! It is installed in the child after Landlock and the root drop, before any
+//! example runs, on every thread (`SECCOMP_FILTER_FLAG_TSYNC`), and refused
+//! calls fail with `EPERM`, so an example sees a Python `PermissionError`
+//! rather than dying. What it refuses:
+//!
+//! - new processes: `fork`, `vfork`, `clone` without `CLONE_THREAD` (threads
+//!   still work), and `clone3`, whose flags a filter cannot read (it fails
+//!   with `ENOSYS`, so the C library falls back to `clone` for threads);
+//! - other programs: `execve`, `execveat`;
+//! - the network: every `connect`, `bind`, `listen`, `sendto` with an
+//!   address, `sendmsg`/`sendmmsg`, and `socket` for any family but
+//!   `AF_UNIX`, `AF_INET` and `AF_INET6` (a socket of those can be created,
+//!   so the stubbed network answers as it always has, but not used);
+//!   `socketpair` stays, for asyncio's self-pipe;
+//! - signals to anyone but itself (`kill`, `tgkill`, `rt_sigqueueinfo`,
+//!   `rt_tgsigqueueinfo` to another process; `tkill`, pidfds);
+//! - ways round the rest: `ptrace`, `process_vm_readv/writev`, io_uring
+//!   (which performs network and file calls without syscalls the filter
+//!   sees), `unshare`, `setns`, `mount`, `bpf`, `perf_event_open`,
+//!   `userfaultfd`, `keyctl`, module and kexec calls.
+//!
+//! Not covered: on x86_64 kernels built with the x32 ABI enabled
+//! (`CONFIG_X86_X32_ABI`, off in most distributions' defaults), x32 system
+//! call numbers are not matched (see SECURITY.md).
+
+use std::collections::BTreeMap;
+
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+    SeccompRule, TargetArch,
+};
+
+/// Installs the filter on every thread of the calling process. Returns what
+/// is in force, for the report header, or why it is not.
+pub fn install() -> Result<&'static str, String> {
+    let arch: TargetArch = std::env::consts::ARCH
+        .try_into()
+        .map_err(|_| format!("seccomp: no filter for {}", std::env::consts::ARCH))?;
+    // SAFETY: getpid cannot fail.
+    let me = unsafe { libc::getpid() } as u64;
+    let refused = compile(refusals(me), libc::EPERM, arch)?;
+    let unknown = compile(unknowns(), libc::ENOSYS, arch)?;
+    for program in [&unknown, &refused] {
+        seccompiler::apply_filter_all_threads(program).map_err(|e| format!("seccomp: {e}"))?;
+    }
+    Ok("seccomp: no processes, exec, network or signals to others")
+}
+
+fn compile(
+    rules: BTreeMap<i64, Vec<SeccompRule>>,
+    errno: i32,
+    arch: TargetArch,
+) -> Result<BpfProgram, String> {
+    SeccompFilter::new(
+        rules,
+        SeccompAction::Allow,
+        SeccompAction::Errno(errno as u32),
+        arch,
+    )
+    .and_then(BpfProgram::try_from)
+    .map_err(|e| format!("seccomp: {e}"))
+}
+
+/// `arg` compared with `value`; the filter's building block.
+fn when(arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, value: u64) -> SeccompRule {
+    let condition = SeccompCondition::new(arg, len, op, value).expect("argument index is 0..6");
+    SeccompRule::new(vec![condition]).expect("one condition")
+}
+
+/// Calls that fail with `EPERM`: always (an empty rule list) or under the
+/// conditions given. `me` is the process's own id, the only one it may signal.
+fn refusals(me: u64) -> BTreeMap<i64, Vec<SeccompRule>> {
+    use SeccompCmpArgLen::{Dword, Qword};
+    use SeccompCmpOp::{Eq, MaskedEq, Ne};
+    let always: &[i64] = &[
+        libc::SYS_execve,
+        libc::SYS_execveat,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_fork,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_vfork,
+        libc::SYS_connect,
+        libc::SYS_bind,
+        libc::SYS_listen,
+        libc::SYS_sendmsg,
+        libc::SYS_sendmmsg,
+        libc::SYS_tkill,
+        libc::SYS_pidfd_open,
+        libc::SYS_pidfd_send_signal,
+        libc::SYS_pidfd_getfd,
+        libc::SYS_ptrace,
+        libc::SYS_process_vm_readv,
+        libc::SYS_process_vm_writev,
+        libc::SYS_io_uring_setup,
+        libc::SYS_io_uring_enter,
+        libc::SYS_io_uring_register,
+        libc::SYS_unshare,
+        libc::SYS_setns,
+        libc::SYS_mount,
+        libc::SYS_umount2,
+        libc::SYS_pivot_root,
+        libc::SYS_chroot,
+        libc::SYS_bpf,
+        libc::SYS_perf_event_open,
+        libc::SYS_userfaultfd,
+        libc::SYS_keyctl,
+        libc::SYS_add_key,
+        libc::SYS_request_key,
+        libc::SYS_init_module,
+        libc::SYS_finit_module,
+        libc::SYS_delete_module,
+        libc::SYS_kexec_load,
+    ];
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> =
+        always.iter().map(|&call| (call, Vec::new())).collect();
+    // A new process is a clone without CLONE_THREAD.
+    let clone_thread = libc::CLONE_THREAD as u64;
+    rules.insert(
+        libc::SYS_clone,
+        vec![when(0, Qword, MaskedEq(clone_thread), 0)],
+    );
+    // sendto with a destination address; send() on a connected socket (a
+    // socketpair) passes none.
+    rules.insert(libc::SYS_sendto, vec![when(4, Qword, Ne, 0)]);
+    // Sockets only of the families the stubbed network expects to create.
+    let other_family = SeccompRule::new(
+        [libc::AF_UNIX, libc::AF_INET, libc::AF_INET6]
+            .iter()
+            .map(|&family| SeccompCondition::new(0, Dword, Ne, family as u64).expect("argument 0"))
+            .collect(),
+    )
+    .expect("three conditions");
+    rules.insert(libc::SYS_socket, vec![other_family]);
+    // Signals only to itself (the process id as thread-group id).
+    for call in [
+        libc::SYS_kill,
+        libc::SYS_tgkill,
+        libc::SYS_rt_sigqueueinfo,
+        libc::SYS_rt_tgsigqueueinfo,
+    ] {
+        rules.insert(call, vec![when(0, Dword, Ne, me)]);
+    }
+    let _ = Eq; // (kept for symmetry with Ne in the conditions above)
+    rules
+}
+
+/// Calls that fail with `ENOSYS`: `clone3`, so that the C library falls
+/// back to `clone`, whose flags the filter can read.
+fn unknowns() -> BTreeMap<i64, Vec<SeccompRule>> {
+    [(libc::SYS_clone3, Vec::new())].into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_programs_compile_for_this_machine() {
+        let arch: TargetArch = std::env::consts::ARCH.try_into().unwrap();
+        assert!(!compile(refusals(1), libc::EPERM, arch).unwrap().is_empty());
+        assert!(!compile(unknowns(), libc::ENOSYS, arch).unwrap().is_empty());
+    }
+}
