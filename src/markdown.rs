@@ -187,6 +187,8 @@ struct Walker {
     paragraph: Option<String>,
     /// The example an output block may still follow.
     awaiting_output: Option<usize>,
+    /// A prose paragraph came between that example and now.
+    prose_since_example: bool,
 }
 
 impl Walker {
@@ -232,11 +234,18 @@ impl Walker {
                 self.pending_skip = None;
                 self.paragraph = self.awaiting_output.map(|_| String::new());
             }
-            // "Output:" between an example and its output block is fine.
-            Event::End(TagEnd::Paragraph)
-                if !self.paragraph.take().is_some_and(|p| introduces_output(&p)) =>
-            {
-                self.awaiting_output = None;
+            // "Output:" between an example and its output block is fine, and
+            // so is one paragraph of prose ("Here is what it prints."); a
+            // `>>>` session carries its own output, so prose ends its wait.
+            Event::End(TagEnd::Paragraph) => {
+                let introduces = self.paragraph.take().is_some_and(|p| introduces_output(&p));
+                let session = self
+                    .awaiting_output
+                    .is_some_and(|i| self.examples[i].is_session());
+                if !introduces && (session || self.prose_since_example) {
+                    self.awaiting_output = None;
+                }
+                self.prose_since_example |= !introduces;
             }
             Event::Start(Tag::Table(_) | Tag::BlockQuote(_) | Tag::List(_)) | Event::Rule => {
                 self.interrupt()
@@ -258,6 +267,7 @@ impl Walker {
                 let example = self.sections.example(doc_name, fence_line, code, skip);
                 self.examples.push(example);
                 self.awaiting_output = Some(self.examples.len() - 1);
+                self.prose_since_example = false;
             }
             // An empty fence cut off by the end of the file shows nothing.
             Some((BlockKind::OutputOf(i), fence_line, text))
@@ -471,8 +481,25 @@ mod tests {
                 text: "1\n".into()
             })
         );
-        assert_eq!(ex[1].output_block, None, "prose in between breaks the link");
+        assert_eq!(
+            ex[1].output_block.as_ref().map(|o| o.text.as_str()),
+            Some("not output\n"),
+            "one prose paragraph in between keeps the link"
+        );
         assert_eq!(ex[2].output_block.as_ref().map(|o| o.line), Some(25));
+    }
+
+    #[test]
+    fn prose_between_links_an_output_block_once() {
+        let md = "```python\nprint(1)\n```\n\nHere is what it prints.\n\n```\n1\n```\n\n\
+                  ```python\nprint(2)\n```\n\nOne.\n\nTwo.\n\n```\n2\n```\n\n\
+                  ```pycon\n>>> 3\n3\n```\n\nProse.\n\n```\n3\n```\n\n\
+                  ```python\nprint(4)\n```\n\n```bash\nls\n```\n\n```\n4\n```\n";
+        let ex = examples(md);
+        assert_eq!(ex[0].output_block.as_ref().map(|o| o.text.as_str()), Some("1\n"));
+        assert_eq!(ex[1].output_block, None, "two paragraphs break the link");
+        assert_eq!(ex[2].output_block, None, "a session carries its own output");
+        assert_eq!(ex[3].output_block, None, "another fence in between");
     }
 
     #[test]

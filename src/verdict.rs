@@ -168,14 +168,29 @@ fn judge_claims(claims: Vec<Claim>, outcome: &ExampleOutcome) -> Vec<ClaimVerdic
         .collect();
     let mut previous = 0;
     for claim in wholes {
-        let actual = match claim.kind {
-            ClaimKind::OutputBlock => outcome.stdout(),
-            _ => unclaimed_stdout(outcome, previous, claim.line, &claimed),
+        let judged_claim = match claim.kind {
+            ClaimKind::OutputBlock => judge_output_claim(claim, outcome.stdout(), outcome),
+            _ => {
+                // The statements directly above; a claim that only holds for
+                // everything since the previous `# Output:` still holds.
+                let narrow = unclaimed_stdout(outcome, claim.anchor - 1, claim.line, &claimed);
+                let wide = unclaimed_stdout(outcome, previous, claim.line, &claimed);
+                previous = claim.line;
+                let first = judge_output_claim(claim.clone(), narrow, outcome);
+                match first.verdict {
+                    Verdict::Drifts | Verdict::NotReached => {
+                        let second = judge_output_claim(claim, wide, outcome);
+                        if second.verdict == Verdict::Holds {
+                            second
+                        } else {
+                            first
+                        }
+                    }
+                    _ => first,
+                }
+            }
         };
-        if claim.kind == ClaimKind::Output {
-            previous = claim.line;
-        }
-        judged.push((judge_output_claim(claim, actual, outcome), None));
+        judged.push((judged_claim, None));
     }
     let mut verdicts: Vec<ClaimVerdict> = judged.into_iter().map(|(v, _)| v).collect();
     verdicts.extend(outcome.doctests.iter().map(doctest_verdict));
