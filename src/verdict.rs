@@ -179,8 +179,11 @@ fn judge_claims(claims: Vec<Claim>, outcome: &ExampleOutcome) -> Vec<ClaimVerdic
                 let first = judge_output_claim(claim.clone(), narrow, outcome);
                 match first.verdict {
                     Verdict::Drifts | Verdict::NotReached => {
+                        // Nothing printed right above it: it speaks about
+                        // what came before (`print(a is b)  # True` between).
+                        let nothing_above = first.actual.is_empty();
                         let second = judge_output_claim(claim, wide, outcome);
-                        if second.verdict == Verdict::Holds {
+                        if second.verdict == Verdict::Holds || nothing_above {
                             second
                         } else {
                             first
