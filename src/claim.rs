@@ -137,9 +137,9 @@ pub fn parse_code(code: &str, first_line: usize) -> Vec<Claim> {
             // line is the claim, the trailing comment a note on the call.
             let output_follows = kind.is_none()
                 && !crate::expect::starts_like_a_value(text)
-                && lines
-                    .get(i + 1)
-                    .is_some_and(|l| l.is_comment_only() && l.comment.and_then(output_marker).is_some());
+                && lines.get(i + 1).is_some_and(|l| {
+                    l.is_comment_only() && l.comment.and_then(output_marker).is_some()
+                });
             if binds || output_follows {
                 i += 1;
                 continue;
@@ -163,7 +163,9 @@ pub fn parse_code(code: &str, first_line: usize) -> Vec<Claim> {
                 0 => rest.to_string(),
                 _ => comment_text(&lines[i + 1..=i + taken]),
             };
-            let after = claims.last().map(|c| c.lines[c.lines.len() - 1] - first_line);
+            let after = claims
+                .last()
+                .map(|c| c.lines[c.lines.len() - 1] - first_line);
             claims.push(Claim {
                 kind: ClaimKind::Output,
                 line: guide_line,

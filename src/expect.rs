@@ -171,7 +171,10 @@ pub fn split_value(comment: &str) -> Option<(&str, &str)> {
     value_then_prose(comment).next().or_else(|| {
         INTRODUCTION.iter().find_map(|sep| {
             let (head, tail) = comment.split_once(sep)?;
-            (is_prose(head) && starts_like_a_value(tail.trim())).then(|| (tail.trim(), head))
+            // The introduction is words only: no part of a value in it.
+            let words_only = !head.contains(['[', '(', '{', '\'', '"', '<']);
+            (words_only && is_prose(head) && starts_like_a_value(tail.trim()))
+                .then(|| (tail.trim(), head))
         })
     })
 }
@@ -366,7 +369,7 @@ fn normalize_whitespace(text: &str) -> String {
 /// Both sides are the same Python value, or the claim is the repr of the
 /// printed text (`'a\'b'` for `a'b`).
 fn same_literal(e: &str, a: &str) -> Option<Rule> {
-    use crate::pysource::{literal, Literal};
+    use crate::pysource::{Literal, literal};
     match (literal(e), literal(a)) {
         (Some(x), Some(y)) if x == y => Some(Rule::Literal),
         (Some(Literal::Str(s)), _) if s == a => Some(Rule::Quoted),
@@ -598,7 +601,11 @@ mod tests {
         assert_eq!(holds("[\"it's\", 'a']", "[\"it's\", 'a']"), "exact");
         assert_eq!(holds("\"apple\"", "'apple'"), "literal");
         assert_eq!(holds("apple", "'apple'"), "quoted");
-        assert_eq!(holds(r"'a\'b'", "a'b"), "quoted", "a repr of the printed str");
+        assert_eq!(
+            holds(r"'a\'b'", "a'b"),
+            "quoted",
+            "a repr of the printed str"
+        );
         assert_eq!(verdict("\"Hello\"", "Hello World!"), Match::Drifts);
         assert_eq!(verdict("[\"a\", \"b\"]", "['a', 'c']"), Match::Drifts);
         assert_eq!(
@@ -656,7 +663,11 @@ mod tests {
         assert_eq!(holds("x\ty", "x    y"), "normalize_whitespace");
         assert_eq!(verdict("  [1, 3]", "[1, 2]"), Match::Drifts);
         assert_eq!(verdict("a   b", "a c"), Match::Drifts);
-        assert_eq!(verdict("1 2", "12"), Match::Drifts, "a run is one space, not none");
+        assert_eq!(
+            verdict("1 2", "12"),
+            Match::Drifts,
+            "a run is one space, not none"
+        );
         // literal
         assert_eq!(holds("['a','b']", "['a', 'b']"), "literal");
         assert_eq!(holds("{'x', 'y'}", "{'y', 'x'}"), "literal");
@@ -664,7 +675,11 @@ mod tests {
         assert_eq!(verdict("['a','b']", "['b', 'a']"), Match::Drifts);
         assert_eq!(verdict("{'x', 'y'}", "{'x', 'z'}"), Match::Drifts);
         assert_eq!(verdict("\"kiwi\"", "'kiwis'"), Match::Drifts);
-        assert_eq!(verdict("1.0", "1"), Match::Drifts, "type changes are drifts");
+        assert_eq!(
+            verdict("1.0", "1"),
+            Match::Drifts,
+            "type changes are drifts"
+        );
         // labelled_value
         assert_eq!(holds("12", "Total: 12"), "labelled_value");
         assert_eq!(holds("[1, 2]", "items = [1, 2]"), "labelled_value");
@@ -674,12 +689,28 @@ mod tests {
         assert_eq!(verdict("3.5", "Mean: 3.25"), Match::Drifts);
         // address
         let obj = "<__main__.A object at 0x7f3a2b1c0d90>";
-        assert_eq!(holds("<__main__.A object at 0x7f0000000000>", obj), "address");
-        assert_eq!(holds("[<A at 0x10ab34cd0>]", "[<A at 0x7fab34cd0e12>]"), "address");
+        assert_eq!(
+            holds("<__main__.A object at 0x7f0000000000>", obj),
+            "address"
+        );
+        assert_eq!(
+            holds("[<A at 0x10ab34cd0>]", "[<A at 0x7fab34cd0e12>]"),
+            "address"
+        );
         assert_eq!(holds("0x55d0c0ffee00", "0x7f3a2b1c0d90"), "address");
-        assert_eq!(verdict("<__main__.B object at 0x7f0000000000>", obj), Match::Drifts);
-        assert_eq!(verdict("0xff", "0xfe"), Match::Drifts, "hex values are values");
-        assert_eq!(verdict("[<A at 0x10ab34cd0>, 1]", "[<A at 0x7fab34cd0e12>, 2]"), Match::Drifts);
+        assert_eq!(
+            verdict("<__main__.B object at 0x7f0000000000>", obj),
+            Match::Drifts
+        );
+        assert_eq!(
+            verdict("0xff", "0xfe"),
+            Match::Drifts,
+            "hex values are values"
+        );
+        assert_eq!(
+            verdict("[<A at 0x10ab34cd0>, 1]", "[<A at 0x7fab34cd0e12>, 2]"),
+            Match::Drifts
+        );
     }
 
     /// Section 2 of issue #11: a value part and prose; only the value counts.
@@ -696,23 +727,47 @@ mod tests {
             ("set() : the difference", "set()", "{1}"),
         ];
         for (claim, good, bad) in cases {
-            assert!(matches!(verdict(claim, good), Match::Holds(_)), "{claim} vs {good}");
+            assert!(
+                matches!(verdict(claim, good), Match::Holds(_)),
+                "{claim} vs {good}"
+            );
             assert_eq!(verdict(claim, bad), Match::Drifts, "{claim} vs {bad}");
         }
-        assert_eq!(split_value("2, its first position"), Some(("2", "its first position")));
+        assert_eq!(
+            split_value("2, its first position"),
+            Some(("2", "its first position"))
+        );
         assert_eq!(split_value("1, 2, 3"), None, "all value");
-        assert_eq!(verdict("Alice, Bob", "Alice"), Match::Drifts, "two values, not commentary");
+        assert_eq!(
+            verdict("Alice, Bob", "Alice"),
+            Match::Drifts,
+            "two values, not commentary"
+        );
         assert_eq!(verdict("1, 2, 3", "1"), Match::Drifts);
     }
 
     #[test]
     fn words_that_share_nothing_with_a_sentence_are_prose() {
-        assert_eq!(verdict("ZeroDivisionError", "Cannot divide by zero"), Match::Unchecked);
+        assert_eq!(
+            verdict("ZeroDivisionError", "Cannot divide by zero"),
+            Match::Unchecked
+        );
         assert_eq!(verdict("KeyError", "missing key: 'x'"), Match::Unchecked);
-        assert_eq!(verdict("fallback", "Using the default value"), Match::Unchecked);
+        assert_eq!(
+            verdict("fallback", "Using the default value"),
+            Match::Unchecked
+        );
         assert_eq!(verdict("alice", "bob"), Match::Drifts);
-        assert_eq!(verdict("Error", "Error: bad"), Match::Drifts, "shares a word");
-        assert_eq!(verdict("'divide'", "Cannot divide by zero"), Match::Drifts, "a literal");
+        assert_eq!(
+            verdict("Error", "Error: bad"),
+            Match::Drifts,
+            "shares a word"
+        );
+        assert_eq!(
+            verdict("'divide'", "Cannot divide by zero"),
+            Match::Drifts,
+            "a literal"
+        );
         assert_eq!(verdict("42", "Cannot divide by zero"), Match::Drifts);
     }
 

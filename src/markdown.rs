@@ -496,7 +496,10 @@ mod tests {
                   ```pycon\n>>> 3\n3\n```\n\nProse.\n\n```\n3\n```\n\n\
                   ```python\nprint(4)\n```\n\n```bash\nls\n```\n\n```\n4\n```\n";
         let ex = examples(md);
-        assert_eq!(ex[0].output_block.as_ref().map(|o| o.text.as_str()), Some("1\n"));
+        assert_eq!(
+            ex[0].output_block.as_ref().map(|o| o.text.as_str()),
+            Some("1\n")
+        );
         assert_eq!(ex[1].output_block, None, "two paragraphs break the link");
         assert_eq!(ex[2].output_block, None, "a session carries its own output");
         assert_eq!(ex[3].output_block, None, "another fence in between");

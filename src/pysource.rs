@@ -163,9 +163,11 @@ pub fn binds_a_name(code: &str) -> bool {
         code.strip_prefix(k)
             .is_some_and(|rest| rest.starts_with([' ', '\t', '(']))
     };
-    if ["import", "from", "def", "class", "async", "global", "nonlocal"]
-        .iter()
-        .any(|k| keyword(k))
+    if [
+        "import", "from", "def", "class", "async", "global", "nonlocal",
+    ]
+    .iter()
+    .any(|k| keyword(k))
         || code.starts_with('@')
     {
         return true;
@@ -248,7 +250,8 @@ impl PartialEq for Literal {
             }
             (Dict(a), Dict(b)) => {
                 a.len() == b.len()
-                    && a.iter().all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v == v2))
+                    && a.iter()
+                        .all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v == v2))
             }
             _ => false,
         }
@@ -453,7 +456,9 @@ impl LiteralParser<'_> {
         }
         if text.bytes().all(|c| c.is_ascii_digit()) {
             let trimmed = text.trim_start_matches('0');
-            return Some(Literal::Int(if trimmed.is_empty() { "0" } else { trimmed }.into()));
+            return Some(Literal::Int(
+                if trimmed.is_empty() { "0" } else { trimmed }.into(),
+            ));
         }
         if lower.ends_with('j') || lower.bytes().any(|c| c.is_ascii_alphabetic() && c != b'e') {
             return None;
@@ -554,7 +559,6 @@ fn unescape(body: &str) -> Option<String> {
     Some(out)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -652,7 +656,15 @@ mod tests {
         assert!(!same("True", "1"));
         assert!(!same("(1, 2)", "[1, 2]"));
         assert!(!same("{'a': 1}", "{'a': 2}"));
-        for text in ["hello", "f'x'", "Point(1, 2)", "[1, 2", "1 2", "x.y", "0x7f"] {
+        for text in [
+            "hello",
+            "f'x'",
+            "Point(1, 2)",
+            "[1, 2",
+            "1 2",
+            "x.y",
+            "0x7f",
+        ] {
             assert!(literal(text).is_none() || text == "0x7f", "{text}");
         }
         assert_eq!(literal("0x7f"), Some(Literal::Int("127".into())));

@@ -171,26 +171,15 @@ fn judge_claims(claims: Vec<Claim>, outcome: &ExampleOutcome) -> Vec<ClaimVerdic
         let judged_claim = match claim.kind {
             ClaimKind::OutputBlock => judge_output_claim(claim, outcome.stdout(), outcome),
             _ => {
-                // The statements directly above; a claim that only holds for
-                // everything since the previous `# Output:` still holds.
+                // The statements directly above, back to the previous claim
+                // or blank line; not what the example printed before them.
                 let narrow = unclaimed_stdout(outcome, claim.anchor - 1, claim.line, &claimed);
                 let wide = unclaimed_stdout(outcome, previous, claim.line, &claimed);
                 previous = claim.line;
-                let first = judge_output_claim(claim.clone(), narrow, outcome);
-                match first.verdict {
-                    Verdict::Drifts | Verdict::NotReached => {
-                        // Nothing printed right above it: it speaks about
-                        // what came before (`print(a is b)  # True` between).
-                        let nothing_above = first.actual.is_empty();
-                        let second = judge_output_claim(claim, wide, outcome);
-                        if second.verdict == Verdict::Holds || nothing_above {
-                            second
-                        } else {
-                            first
-                        }
-                    }
-                    _ => first,
-                }
+                // Nothing printed right above it (`print(a is b)  # True`
+                // came between): it speaks about what came before.
+                let actual = if narrow.is_empty() { wide } else { narrow };
+                judge_output_claim(claim, actual, outcome)
             }
         };
         judged.push((judged_claim, None));

@@ -129,3 +129,64 @@ fn the_prose_sections_hold_at_least_ten_comments() {
         .sum();
     assert!(comments >= 10, "{comments} prose comments");
 }
+
+/// Issue #11: every matching rule has a section of at least three claims
+/// that hold (each naming that rule in `rule`) and three that drift.
+#[test]
+fn each_rule_holds_three_times_by_name_and_drifts_three_times() {
+    let report = report();
+    let mut counts: BTreeMap<(String, bool), usize> = BTreeMap::new();
+    for example in report["documents"][0]["examples"].as_array().unwrap() {
+        let section = section(example);
+        let Some(rest) = section.strip_prefix("rule-") else {
+            continue;
+        };
+        let (rule, holds) = match rest.strip_suffix("-that-hold") {
+            Some(rule) => (rule, true),
+            None => (rest.strip_suffix("-that-drift").unwrap(), false),
+        };
+        for claim in example["claims"].as_array().unwrap() {
+            if holds && claim["kind"] != "doctest" {
+                let named = claim["rule"].as_str().unwrap_or("");
+                assert!(
+                    named.split('+').any(|r| r == rule),
+                    "{section}: line {} held by {named:?}",
+                    claim["line"]
+                );
+            }
+            *counts.entry((rule.to_string(), holds)).or_default() += 1;
+        }
+    }
+    let rules = [
+        "normalize_whitespace",
+        "literal",
+        "quoted",
+        "labelled_value",
+        "address",
+        "commentary",
+        "label",
+    ];
+    for rule in rules {
+        for holds in [true, false] {
+            let n = counts.get(&(rule.to_string(), holds)).copied().unwrap_or(0);
+            assert!(n >= 3, "{rule} holds={holds}: {n} cases");
+        }
+    }
+}
+
+/// Comments that are not claims make none: bindings, annotation markers.
+#[test]
+fn comments_on_bindings_and_annotations_make_no_claim() {
+    let report = report();
+    for example in report["documents"][0]["examples"].as_array().unwrap() {
+        let section = section(example);
+        if [
+            "comments-on-bindings-are-prose",
+            "annotation-markers-are-prose",
+        ]
+        .contains(&section.as_str())
+        {
+            assert_eq!(example["claims"].as_array().unwrap().len(), 0, "{section}");
+        }
+    }
+}
