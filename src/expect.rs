@@ -158,7 +158,7 @@ fn tidy(text: &str) -> String {
 
 /// Separators between a value and the writer's commentary on it:
 /// `# 2, its first position`, `# 3 (the length)`, `# set() : the difference`.
-const COMMENTARY: &[&str] = &[" - ", " – ", " — ", " -- ", ", ", " : ", "; ", " ("];
+const COMMENTARY: &[&str] = &[" - ", " – ", " — ", " -- ", ", ", " : ", "; ", " (", "  "];
 
 /// Separators after prose that introduces a value: `# sorted by name, ['a']`.
 const INTRODUCTION: &[&str] = &[", ", ": ", " - ", " -> ", " → ", " = "];
@@ -168,15 +168,33 @@ const INTRODUCTION: &[&str] = &[", ", ": ", " - ", " -> ", " → ", " = "];
 /// (`sorted by name, ['a', 'b']`). `None` for a comment that is all value
 /// (`1, 2, 3`) or all prose.
 pub fn split_value(comment: &str) -> Option<(&str, &str)> {
-    value_then_prose(comment).next().or_else(|| {
-        INTRODUCTION.iter().find_map(|sep| {
-            let (head, tail) = comment.split_once(sep)?;
-            // The introduction is words only: no part of a value in it.
-            let words_only = !head.contains(['[', '(', '{', '\'', '"', '<']);
-            (words_only && is_prose(head) && starts_like_a_value(tail.trim()))
-                .then(|| (tail.trim(), head))
+    value_then_prose(comment)
+        .next()
+        .or_else(|| {
+            INTRODUCTION.iter().find_map(|sep| {
+                let (head, tail) = comment.split_once(sep)?;
+                // The introduction is words only: no part of a value in it.
+                let words_only = !head.contains(['[', '(', '{', '\'', '"', '<']);
+                (words_only && is_prose(head) && starts_like_a_value(tail.trim()))
+                    .then(|| (tail.trim(), head))
+            })
         })
-    })
+        .or_else(|| prose_then_literal(comment))
+}
+
+/// `Prints the text 'Hello world!'`: words, then a literal that ends the
+/// comment (a quoted string or a bracketed value).
+fn prose_then_literal(comment: &str) -> Option<(&str, &str)> {
+    comment
+        .match_indices([' '])
+        .map(|(i, _)| (comment[..i].trim_end(), &comment[i + 1..]))
+        .find(|(head, tail)| {
+            tail.starts_with(['\'', '"', '[', '{', '('])
+                && !head.contains(['[', '(', '{', '\'', '"', '<'])
+                && is_prose(head)
+                && crate::pysource::literal(tail).is_some()
+        })
+        .map(|(head, tail)| (tail, head))
 }
 
 /// Every way of reading `comment` as a value followed by commentary.
@@ -257,7 +275,12 @@ fn expected_readings(expected: &str) -> Vec<(String, Vec<Rule>)> {
 fn with_addresses(mut readings: Vec<(String, Vec<Rule>)>) -> Vec<(String, Vec<Rule>)> {
     for (text, rules) in readings.clone() {
         if ADDRESS.is_match(&text) {
-            let normal = ADDRESS.replace_all(&text, "0x[ADDR]").into_owned();
+            let normal = ADDRESS
+                .replace_all(&text, |c: &regex::Captures<'_>| {
+                    let at = if c[0].starts_with("at ") { "at " } else { "" };
+                    format!("{at}0x[ADDR]")
+                })
+                .into_owned();
             readings.push((normal, [rules.as_slice(), &[Rule::Address]].concat()));
         }
     }
@@ -265,8 +288,10 @@ fn with_addresses(mut readings: Vec<(String, Vec<Rule>)>) -> Vec<(String, Vec<Ru
 }
 
 /// An object's address as CPython prints it: `0x` and eight or more hex
-/// digits (`hex(255)` is a value, `0x7f5e2c3b1a90` an address).
-static ADDRESS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b0x[0-9a-fA-F]{8,}\b").unwrap());
+/// digits, or any hex number after ` at ` in a repr (`hex(255)` is a value,
+/// `0x7f5e2c3b1a90` and `<f at 0x6a670>` are addresses).
+static ADDRESS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b0x[0-9a-fA-F]{8,}\b|(?:\bat )0x[0-9a-fA-F]+\b").unwrap());
 
 /// `Total: 12` → `12`: the value after a label on a one-line output.
 static LABELLED: LazyLock<Regex> =

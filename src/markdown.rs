@@ -58,6 +58,9 @@ pub struct OutputBlock {
     /// Guide line of the block's first content line.
     pub line: usize,
     pub text: String,
+    /// Marked as output (an `output` info string, an `Output:` paragraph)
+    /// rather than only placed after the example.
+    pub explicit: bool,
 }
 
 impl Example {
@@ -168,8 +171,9 @@ fn extract(doc_name: &str, source: &str) -> Vec<Example> {
 /// What a fenced block being read will become.
 enum BlockKind {
     Example,
-    /// The expected output of example `n` (an `output`/`text` fence after it).
-    OutputOf(usize),
+    /// The expected output of example `n` (an `output`/`text` fence after
+    /// it), and whether the info string says it is output.
+    OutputOf(usize, bool),
     Other,
 }
 
@@ -189,6 +193,8 @@ struct Walker {
     awaiting_output: Option<usize>,
     /// A prose paragraph came between that example and now.
     prose_since_example: bool,
+    /// An `Output:` paragraph introduced the block to come.
+    introduced: bool,
 }
 
 impl Walker {
@@ -207,7 +213,13 @@ impl Walker {
                 let kind = match kind {
                     CodeBlockKind::Fenced(info) if is_python_info(&info) => BlockKind::Example,
                     CodeBlockKind::Fenced(info) => match self.awaiting_output {
-                        Some(i) if is_output_info(&info) => BlockKind::OutputOf(i),
+                        Some(i) if is_output_info(&info) => {
+                            let word = info.split_whitespace().next().unwrap_or("");
+                            let says = ["output", "stdout"]
+                                .iter()
+                                .any(|w| w.eq_ignore_ascii_case(word));
+                            BlockKind::OutputOf(i, says)
+                        }
                         _ => BlockKind::Other,
                     },
                     CodeBlockKind::Indented => BlockKind::Other,
@@ -246,6 +258,7 @@ impl Walker {
                     self.awaiting_output = None;
                 }
                 self.prose_since_example |= !introduces;
+                self.introduced |= introduces;
             }
             Event::Start(Tag::Table(_) | Tag::BlockQuote(_) | Tag::List(_)) | Event::Rule => {
                 self.interrupt()
@@ -268,14 +281,18 @@ impl Walker {
                 self.examples.push(example);
                 self.awaiting_output = Some(self.examples.len() - 1);
                 self.prose_since_example = false;
+                self.introduced = false;
             }
             // An empty fence cut off by the end of the file shows nothing.
-            Some((BlockKind::OutputOf(i), fence_line, text))
-                if fence_line < self.line_count || !text.is_empty() =>
+            // A `>>>` transcript in a plain fence is a session, not output.
+            Some((BlockKind::OutputOf(i, info_says), fence_line, text))
+                if (fence_line < self.line_count || !text.is_empty())
+                    && !text.trim_start().starts_with(">>>") =>
             {
                 self.examples[i].output_block = Some(OutputBlock {
                     line: fence_line + 1,
                     text,
+                    explicit: info_says || self.introduced,
                 });
             }
             _ => {}
@@ -478,7 +495,8 @@ mod tests {
             ex[0].output_block,
             Some(OutputBlock {
                 line: 8,
-                text: "1\n".into()
+                text: "1\n".into(),
+                explicit: true,
             })
         );
         assert_eq!(

@@ -112,7 +112,8 @@ pub fn judge(
     let claims = if outcome.skipped {
         Vec::new()
     } else {
-        judge_claims(claim::parse(example), outcome)
+        let implicit_block = example.output_block.as_ref().is_some_and(|b| !b.explicit);
+        judge_claims(claim::parse(example), outcome, implicit_block)
     };
     // An exception a claim names was shown on purpose: not an error.
     let raised_on_purpose = claims.iter().any(|c| c.claim.kind == ClaimKind::Raises);
@@ -152,7 +153,14 @@ pub fn judge(
     }
 }
 
-fn judge_claims(claims: Vec<Claim>, outcome: &ExampleOutcome) -> Vec<ClaimVerdict> {
+/// `implicit_block`: the example's output block is a plain fence placed after
+/// it, not marked as output; when the example printed nothing, that block is
+/// a listing (a table, a file), not a claim.
+fn judge_claims(
+    claims: Vec<Claim>,
+    outcome: &ExampleOutcome,
+    implicit_block: bool,
+) -> Vec<ClaimVerdict> {
     let (wholes, statements): (Vec<Claim>, Vec<Claim>) = claims
         .into_iter()
         .partition(|c| !c.speaks_about_a_statement());
@@ -169,7 +177,14 @@ fn judge_claims(claims: Vec<Claim>, outcome: &ExampleOutcome) -> Vec<ClaimVerdic
     let mut previous = 0;
     for claim in wholes {
         let judged_claim = match claim.kind {
-            ClaimKind::OutputBlock => judge_output_claim(claim, outcome.stdout(), outcome),
+            ClaimKind::OutputBlock => {
+                let stdout = outcome.stdout();
+                if implicit_block && stdout.is_empty() && outcome.error.is_none() {
+                    verdict(claim, stdout, Verdict::Unchecked, None)
+                } else {
+                    judge_output_claim(claim, stdout, outcome)
+                }
+            }
             _ => {
                 // The statements directly above, back to the previous claim
                 // or blank line; not what the example printed before them.
@@ -318,6 +333,7 @@ fn doctest_verdict(result: &DoctestResult) -> ClaimVerdict {
         DoctestVerdict::Drifts => (Verdict::Drifts, None),
         DoctestVerdict::Error => (Verdict::Error, None),
         DoctestVerdict::Skipped => (Verdict::Skipped, None),
+        DoctestVerdict::Unchecked => (Verdict::Unchecked, None),
     };
     let actual = match (&result.error, result.verdict) {
         (Some(e), DoctestVerdict::Error) => format!("{}: {}", e.type_name, e.message),
