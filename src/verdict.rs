@@ -31,6 +31,9 @@ pub enum Verdict {
     Error,
     /// `# doctest: +SKIP`.
     Skipped,
+    /// Its output changed between two runs with different seeds, clock
+    /// origins and hash seeds: reported with its source, not a failure.
+    Varies,
 }
 
 impl Verdict {
@@ -42,6 +45,7 @@ impl Verdict {
             Verdict::NotReached => "not_reached",
             Verdict::Error => "error",
             Verdict::Skipped => "skipped",
+            Verdict::Varies => "varies",
         }
     }
 }
@@ -95,6 +99,9 @@ pub struct ExampleVerdict {
     pub interrupted: Option<Interruption>,
     pub snapshot: SnapshotCheck,
     pub truncated: bool,
+    /// Comments read as prose, not claims: (guide line, text). Unchecked
+    /// claims are among them, so a writer sees everything that was not checked.
+    pub prose: Vec<(usize, String)>,
 }
 
 impl ExampleVerdict {
@@ -143,14 +150,45 @@ pub fn judge(
     ExampleVerdict {
         example: example.clone(),
         status,
-        claims,
         stdout: outcome.stdout(),
         stderr: outcome.stderr(),
         error,
         interrupted: outcome.interrupted.clone(),
         snapshot,
         truncated: outcome.truncated,
+        prose: prose(example, &claims),
+        claims,
     }
+}
+
+/// Every comment of the example's code that no claim checked, and every
+/// claim that read as prose.
+fn prose(example: &Example, claims: &[ClaimVerdict]) -> Vec<(usize, String)> {
+    let checked: Vec<usize> = claims
+        .iter()
+        .filter(|c| c.verdict != Verdict::Unchecked)
+        .flat_map(|c| c.claim.lines.iter().copied())
+        .collect();
+    let mut prose: Vec<(usize, String)> = claims
+        .iter()
+        .filter(|c| c.verdict == Verdict::Unchecked)
+        .map(|c| (c.claim.line, c.claim.expected.clone()))
+        .collect();
+    if !example.is_session() {
+        let first = example.first_line();
+        prose.extend(
+            crate::pysource::lines(&example.code)
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| Some((first + i, l.comment?)))
+                .filter(|(line, text)| !text.is_empty() && !checked.contains(line))
+                .filter(|(line, _)| !prose.iter().any(|(p, _)| p == line))
+                .map(|(line, text)| (line, text.to_string()))
+                .collect::<Vec<_>>(),
+        );
+    }
+    prose.sort();
+    prose
 }
 
 /// `implicit_block`: the example's output block is a plain fence placed after

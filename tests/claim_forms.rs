@@ -190,3 +190,55 @@ fn comments_on_bindings_and_annotations_make_no_claim() {
         }
     }
 }
+
+/// Issue #11 §6: the summary counts claims by verdict, and the JSON lists
+/// each comment read as prose.
+#[test]
+fn summary_counts_claims_and_json_lists_prose() {
+    let report = report();
+    let examples = report["documents"][0]["examples"].as_array().unwrap();
+    let by_section = |name: &str| examples.iter().find(|e| section(e) == name).unwrap();
+    let prose: Vec<String> = by_section("comments-on-bindings-are-prose")["prose"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["text"].as_str().unwrap().to_string())
+        .collect();
+    for text in [
+        ". matches any character",
+        "5",
+        "loud",
+        "a container",
+        "defaults",
+    ] {
+        assert!(prose.iter().any(|p| p == text), "{text} in {prose:?}");
+    }
+    let word_like = by_section("word-like-prose-beside-a-sentence")["prose"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(word_like, 3, "unchecked claims are listed as prose");
+
+    let c = &report["summary"]["claims"];
+    let n = |k: &str| c[k].as_u64().unwrap();
+    let claims: usize = examples
+        .iter()
+        .map(|e| e["claims"].as_array().unwrap().len())
+        .sum();
+    let unchecked = examples
+        .iter()
+        .flat_map(|e| e["claims"].as_array().unwrap())
+        .filter(|c| c["verdict"] == "unchecked")
+        .count();
+    let prose_total: usize = examples
+        .iter()
+        .map(|e| e["prose"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(n("prose") as usize, prose_total);
+    assert_eq!(
+        n("total") as usize,
+        claims - unchecked + prose_total,
+        "every claim and prose comment counted once"
+    );
+    assert!(n("hold") > 80 && n("drift") > 70, "{c}");
+}
