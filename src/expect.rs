@@ -519,7 +519,13 @@ pub fn looks_like_value(expected: &str, actual: &str) -> bool {
     };
     let same_type =
         !head(expected).is_empty() && head(expected) == head(actual) && expected.contains('(');
-    same_type || (expected.contains(' ') && looks_like_output(expected, actual))
+    // One word for a word-like value (`True`, `'Elwood'`): the value, misspelt.
+    let word = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+    let wordlike_value =
+        word(actual.trim_matches(['\'', '"'])) && !actual.starts_with(|c: char| c.is_ascii_digit());
+    same_type
+        || (word(expected) && wordlike_value)
+        || (expected.contains(' ') && looks_like_output(expected, actual))
 }
 
 #[cfg(test)]
@@ -663,6 +669,9 @@ mod tests {
             ..Shape::default()
         };
         assert_eq!(check("int", "5", value), Match::Unchecked);
+        assert_eq!(check("Elwoxd", "'Elwood'", value), Match::Drifts);
+        assert_eq!(check("yes", "True", value), Match::Drifts);
+        assert_eq!(check("str", "3.5", value), Match::Unchecked);
         assert_eq!(
             check("Returns number of items", "3", value),
             Match::Unchecked
