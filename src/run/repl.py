@@ -253,7 +253,51 @@ def run_examples(examples, kind, base_line, path, globs, capture, error_info):
 
 
 def session_examples(code):
-    return doctest().DocTestParser().get_examples(code)
+    return doctest().DocTestParser().get_examples(with_continuation_prompts(code))
+
+
+def with_continuation_prompts(code):
+    """Sessions pasted without `...` prompts: a line under an unfinished
+    `>>>` statement (an open bracket, a block header) that is indented
+    continues it, as a reader reads it. Each such line gets its `...` so
+    doctest parses it; line numbers do not change. The empty line that
+    ends a block at the REPL becomes a bare `...`, so the output under it is
+    the block's."""
+    import codeop
+    import re
+
+    out = []
+    source = None  # the statement being read, while it is unfinished
+    prompt = re.compile(r"^(\s*)(>>>|\.\.\.)( ?)(.*)$")
+    for line in code.split("\n"):
+        m = prompt.match(line)
+        if m:
+            indent = m.group(1)
+            source = m.group(4) if m.group(2) == ">>>" else (source or "") + "\n" + m.group(4)
+            out.append(line)
+            source = source if incomplete(codeop, source) else None
+            continue
+        if source is not None and line.strip() and line.startswith(indent + " "):
+            body = line[len(indent) + 4:] if line.startswith(indent + "    ") else line.lstrip()
+            out.append(f"{indent}... {body}")
+            source += "\n" + body
+            source = source if incomplete(codeop, source) else None
+            continue
+        if source is not None and not line.strip():
+            # The empty line that ends a block at the REPL: output follows it.
+            out.append(f"{indent}...")
+            source = None
+            continue
+        source = None
+        out.append(line)
+    return "\n".join(out)
+
+
+def incomplete(codeop, source):
+    try:
+        return codeop.compile_command(source, "<session>", "single") is None
+    except (SyntaxError, ValueError, OverflowError):
+        return False
 
 
 def docstrings(tree):
