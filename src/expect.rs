@@ -121,11 +121,12 @@ pub fn check(expected: &str, actual: &str, shape: Shape) -> Match {
         .trim();
     // `# 2, its first position`: the value part decides, the prose never does.
     let value_part = split_value(core).map(|(value, _)| value);
-    let looks = if shape.value {
-        looks_like_value(core, &actual) || value_part.is_some_and(|v| starts_like_a_value(v))
-    } else {
-        looks_like_output(core, &actual) || value_part.is_some_and(|v| starts_like_a_value(v))
-    };
+    let looks = value_part.is_some_and(starts_like_a_value)
+        || if shape.value {
+            looks_like_value(core, &actual)
+        } else {
+            looks_like_output(core, &actual)
+        };
     if shape.explicit || looks {
         Match::Drifts
     } else {
@@ -292,6 +293,12 @@ fn with_addresses(mut readings: Vec<(String, Vec<Rule>)>) -> Vec<(String, Vec<Ru
 /// `0x7f5e2c3b1a90` and `<f at 0x6a670>` are addresses).
 static ADDRESS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b0x[0-9a-fA-F]{8,}\b|(?:\bat )0x[0-9a-fA-F]+\b").unwrap());
+
+/// The value after a label on a one-line output: `Total: 12` → `12`.
+pub fn labelled_value(actual: &str) -> Option<&str> {
+    let c = LABELLED.captures(actual.trim_end())?;
+    Some(c.get(1)?.as_str().trim_end())
+}
 
 /// `Total: 12` → `12`: the value after a label on a one-line output.
 static LABELLED: LazyLock<Regex> =
