@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
 use crate::outcome::DocumentOutcome;
-use crate::run::{self, pool::Pool};
+use crate::run::{self, environment::Environment, pool::Pool};
 use crate::select::Selection;
 use crate::snapshot::{self, SnapshotCheck};
 use crate::verdict::{self, ExampleVerdict, Status, Verdict};
@@ -61,6 +61,8 @@ pub struct DocumentReport {
 pub struct Report {
     /// Version of the embedded CPython.
     pub python: String,
+    /// The venv the examples imported from, if any.
+    pub venv: Option<PathBuf>,
     pub documents: Vec<DocumentReport>,
     pub elapsed: Duration,
 }
@@ -95,6 +97,15 @@ pub struct ClaimCounts {
 }
 
 impl Report {
+    /// `embedded CPython 3.11.2` and, when one is used, `· venv .venv`: the
+    /// header of every report format.
+    pub fn interpreter(&self) -> String {
+        match &self.venv {
+            Some(venv) => format!("embedded CPython {} · venv {}", self.python, venv.display()),
+            None => format!("embedded CPython {}", self.python),
+        }
+    }
+
     pub fn summary(&self) -> Summary {
         let mut s = Summary::default();
         for e in self.documents.iter().flat_map(|d| &d.examples) {
@@ -240,6 +251,9 @@ pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
     }
     Ok(Report {
         python: python.unwrap_or_else(run::python_version),
+        venv: jobs
+            .iter()
+            .find_map(|(_, config)| config.environment.venv.clone()),
         documents,
         elapsed: start.elapsed(),
     })
@@ -264,9 +278,21 @@ fn progress_bar(jobs: &[(Document, Config)]) -> indicatif::ProgressBar {
 /// Every document and its config, read before anything runs: bad input
 /// stops the run before any work is done.
 pub fn load(paths: &[PathBuf], settings: &Settings) -> Result<Vec<(Document, Config)>, Error> {
+    let virtual_env = std::env::var_os("VIRTUAL_ENV")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let embedded = std::sync::OnceLock::new();
     paths
         .iter()
-        .map(|path| Ok((Document::load(path)?, config_for(path, settings)?)))
+        .map(|path| {
+            let mut config = config_for(path, settings)?;
+            if config.venv().is_some() || virtual_env.is_some() || !config.python.paths.is_empty() {
+                let embedded = embedded.get_or_init(run::python_version);
+                config.environment =
+                    Environment::resolve(&config, virtual_env.as_deref(), embedded)?;
+            }
+            Ok((Document::load(path)?, config))
+        })
         .collect()
 }
 

@@ -42,9 +42,15 @@ pub struct Config {
     pub timeouts: BTreeMap<String, f64>,
     #[serde(default)]
     pub sandbox: SandboxSettings,
+    #[serde(default)]
+    pub python: PythonSettings,
     /// Where the config was read from (fixture paths are relative to it).
     #[serde(skip)]
     pub origin: Option<PathBuf>,
+    /// The venv and import paths, once resolved
+    /// ([`Environment::resolve`](crate::run::environment::Environment::resolve)).
+    #[serde(skip)]
+    pub environment: crate::run::environment::Environment,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -62,6 +68,14 @@ pub struct RunSettings {
     /// Wall-clock seconds an example may run (virtual sleeps do not count).
     #[serde(default = "default_timeout")]
     pub timeout: f64,
+    /// The virtual clock's start, `2024-01-15T14:30:45` (UTC unless an
+    /// offset is given); default 2023-11-14T22:13:20.
+    #[serde(default)]
+    pub now: Option<String>,
+    /// Code run in every fresh namespace before the examples (Sphinx's
+    /// `doctest_global_setup`), never checked.
+    #[serde(default)]
+    pub setup: String,
 }
 
 impl Default for RunSettings {
@@ -71,6 +85,8 @@ impl Default for RunSettings {
             input: Vec::new(),
             max_output: default_output_limit(),
             timeout: default_timeout(),
+            now: None,
+            setup: String::new(),
         }
     }
 }
@@ -114,6 +130,18 @@ fn default_memory() -> u64 {
 
 fn default_file_size() -> u64 {
     256
+}
+
+/// The Python environment the examples import from (README, "Your
+/// project's packages").
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PythonSettings {
+    /// A virtualenv, relative to the config; default `$VIRTUAL_ENV`.
+    pub venv: Option<PathBuf>,
+    /// Folders put first on `sys.path`, relative to the config (`["src"]`).
+    #[serde(default)]
+    pub paths: Vec<PathBuf>,
 }
 
 /// A fixture's content, inline or copied from a file beside the config.
@@ -192,10 +220,26 @@ impl Config {
             .unwrap_or(self.run.timeout)
     }
 
-    /// Extra readable paths, resolved against the config file.
+    /// Extra readable paths, resolved against the config file, and the
+    /// Python environment's folders.
     pub fn readable_paths(&self) -> Vec<PathBuf> {
         self.sandbox
             .read
+            .iter()
+            .map(|p| self.base_dir().join(p))
+            .chain(self.environment.readable())
+            .collect()
+    }
+
+    /// The configured venv, resolved against the config file.
+    pub fn venv(&self) -> Option<PathBuf> {
+        Some(self.base_dir().join(self.python.venv.as_ref()?))
+    }
+
+    /// `[python] paths`, resolved against the config file.
+    pub fn import_paths(&self) -> Vec<PathBuf> {
+        self.python
+            .paths
             .iter()
             .map(|p| self.base_dir().join(p))
             .collect()

@@ -54,6 +54,13 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Show the CPython snipcheck embeds: examples run on it, and a venv
+    /// must be made from it (`$(snipcheck python --executable) -m venv .venv`).
+    Python {
+        /// Print only the path of a `python` executable of that version.
+        #[arg(long)]
+        executable: bool,
+    },
 }
 
 /// What to run, and how.
@@ -93,6 +100,7 @@ fn main() -> ExitCode {
             verbose,
         } => check(run, format, report, !no_snapshots, verbose),
         Command::Update { run, dry_run } => update(run, dry_run),
+        Command::Python { executable } => python(executable),
     };
     match result {
         Ok(code) => code,
@@ -162,6 +170,23 @@ fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {
     let s = report.summary();
     let clean = left == 0 && s.error == 0 && s.timeout == 0 && s.crash == 0;
     Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn python(executable_only: bool) -> Result<ExitCode, Error> {
+    let interpreter = snipcheck::run::interpreter();
+    let executable = interpreter.executable.as_deref().unwrap_or("(none found)");
+    if executable_only {
+        println!("{executable}");
+    } else {
+        println!("CPython {}", interpreter.version);
+        println!("executable {executable}");
+        println!("prefix {}", interpreter.prefix);
+    }
+    Ok(if interpreter.executable.is_some() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

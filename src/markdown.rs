@@ -12,8 +12,8 @@ use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, T
 
 use crate::error::Error;
 
-/// Info-string words (first word, case-insensitive) that mark a runnable example.
-const PYTHON_WORDS: &[&str] = &["python", "py", "python3", "pycon"];
+mod info;
+pub use info::{DEFAULT_GROUP, FenceInfo, FenceKind};
 
 /// The HTML comment a writer puts right before a fence to opt it out.
 /// It renders as nothing, so the guide reads the same.
@@ -35,6 +35,13 @@ pub struct Document {
 pub struct Example {
     /// `document::section-slug::ordinal`, stable across edits elsewhere.
     pub id: String,
+    /// Script, session, or Sphinx setup/cleanup code (run, never checked).
+    pub kind: FenceKind,
+    /// Sphinx doctest groups it runs in: each group has a namespace of its own.
+    pub groups: Vec<String>,
+    /// From a Sphinx doctest directive: run as Sphinx runs it (its default
+    /// doctest flags, globals without `__name__`).
+    pub sphinx: bool,
     /// Slug of the nearest heading above (`intro` before any heading).
     pub section: String,
     /// 1-based position among the examples of that section.
@@ -58,8 +65,8 @@ pub struct OutputBlock {
     /// Guide line of the block's first content line.
     pub line: usize,
     pub text: String,
-    /// Marked as output (an `output` info string, an `Output:` paragraph)
-    /// rather than only placed after the example.
+    /// Marked as output (an `output` info string, a `{testoutput}`, an
+    /// `Output:` paragraph) rather than only placed after the example.
     pub explicit: bool,
 }
 
@@ -77,10 +84,19 @@ impl Example {
             .map(move |(i, l)| (self.first_line() + i, l))
     }
 
-    /// A `>>>` session (```pycon, or code that starts with `>>>`), run by
-    /// doctest rather than as a script.
+    /// A `>>>` session (```pycon, `{doctest}`, or code that starts with
+    /// `>>>`), run by doctest rather than as a script.
     pub fn is_session(&self) -> bool {
-        self.code.trim_start().starts_with(">>>")
+        match self.kind {
+            FenceKind::Session => true,
+            FenceKind::Script => self.code.trim_start().starts_with(">>>"),
+            _ => false,
+        }
+    }
+
+    /// Are its claims checked? Setup and cleanup code only runs.
+    pub fn is_checked(&self) -> bool {
+        matches!(self.kind, FenceKind::Script | FenceKind::Session)
     }
 
     /// Snapshot file stem: the id with `::` made file-system friendly.
@@ -133,12 +149,7 @@ impl Document {
 
 /// Is this fence's info string one of ours?
 pub fn is_python_info(info: &str) -> bool {
-    let word = info
-        .split(|c: char| c.is_whitespace() || c == ',' || c == '{' || c == '}')
-        .find(|w| !w.is_empty())
-        .unwrap_or("")
-        .trim_start_matches('.');
-    PYTHON_WORDS.iter().any(|p| p.eq_ignore_ascii_case(word))
+    FenceInfo::parse(info).is_runnable()
 }
 
 /// GitHub-style heading slug: lowercase, punctuation dropped, spaces to `-`.
@@ -170,9 +181,10 @@ fn extract(doc_name: &str, source: &str) -> Vec<Example> {
 
 /// What a fenced block being read will become.
 enum BlockKind {
-    Example,
+    Example(FenceInfo, bool),
     /// The expected output of example `n` (an `output`/`text` fence after
-    /// it), and whether the info string says it is output.
+    /// it, or the `{testoutput}` of a `{testcode}`), and whether the info
+    /// string says it is output.
     OutputOf(usize, bool),
     Other,
 }
@@ -191,6 +203,9 @@ struct Walker {
     paragraph: Option<String>,
     /// The example an output block may still follow.
     awaiting_output: Option<usize>,
+    /// The last `{testcode}`: Sphinx pairs a `{testoutput}` with it, prose
+    /// in between or not.
+    last_testcode: Option<usize>,
     /// A prose paragraph came between that example and now.
     prose_since_example: bool,
     /// An `Output:` paragraph introduced the block to come.
@@ -211,17 +226,7 @@ impl Walker {
             }
             Event::Start(Tag::CodeBlock(kind)) => {
                 let kind = match kind {
-                    CodeBlockKind::Fenced(info) if is_python_info(&info) => BlockKind::Example,
-                    CodeBlockKind::Fenced(info) => match self.awaiting_output {
-                        Some(i) if is_output_info(&info) => {
-                            let word = info.split_whitespace().next().unwrap_or("");
-                            let says = ["output", "stdout"]
-                                .iter()
-                                .any(|w| w.eq_ignore_ascii_case(word));
-                            BlockKind::OutputOf(i, says)
-                        }
-                        _ => BlockKind::Other,
-                    },
+                    CodeBlockKind::Fenced(info) => self.block_kind(&info),
                     CodeBlockKind::Indented => BlockKind::Other,
                 };
                 self.awaiting_output = None;
@@ -267,6 +272,25 @@ impl Walker {
         }
     }
 
+    fn block_kind(&self, info: &str) -> BlockKind {
+        let parsed = FenceInfo::parse(info);
+        let directive = info.trim_start().starts_with('{');
+        if parsed.is_runnable() {
+            return BlockKind::Example(parsed, directive);
+        }
+        match (&parsed.kind, self.awaiting_output, self.last_testcode) {
+            (FenceKind::TestOutput, _, Some(i)) => BlockKind::OutputOf(i, true),
+            (FenceKind::Output, Some(i), _) => {
+                let word = info.split_whitespace().next().unwrap_or("");
+                let says = ["output", "stdout"]
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case(word));
+                BlockKind::OutputOf(i, says)
+            }
+            _ => BlockKind::Other,
+        }
+    }
+
     /// A block that is neither an example nor its output: forget both.
     fn interrupt(&mut self) {
         self.pending_skip = None;
@@ -276,12 +300,27 @@ impl Walker {
     fn end_block(&mut self, doc_name: &str) {
         let skip = self.pending_skip.take();
         match self.block.take() {
-            Some((BlockKind::Example, fence_line, code)) => {
-                let example = self.sections.example(doc_name, fence_line, code, skip);
+            Some((BlockKind::Example(info, directive), fence_line, code)) => {
+                let code = if directive {
+                    blank_directive_options(&code)
+                } else {
+                    code
+                };
+                let testcode = info.kind == FenceKind::Script && directive;
+                let checked = matches!(info.kind, FenceKind::Script | FenceKind::Session);
+                let example = self
+                    .sections
+                    .example(doc_name, fence_line, code, skip, info);
                 self.examples.push(example);
-                self.awaiting_output = Some(self.examples.len() - 1);
-                self.prose_since_example = false;
-                self.introduced = false;
+                let index = self.examples.len() - 1;
+                if checked {
+                    self.awaiting_output = Some(index);
+                    self.prose_since_example = false;
+                    self.introduced = false;
+                }
+                if testcode {
+                    self.last_testcode = Some(index);
+                }
             }
             // An empty fence cut off by the end of the file shows nothing.
             // A `>>>` transcript in a plain fence is a session, not output.
@@ -300,12 +339,29 @@ impl Walker {
     }
 }
 
-/// Info strings of a block that shows an example's output.
-fn is_output_info(info: &str) -> bool {
-    let word = info.split_whitespace().next().unwrap_or("");
-    ["", "output", "text", "console", "stdout"]
+/// MyST directive options at the top of a block (`:hide:`,
+/// `:options: +ELLIPSIS`, or a `---` YAML block) are not code: blanked, so
+/// that line numbers stay the guide's.
+fn blank_directive_options(code: &str) -> String {
+    let lines: Vec<&str> = code.split_inclusive('\n').collect();
+    let yaml_end = (lines.first().map(|l| l.trim()) == Some("---"))
+        .then(|| lines.iter().skip(1).position(|l| l.trim() == "---"))
+        .flatten()
+        .map(|i| i + 2);
+    let options = yaml_end.unwrap_or_else(|| {
+        lines
+            .iter()
+            .take_while(|l| {
+                let l = l.trim();
+                l.starts_with(':') && l[1..].contains(':') && !l.starts_with("::")
+            })
+            .count()
+    });
+    lines
         .iter()
-        .any(|w| w.eq_ignore_ascii_case(word))
+        .enumerate()
+        .map(|(i, l)| if i < options { "\n" } else { l })
+        .collect()
 }
 
 /// `Output:`, `**Output:**`, `Prints:`, `Result` as a paragraph of its own.
@@ -393,18 +449,22 @@ impl Sections {
         fence_line: usize,
         code: String,
         skip: Option<String>,
+        info: FenceInfo,
     ) -> Example {
         let section = self.slug.clone().unwrap_or_else(|| "intro".into());
         let ordinal = self.ordinals.entry(section.clone()).or_insert(0);
         *ordinal += 1;
         Example {
             id: format!("{doc}::{section}::{ordinal}"),
+            kind: info.kind,
+            groups: info.groups,
+            sphinx: info.sphinx,
             section,
             ordinal: *ordinal,
             heading: self.path.iter().map(|(_, t)| t.clone()).collect(),
             fence_line,
             code,
-            skip,
+            skip: skip.or(info.skip),
             output_block: None,
         }
     }
@@ -428,22 +488,6 @@ mod tests {
         assert_eq!(ex[0].heading, vec!["Top", "Sub Part"]);
         let lines: Vec<_> = ex[0].lines().collect();
         assert_eq!(lines, vec![(6, "x = 1"), (7, "print(x)")]);
-    }
-
-    #[test]
-    fn accepts_info_string_variants() {
-        for info in [
-            "python",
-            "PY",
-            "python3 title=\"a.py\"",
-            "{.python}",
-            "Python,linenums",
-        ] {
-            assert!(is_python_info(info), "{info}");
-        }
-        for info in ["", "pycon-ish", "text", "rust", "pythonx", "output"] {
-            assert!(!is_python_info(info), "{info}");
-        }
     }
 
     #[test]

@@ -434,6 +434,9 @@ mod tests {
     fn example(code: &str) -> Example {
         Example {
             id: "d::s::1".into(),
+            kind: crate::markdown::FenceKind::Script,
+            groups: vec![],
+            sphinx: false,
             section: "s".into(),
             ordinal: 1,
             heading: vec![],

@@ -58,8 +58,9 @@ fn lines() -> Lines {
 fn stable(text: &str) -> String {
     let report = report();
     let text = text.replace(&report.python, "[PYTHON]");
-    let elapsed = regex::Regex::new(r#"(<testsuites [^>]*time=")[0-9.]+""#).unwrap();
-    elapsed.replace_all(&text, "${1}[ELAPSED]\"").into_owned()
+    let elapsed =
+        regex::Regex::new(r#"(<testsuites [^>]*time="|"elapsed_seconds": )[0-9.]+("?)"#).unwrap();
+    elapsed.replace_all(&text, "${1}[ELAPSED]${2}").into_owned()
 }
 
 #[test]

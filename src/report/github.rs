@@ -31,9 +31,9 @@ pub fn render(report: &Report) -> String {
         out,
         "::notice::{}",
         escape_data(&format!(
-            "snipcheck: {} · embedded CPython {}",
+            "snipcheck: {} · {}",
             counts(report),
-            report.python
+            report.interpreter()
         ))
     );
     out

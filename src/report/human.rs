@@ -34,9 +34,9 @@ pub fn render(report: &Report, options: Options) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "snipcheck {} · embedded CPython {}",
+        "snipcheck {} · {}",
         env!("CARGO_PKG_VERSION"),
-        report.python
+        report.interpreter()
     );
     for doc in &report.documents {
         for example in &doc.examples {

@@ -13,8 +13,10 @@ pub const VERSION: u32 = 1;
 struct JsonReport<'a> {
     version: u32,
     python: &'a str,
+    venv: Option<String>,
     documents: Vec<JsonDocument>,
     summary: Summary,
+    elapsed_seconds: f64,
 }
 
 #[derive(Serialize)]
@@ -66,6 +68,7 @@ pub fn render(report: &Report) -> String {
     let json = JsonReport {
         version: VERSION,
         python: &report.python,
+        venv: report.venv.as_ref().map(|v| v.display().to_string()),
         documents: report
             .documents
             .iter()
@@ -75,6 +78,7 @@ pub fn render(report: &Report) -> String {
             })
             .collect(),
         summary: report.summary(),
+        elapsed_seconds: report.elapsed.as_secs_f64(),
     };
     let mut text = serde_json::to_string_pretty(&json).expect("a report always serialises");
     text.push('\n');

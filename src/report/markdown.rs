@@ -26,9 +26,9 @@ pub fn render(report: &Report) -> String {
     if !report.is_success() {
         let _ = writeln!(
             out,
-            "## snipcheck · {} · embedded CPython {}\n",
+            "## snipcheck · {} · {}\n",
             counts(report),
-            report.python
+            report.interpreter()
         );
         failures(&mut out, report);
         return out;
@@ -49,8 +49,8 @@ pub fn render(report: &Report) -> String {
     };
     let _ = writeln!(
         out,
-        "## snipcheck · {headline} · embedded CPython {}\n",
-        report.python
+        "## snipcheck · {headline} · {}\n",
+        report.interpreter()
     );
     if !report.documents.is_empty() {
         per_document(&mut out, report);

@@ -25,6 +25,7 @@ import traceback
 import types
 
 import snipcheck_repl as repl
+from snipcheck_clock import CLOCK
 from snipcheck_network import NETWORK
 
 # asyncio, urllib.request, http.client and unittest.mock are heavy to import
@@ -106,73 +107,6 @@ class CaptureStream(io.TextIOBase):
 
     def fileno(self):
         raise io.UnsupportedOperation("snipcheck captures this stream: no file descriptor")
-
-
-# --- virtual clock ---------------------------------------------------------
-
-
-class VirtualClock:
-    """Time that passes only when an example waits, and passes instantly."""
-
-    EPOCH = 1_700_000_000.0  # 2023-11-14, any fixed instant will do
-
-    def __init__(self):
-        self.elapsed = 0.0
-
-    def sleep(self, seconds):
-        if seconds < 0:
-            raise ValueError("sleep length must be non-negative")
-        self.elapsed += seconds
-
-    def time(self):
-        return self.EPOCH + self.elapsed
-
-    def monotonic(self):
-        return 1000.0 + self.elapsed
-
-    def install(self):
-        ns = lambda f: (lambda: int(f() * 1e9))  # noqa: E731
-        time.sleep = self.sleep
-        time.time, time.time_ns = self.time, ns(self.time)
-        for name in ("monotonic", "perf_counter"):
-            setattr(time, name, self.monotonic)
-            setattr(time, name + "_ns", ns(self.monotonic))
-        after_import("asyncio", install_virtual_loop)
-
-
-CLOCK = VirtualClock()
-
-
-def install_virtual_loop(asyncio):
-    """Every new event loop runs on the virtual clock."""
-    import selectors
-
-    class VirtualSelector(selectors.DefaultSelector):
-        """Never blocks on a timeout: advances the virtual clock instead."""
-
-        def select(self, timeout=None):
-            ready = super().select(0)
-            if ready or timeout is None:
-                return ready or super().select(timeout)
-            if timeout > 0:
-                CLOCK.sleep(timeout)
-            return ready
-
-    class VirtualTimeLoop(asyncio.SelectorEventLoop):
-        """An event loop whose `time()` is the virtual clock, so `asyncio.sleep`,
-        `gather` and timeouts see time pass without waiting for it."""
-
-        def __init__(self):
-            super().__init__(VirtualSelector())
-
-        def time(self):
-            return CLOCK.monotonic()
-
-    class VirtualTimePolicy(asyncio.DefaultEventLoopPolicy):
-        def new_event_loop(self):
-            return VirtualTimeLoop()
-
-    asyncio.set_event_loop_policy(VirtualTimePolicy())
 
 
 # --- patching modules as they are imported ----------------------------------
@@ -297,7 +231,7 @@ class Hooks:
 
 
 def install_once():
-    CLOCK.install()
+    CLOCK.install(after_import)
     NETWORK.install(after_import)
     builtins.input = INPUT
 
@@ -356,7 +290,8 @@ def run_session(example, path, namespace, result, recorder):
 
     examples = doctest_examples(example["code"], example["first_line"], result)
     result["doctests"] += repl.run_examples(examples, "doctest", example["first_line"], path,
-                                            namespace, capture, error_info)
+                                            namespace, capture, error_info,
+                                            sphinx=example.get("sphinx", False))
 
 
 def run_docstrings(tree, path, namespace, result):
@@ -456,19 +391,75 @@ def tidy_up(threads_before, hooks):
             thread.join(0.05)
 
 
-def fresh_namespace(stubs):
-    namespace = {"__name__": "__main__", "__builtins__": builtins}
+class Namespaces:
+    """Where examples run: a real `__main__` module per Sphinx doctest group.
+
+    A real module in `sys.modules` is what lets `pickle`, `dataclasses`,
+    `typing.get_type_hints` and `enum` find a class a guide defines. Most
+    documents have one group; `{doctest} ctx` blocks get a namespace of their
+    own, as Sphinx's doctest builder gives them.
+    """
+
+    def __init__(self, config, script, run_setup):
+        self.stubs = stub_values(config["stubs"])
+        self.setup = config.get("setup") or ""
+        self.script = script
+        self.run_setup = run_setup
+        self.modules = {}
+        self.every_group = []  # `{testsetup} *` examples seen so far
+
+    def enter(self, group):
+        """The namespace of `group`, made `__main__`; created on first use."""
+        module = self.modules.get(group)
+        if module is None:
+            module = self.modules[group] = self.create()
+            sys.modules["__main__"] = module
+            for example in self.every_group:
+                self.run_setup(example, module.__dict__)
+        sys.modules["__main__"] = module
+        return module.__dict__
+
+    def create(self):
+        module = types.ModuleType("__main__")
+        module.__dict__.update(__file__=self.script, __builtins__=builtins, **self.stubs)
+        if self.setup:
+            sys.modules["__main__"] = module
+            try:
+                exec(compile(self.setup, "<[run] setup>", "exec"), module.__dict__)
+            except Exception as exc:
+                raise ConfigError(f"[run] setup failed: {type(exc).__name__}: {exc}") from None
+        return module
+
+    def targets(self, groups):
+        """Group names an example runs in; `*` is every group (at least one)."""
+        if "*" not in groups:
+            return list(groups) or ["default"]
+        return list(self.modules) or ["default"]
+
+
+def stub_values(stubs):
     if not stubs:
-        return namespace
+        return {}
     import unittest.mock as mock
 
     scope = {"mock": mock, "MagicMock": mock.MagicMock, "Mock": mock.Mock}
+    values = {}
     for name, expression in stubs.items():
         try:
-            namespace[name] = eval(expression, scope)
+            values[name] = eval(expression, scope)
         except Exception as exc:
             raise ConfigError(f"stub `{name}`: {type(exc).__name__}: {exc}") from None
-    return namespace
+    return values
+
+
+def use_environment(config):
+    """The user's venv and source folders, as `python` in that venv sees them."""
+    import site
+
+    for folder in config.get("site_packages") or ():
+        site.addsitedir(folder)
+    for folder in reversed(config.get("paths") or ()):
+        sys.path.insert(0, folder)
 
 
 def enter_workdir(workdir, fixtures):
@@ -504,7 +495,8 @@ def run_document(request_json, hooks):
     `resume` (an index) restarts after a worker died: the examples before it
     run again, silently, to rebuild the namespace (their outcomes were
     already reported), except those in `avoid` (they crashed or timed out),
-    and reporting resumes at `resume`.
+    and reporting resumes at `resume`. Sphinx cleanup code runs last, as the
+    doctest builder runs it after its group.
     """
     request = json.loads(request_json)
     # Here, not at start-up: the worker forks a child per document first.
@@ -513,37 +505,63 @@ def run_document(request_json, hooks):
     config = request["config"]
     resume = request.get("resume") or 0
     avoid = set(request.get("avoid") or ())
+    use_environment(config)
     NETWORK.responses = config["network"]
     INPUT.lines = list(config["input"])
-    CLOCK.elapsed = 0.0
+    CLOCK.reset(config.get("now"))
     random.seed(config["seed"])
     linecache.cache[path] = (len(request["source"]), None, request["source"].splitlines(True), path)
     workdir = request["cwd"]
     previous_cwd = os.getcwd()
     write_fixtures(workdir, config["fixtures"])
-    sys.argv = [path]
+    script = os.path.join(workdir, os.path.splitext(os.path.basename(path))[0] + ".py")
+    sys.argv = [os.path.basename(script)]
     emit = lambda event: hooks.emit(json.dumps(event))  # noqa: E731
     emit({"event": "begin", "python": python_version(), "workdir": os.path.realpath(workdir)})
+
+    def run(example, namespace):
+        enter_workdir(workdir, config["fixtures"])
+        # Sphinx's doctest globals have no `__name__`: classes it defines
+        # print as `<class 'A'>`, not `<class '__main__.A'>`.
+        name = namespace.pop("__name__", None) if example.get("sphinx") else None
+        try:
+            return run_example(example, path, namespace, config["max_output"], hooks)
+        except ExampleTimeout:  # one that slipped past run_example's guards
+            settle(hooks)
+            return skipped() | {"skipped": False, "interrupted": {
+                "kind": "timeout", "line": None, "message": "ran past its time limit"}}
+        finally:
+            if name is not None:
+                namespace["__name__"] = name
+
+    def run_in_groups(example):
+        outcomes = [run(example, namespaces.enter(g)) for g in namespaces.targets(example["groups"])]
+        if example["role"] == "setup" and "*" in example["groups"]:
+            namespaces.every_group.append(example)
+        return next((o for o in outcomes if o["error"] or o["interrupted"]), outcomes[0])
+
+    def report(index, example, outcome_of):
+        replaying = index < resume
+        if index in avoid or (example["skip"] and replaying):
+            return
+        if example["skip"]:
+            emit({"event": "done", "index": index, "outcome": skipped()})
+            return
+        if not replaying:
+            emit({"event": "start", "index": index})
+        outcome = outcome_of(example)
+        if not replaying:
+            emit({"event": "done", "index": index, "outcome": outcome})
+
     try:
-        namespace = fresh_namespace(config["stubs"])
-        for index, example in enumerate(request["examples"]):
-            replaying = index < resume
-            if index in avoid or (example["skip"] and replaying):
-                continue
-            if example["skip"]:
-                emit({"event": "done", "index": index, "outcome": skipped()})
-                continue
-            enter_workdir(workdir, config["fixtures"])
-            if not replaying:
-                emit({"event": "start", "index": index})
-            try:
-                outcome = run_example(example, path, namespace, config["max_output"], hooks)
-            except ExampleTimeout:  # one that slipped past run_example's guards
-                settle(hooks)
-                outcome = skipped() | {"skipped": False, "interrupted": {
-                    "kind": "timeout", "line": None, "message": "ran past its time limit"}}
-            if not replaying:
-                emit({"event": "done", "index": index, "outcome": outcome})
+        namespaces = Namespaces(config, script, lambda example, ns: run(example, ns))
+        examples = list(enumerate(request["examples"]))
+        for index, example in examples:
+            if example["role"] != "cleanup":
+                report(index, example, run_in_groups)
+        for index, example in examples:
+            if example["role"] == "cleanup":
+                report(index, example, run_in_groups)
     finally:
         with contextlib.suppress(OSError):
             os.chdir(previous_cwd)

@@ -6,6 +6,7 @@
 //! that dies or hangs takes only its current example with it. The Python side
 //! lives in `harness.py`, compiled into the binary.
 
+pub mod environment;
 pub mod pool;
 pub mod sandbox;
 mod watchdog;
@@ -31,6 +32,8 @@ const HARNESS: &str = include_str!("harness.py");
 const REPL: &str = include_str!("repl.py");
 /// The stubbed network; imported by the harness.
 const NETWORK: &str = include_str!("network.py");
+/// The virtual clock; imported by the harness.
+const CLOCK: &str = include_str!("clock.py");
 
 /// Fixes the process environment the interpreter will read at start-up.
 ///
@@ -181,6 +184,7 @@ fn harness(py: Python<'_>) -> Result<&Bound<'_, PyModule>, Error> {
             PyModule::from_code(py, &code, file, name).map_err(|e| describe(py, e))
         };
         load(REPL, c"snipcheck_repl.py", c"snipcheck_repl")?;
+        load(CLOCK, c"snipcheck_clock.py", c"snipcheck_clock")?;
         load(NETWORK, c"snipcheck_network.py", c"snipcheck_network")?;
         load(HARNESS, c"snipcheck_harness.py", c"snipcheck_harness").map(Bound::unbind)
     });
@@ -313,6 +317,7 @@ pub fn request(
             json!({
                 "code": e.code, "first_line": e.first_line(), "skip": skip, "timeout": timeout,
                 "session": e.is_session(), "claim_lines": claim_lines,
+                "role": role(e), "groups": e.groups, "sphinx": e.sphinx,
             })
         })
         .collect();
@@ -342,9 +347,24 @@ pub fn request(
             "stubs": config.stubs,
             "network": config.network,
             "fixtures": fixtures,
+            "now": config.run.now,
+            "setup": config.run.setup,
+            "site_packages": config.environment.site_packages,
+            "paths": config.environment.paths,
         },
     })
     .to_string())
+}
+
+/// How the harness treats an example: run and checked, or Sphinx setup and
+/// cleanup code (run in their groups, before and after, never checked).
+fn role(example: &crate::markdown::Example) -> &'static str {
+    use crate::markdown::FenceKind;
+    match example.kind {
+        FenceKind::Setup => "setup",
+        FenceKind::Cleanup => "cleanup",
+        _ => "example",
+    }
 }
 
 /// Where the embedded CPython reads its modules from.
@@ -360,6 +380,40 @@ pub fn python_paths() -> Vec<std::path::PathBuf> {
     .into_iter()
     .map(std::path::PathBuf::from)
     .collect()
+}
+
+/// The embedded CPython, as `snipcheck python` shows it.
+pub struct Interpreter {
+    pub version: String,
+    pub prefix: String,
+    /// A `pythonX.Y` of the same installation, to make venvs from.
+    pub executable: Option<String>,
+}
+
+pub fn interpreter() -> Interpreter {
+    prepare_process();
+    Python::attach(|py| {
+        let v = py.version_info();
+        let sys = py.import("sys").ok();
+        let get = |name: &str| -> String {
+            sys.as_ref()
+                .and_then(|s| s.getattr(name).ok())
+                .and_then(|v| v.extract::<String>().ok())
+                .unwrap_or_default()
+        };
+        let prefix = get("base_prefix");
+        let candidates = [
+            format!("{prefix}/bin/python{}.{}", v.major, v.minor),
+            get("_base_executable"),
+        ];
+        Interpreter {
+            version: format!("{}.{}.{}", v.major, v.minor, v.patch),
+            executable: candidates
+                .into_iter()
+                .find(|c| !c.is_empty() && Path::new(c).is_file()),
+            prefix,
+        }
+    })
 }
 
 /// Version of the embedded CPython, e.g. `3.11.2`.
