@@ -50,6 +50,9 @@ pub enum Rule {
     /// Memory addresses (`0x7f3a…`, eight or more hex digits) compare equal:
     /// they change from run to run.
     Address,
+    /// Terminal colour codes (`\x1b[32m`) in the output are not text: a
+    /// claim shows what the reader sees.
+    Ansi,
 }
 
 impl Rule {
@@ -69,6 +72,7 @@ impl Rule {
             Rule::Literal => "literal",
             Rule::LabelledValue => "labelled_value",
             Rule::Address => "address",
+            Rule::Ansi => "ansi",
         }
     }
 }
@@ -176,8 +180,11 @@ pub fn split_value(comment: &str) -> Option<(&str, &str)> {
                 let (head, tail) = comment.split_once(sep)?;
                 // The introduction is words only: no part of a value in it.
                 let words_only = !head.contains(['[', '(', '{', '\'', '"', '<']);
-                (words_only && is_prose(head) && starts_like_a_value(tail.trim()))
-                    .then(|| (tail.trim(), head))
+                // The value is a whole literal (`['a', 'b']`, `3`), not the
+                // start of more prose (`x -> 2 and y -> 3`).
+                let tail = tail.trim();
+                (words_only && is_prose(head) && crate::pysource::literal(tail).is_some())
+                    .then_some((tail, head))
             })
         })
         .or_else(|| prose_then_literal(comment))
@@ -300,6 +307,9 @@ pub fn labelled_value(actual: &str) -> Option<&str> {
     Some(c.get(1)?.as_str().trim_end())
 }
 
+/// A terminal colour or style escape sequence.
+static ANSI: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\x1b\[[0-9;]*[A-Za-z]").unwrap());
+
 /// `Total: 12` → `12`: the value after a label on a one-line output.
 static LABELLED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z_][\w .'()-]*?\s*[:=]\s*(\S.*)$").unwrap());
@@ -330,6 +340,9 @@ fn unquote(text: &str) -> Option<&str> {
 /// The output as printed, then its lines joined by `, `.
 fn actual_readings(actual: &str) -> Vec<(String, Vec<Rule>)> {
     let mut out = vec![(actual.to_string(), vec![])];
+    if ANSI.is_match(actual) {
+        out.push((ANSI.replace_all(actual, "").into_owned(), vec![Rule::Ansi]));
+    }
     if let Some(inner) = unquote(actual) {
         out.push((inner.to_string(), vec![Rule::Quoted]));
     }
@@ -752,6 +765,16 @@ mod tests {
             verdict("[<A at 0x10ab34cd0>, 1]", "[<A at 0x7fab34cd0e12>, 2]"),
             Match::Drifts
         );
+    }
+
+    #[test]
+    fn ansi_colour_codes_are_not_text() {
+        assert_eq!(holds("ok", "\x1b[32mok\x1b[0m"), "ansi");
+        assert_eq!(holds("[1, 2]", "\x1b[1m[1, 2]\x1b[0m"), "ansi");
+        assert_eq!(holds("a b", "\x1b[2ma\x1b[0m b"), "ansi");
+        assert_eq!(verdict("ok", "\x1b[32mno\x1b[0m"), Match::Drifts);
+        assert_eq!(verdict("[1, 2]", "\x1b[1m[1, 3]\x1b[0m"), Match::Drifts);
+        assert_eq!(verdict("a b", "\x1b[2ma\x1b[0m c"), Match::Drifts);
     }
 
     /// Section 2 of issue #11: a value part and prose; only the value counts.
