@@ -131,8 +131,11 @@ pub fn parse_code(code: &str, first_line: usize) -> Vec<Claim> {
             let (kind, text) = marked(comment);
             let head = &lines[starts[i]];
             let head_code = &head.text[..head.comment_col.min(head.text.len())];
-            // `x = load()  # . matches any character`: prose, unless marked.
-            let binds = kind.is_none() && pysource::binds_a_name(head_code);
+            // `x = load()  # . matches any character`: prose, unless marked,
+            // or unless the comment is a whole Python literal on the
+            // statement's own line (`b = a[0]  # 'H'` states b's value).
+            let states_a_value = starts[i] == i && literal_value(text);
+            let binds = kind.is_none() && pysource::binds_a_name(head_code) && !states_a_value;
             // `greet()  # calls the wrapper` then `# Output: …`: the output
             // line is the claim, the trailing comment a note on the call.
             let output_follows = kind.is_none()
@@ -194,6 +197,13 @@ pub fn parse_code(code: &str, first_line: usize) -> Vec<Claim> {
         }
     }
     claims
+}
+
+/// A comment whose value part is a whole Python literal: `'H'`, `5`,
+/// `'d' (end of string)`.
+fn literal_value(comment: &str) -> bool {
+    let value = crate::expect::split_value(comment).map_or(comment, |(value, _)| value);
+    pysource::literal(value.trim()).is_some()
 }
 
 /// mkdocs-material code annotations (`# (1)!`, `# (2)`) mark a note

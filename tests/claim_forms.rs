@@ -206,7 +206,9 @@ fn summary_counts_claims_and_json_lists_prose() {
         .collect();
     for text in [
         ". matches any character",
-        "5",
+        "int",
+        "the count",
+        "True",
         "loud",
         "a container",
         "defaults",
