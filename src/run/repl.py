@@ -64,14 +64,43 @@ class ValueProbe(ast.NodeTransformer):
         return node
 
     def visit_Assign(self, node):
-        if self._claimed(node) and len(node.targets) == 1:
-            node.value = self._probe(node, node.value, assignment=True)
+        if not (self._claimed(node) and len(node.targets) == 1):
+            return node
+        target = node.targets[0]
+        if isinstance(target, (ast.Subscript, ast.Attribute)):
+            return self._probe_after(node, target.value)
+        node.value = self._probe(node, node.value, assignment=True)
         return node
+
+    def visit_AugAssign(self, node):
+        # `total += 5  # 12` shows the name's new value.
+        if self._claimed(node) and isinstance(node.target, ast.Name):
+            return self._probe_after(node, ast.Name(id=node.target.id, ctx=ast.Load()))
+        return node
+
+    def _probe_after(self, node, obj):
+        """`a[2:4] = [10]  # [0, 1, 10, 4]`: the writer shows the object the
+        statement changed, so its value is taken right after the statement."""
+        obj = copy_expr(obj)
+        ast.copy_location(obj, node)
+        probe = ast.Expr(value=self._probe(node, obj, assignment=True))
+        return [node, ast.copy_location(probe, node)]
 
     def visit_AnnAssign(self, node):
         if self._claimed(node) and node.value is not None:
             node.value = self._probe(node, node.value, assignment=True)
         return node
+
+
+def copy_expr(expr):
+    """A fresh Load-context copy of a target's object expression."""
+    import copy
+
+    expr = copy.deepcopy(expr)
+    for sub in ast.walk(expr):
+        if hasattr(sub, "ctx"):
+            sub.ctx = ast.Load()
+    return expr
 
 
 def probe_values(tree, lines, sink):
