@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
+use crate::nondeterminism;
 use crate::outcome::DocumentOutcome;
 use crate::run::{self, environment::Environment, pool::Pool};
 use crate::select::Selection;
@@ -41,6 +42,7 @@ impl Settings {
                 program,
                 jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
                 sandbox: true,
+                hash_seed: None,
             },
             selection: Selection::default(),
         }
@@ -65,6 +67,9 @@ pub struct Report {
     pub venv: Option<PathBuf>,
     pub documents: Vec<DocumentReport>,
     pub elapsed: Duration,
+    /// The documents run a second time for nondeterminism, and how long
+    /// that took (the cost of the `varies` verdict).
+    pub second_run: (usize, Duration),
 }
 
 /// Counts by status.
@@ -79,6 +84,9 @@ pub struct Summary {
     pub crash: usize,
     /// Claims and prose comments, by verdict: what was checked and what not.
     pub claims: ClaimCounts,
+    /// Documents run a second time to find the claims that vary (the
+    /// time it took is in [`Report::second_run`]).
+    pub second_run_documents: usize,
 }
 
 /// `412 claims: 398 hold, 3 drift, 2 vary, 9 prose`.
@@ -134,6 +142,7 @@ impl Report {
         }
         let c = &mut s.claims;
         c.total = c.hold + c.drift + c.vary + c.prose + c.not_reached + c.error + c.skipped;
+        s.second_run_documents = self.second_run.0;
         s
     }
 
@@ -234,14 +243,18 @@ pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
     let progress = progress_bar(&jobs);
     let outcomes = settings.pool.run(&jobs, &|| progress.inc(1));
     progress.finish_and_clear();
-    let mut documents = Vec::new();
+    let mut reports = Vec::new();
     let mut python = None;
     for ((doc, config), outcome) in jobs.iter().zip(outcomes) {
         let outcome = outcome.map_err(|e| in_document(e, doc))?;
         if !outcome.python.is_empty() {
             python.get_or_insert_with(|| outcome.python.clone());
         }
-        let mut report = judge_document(doc, config, &outcome, settings);
+        reports.push(judge_document(doc, config, &outcome, settings));
+    }
+    let second_run = run_again(&jobs, &mut reports, settings)?;
+    let mut documents = Vec::new();
+    for mut report in reports {
         report
             .examples
             .retain(|e| settings.selection.keeps(&e.example));
@@ -256,7 +269,50 @@ pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
             .find_map(|(_, config)| config.environment.venv.clone()),
         documents,
         elapsed: start.elapsed(),
+        second_run,
     })
+}
+
+/// Runs the documents that touch a nondeterministic source a second time
+/// (another seed, clock origin and hash seed) and marks the claims whose
+/// output changed as varying. Returns how many documents ran again, and how
+/// long it took.
+fn run_again(
+    jobs: &[(Document, Config)],
+    reports: &mut [DocumentReport],
+    settings: &Settings,
+) -> Result<(usize, Duration), Error> {
+    let start = Instant::now();
+    let again: Vec<(usize, String)> = jobs
+        .iter()
+        .zip(reports.iter())
+        .enumerate()
+        .filter_map(|(i, ((doc, _), report))| {
+            nondeterminism::second_run(doc, &report.examples).map(|source| (i, source))
+        })
+        .collect();
+    if again.is_empty() {
+        return Ok((0, Duration::ZERO));
+    }
+    let second_jobs: Vec<(Document, Config)> = again
+        .iter()
+        .map(|(i, _)| (jobs[*i].0.clone(), nondeterminism::varied(&jobs[*i].1)))
+        .collect();
+    let pool = Pool {
+        hash_seed: Some(nondeterminism::SECOND_HASH_SEED),
+        ..settings.pool.clone()
+    };
+    let quiet = Settings {
+        snapshots: false,
+        ..settings.clone()
+    };
+    let outcomes = pool.run(&second_jobs, &|| {});
+    for (((i, source), (doc, config)), outcome) in again.iter().zip(&second_jobs).zip(outcomes) {
+        let Ok(outcome) = outcome else { continue };
+        let second = judge_document(doc, config, &outcome, &quiet);
+        nondeterminism::mark_varying(&mut reports[*i].examples, &second.examples, source);
+    }
+    Ok((again.len(), start.elapsed()))
 }
 
 /// A progress bar on stderr for long runs; indicatif hides it when stderr

@@ -53,6 +53,9 @@ pub enum Rule {
     /// Terminal colour codes (`\x1b[32m`) in the output are not text: a
     /// claim shows what the reader sees.
     Ansi,
+    /// `1-10` (or `1 to 10`) for a printed number in that range: how a
+    /// writer states a random value.
+    Range,
 }
 
 impl Rule {
@@ -73,6 +76,7 @@ impl Rule {
             Rule::LabelledValue => "labelled_value",
             Rule::Address => "address",
             Rule::Ansi => "ansi",
+            Rule::Range => "range",
         }
     }
 }
@@ -279,6 +283,13 @@ fn expected_readings(expected: &str) -> Vec<(String, Vec<Rule>)> {
     with_addresses(out)
 }
 
+/// `text` with every memory address made alike.
+pub fn without_addresses(text: &str) -> String {
+    with_addresses(vec![(text.to_string(), vec![])])
+        .pop()
+        .map_or_else(|| text.to_string(), |(t, _)| t)
+}
+
 /// Each reading again with memory addresses made alike (the `address` rule).
 fn with_addresses(mut readings: Vec<(String, Vec<Rule>)>) -> Vec<(String, Vec<Rule>)> {
     for (text, rules) in readings.clone() {
@@ -371,6 +382,9 @@ fn compare(e: &str, a: &str, shape: Shape) -> Option<Rule> {
     if approximately(e, a) {
         return Some(Rule::Approximate);
     }
+    if in_range(e, a) {
+        return Some(Rule::Range);
+    }
     if shape.multiline {
         let (e, a) = (squeeze(e), squeeze(a));
         if e == a || (e.contains("...") && ellipsis_match(&e, &a)) {
@@ -382,8 +396,9 @@ fn compare(e: &str, a: &str, shape: Shape) -> Option<Rule> {
 
 /// doctest's ELLIPSIS: the pieces between `...` appear in order.
 pub fn ellipsis_match(expected: &str, actual: &str) -> bool {
-    let expected = expected.replace('…', "...");
-    let pieces: Vec<&str> = expected.split("...").collect();
+    // `…` is one mark: `0.…` is `0.` then anything (not `0` then `.`).
+    let expected = expected.replace("...", "…");
+    let pieces: Vec<&str> = expected.split('…').collect();
     if pieces.len() == 1 {
         return expected == actual;
     }
@@ -451,6 +466,28 @@ fn approximately(e: &str, a: &str) -> bool {
     }
     let (want, got) = (ne * ke, na * ka);
     (got - want).abs() <= 0.2 * want.abs()
+}
+
+/// `1-10`, `0.5 to 1.5`: a claim that states a range.
+static RANGE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(-?\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(-?\d+(?:\.\d+)?)$").unwrap());
+
+/// Does the claim state a pattern rather than a value: an ellipsis, an
+/// approximation (`~8MB`) or a range (`1-10`)?
+pub fn states_a_pattern(expected: &str) -> bool {
+    let e = expected.trim();
+    e.contains("...") || e.contains('…') || APPROX.is_match(e) || RANGE.is_match(e)
+}
+
+/// `1-10` against `7`: a number within the claimed bounds.
+fn in_range(e: &str, a: &str) -> bool {
+    let (Some(c), Ok(n)) = (RANGE.captures(e), a.trim().parse::<f64>()) else {
+        return false;
+    };
+    let (Ok(low), Ok(high)) = (c[1].parse::<f64>(), c[2].parse::<f64>()) else {
+        return false;
+    };
+    low < high && (low..=high).contains(&n)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -612,6 +649,7 @@ mod tests {
         assert_eq!(holds("Loading data.txt...", "Loading data.txt..."), "exact");
         assert_eq!(holds("Loading data.txt...", "Loading data.txt"), "ellipsis");
         assert_eq!(holds("took … seconds", "took 1.00 seconds"), "ellipsis");
+        assert_eq!(holds("0.…", "0.965"), "ellipsis");
         assert_eq!(
             verdict("[1024, 1157, ...]", "[1024, 1156, 1296]"),
             Match::Drifts
@@ -765,6 +803,16 @@ mod tests {
             verdict("[<A at 0x10ab34cd0>, 1]", "[<A at 0x7fab34cd0e12>, 2]"),
             Match::Drifts
         );
+    }
+
+    #[test]
+    fn ranges_hold_numbers_within_them() {
+        assert_eq!(holds("1-10", "7"), "range");
+        assert_eq!(holds("0.5 to 1.5", "1.2"), "range");
+        assert_eq!(holds("1 – 6", "6"), "range");
+        assert_eq!(verdict("1-10", "11"), Match::Drifts);
+        assert_eq!(verdict("0.5 to 1.5", "0.4"), Match::Drifts);
+        assert_eq!(verdict("10-1", "5"), Match::Drifts, "bounds in order");
     }
 
     #[test]

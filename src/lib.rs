@@ -20,6 +20,7 @@ pub mod config;
 pub mod error;
 pub mod expect;
 pub mod markdown;
+pub mod nondeterminism;
 pub mod outcome;
 pub mod pysource;
 pub mod report;

@@ -65,6 +65,16 @@ fn every_claim_comes_to_what_its_section_says() {
         } else if section.ends_with("-that-drift") {
             assert!(!claims.is_empty() && all("drifts"), "{section}: {claims:?}");
             assert_eq!(example["status"], "drift", "{section}");
+        } else if section.ends_with("-that-vary") {
+            assert!(!claims.is_empty() && all("varies"), "{section}: {claims:?}");
+            assert_eq!(example["status"], "pass", "varying is not a failure");
+            for claim in example["claims"].as_array().unwrap() {
+                let rule = claim["rule"].as_str().unwrap_or("");
+                assert!(
+                    rule.starts_with("varies: ") && rule.contains("random"),
+                    "{rule}"
+                );
+            }
         } else if section.contains("prose") {
             assert!(
                 all("unchecked"),
@@ -243,4 +253,6 @@ fn summary_counts_claims_and_json_lists_prose() {
         "every claim and prose comment counted once"
     );
     assert!(n("hold") > 80 && n("drift") > 70, "{c}");
+    assert_eq!(n("vary"), 4, "{c}");
+    assert_eq!(report["summary"]["second_run_documents"], 1);
 }

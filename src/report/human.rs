@@ -300,6 +300,14 @@ pub fn summary_line(report: &Report) -> String {
             let _ = write!(claims, ", {n} {name}");
         }
     }
+    if s.second_run_documents > 0 {
+        let _ = write!(
+            claims,
+            " ({} document(s) run twice for nondeterminism in {:.2} s)",
+            s.second_run_documents,
+            report.second_run.1.as_secs_f64()
+        );
+    }
     format!(
         "{} examples: {counts}, {} skipped in {:.2} s\n{claims}\n",
         s.examples,
