@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::markdown::Document;
 use crate::nondeterminism;
 use crate::outcome::DocumentOutcome;
+use crate::record::Cassette;
 use crate::run::{self, environment::Environment, pool::Pool};
 use crate::select::Selection;
 use crate::snapshot::{self, SnapshotCheck};
@@ -70,6 +71,9 @@ pub struct Report {
     /// The documents run a second time for nondeterminism, and how long
     /// that took (the cost of the `varies` verdict).
     pub second_run: (usize, Duration),
+    /// Why nothing ran, when that is legitimate (`--changed-since` with
+    /// nothing changed, an empty `--partition` shard).
+    pub note: Option<String>,
 }
 
 /// Counts by status.
@@ -239,7 +243,27 @@ pub fn judge_document(
 /// Loads, runs and judges every document under `paths`.
 pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
     let start = Instant::now();
-    let jobs = load(&settings.selection.documents(discover(paths)?)?, settings)?;
+    let found = discover(paths)?;
+    if found.is_empty() {
+        return Err(Error::NothingToCheck(format!(
+            "no Markdown file (*.md, *.markdown) in {}",
+            shown(paths)
+        )));
+    }
+    let selected = settings
+        .selection
+        .documents(found, |doc| inputs_of(doc, settings))?;
+    if selected.is_empty() {
+        return Ok(Report {
+            python: run::python_version(),
+            venv: None,
+            documents: Vec::new(),
+            elapsed: start.elapsed(),
+            second_run: (0, Duration::ZERO),
+            note: Some(settings.selection.why_no_document()),
+        });
+    }
+    let jobs = load(&selected, settings)?;
     let progress = progress_bar(&jobs);
     let outcomes = settings.pool.run(&jobs, &|| progress.inc(1));
     progress.finish_and_clear();
@@ -262,7 +286,7 @@ pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
             documents.push(report);
         }
     }
-    Ok(Report {
+    let report = Report {
         python: python.unwrap_or_else(run::python_version),
         venv: jobs
             .iter()
@@ -270,7 +294,45 @@ pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
         documents,
         elapsed: start.elapsed(),
         second_run,
+        note: None,
+    };
+    match nothing_checked(&report, settings, jobs.len()) {
+        Some(why) => Err(Error::NothingToCheck(why)),
+        None => Ok(report),
+    }
+}
+
+/// Why a run checked no example at all, if it did not.
+fn nothing_checked(report: &Report, settings: &Settings, documents: usize) -> Option<String> {
+    let s = report.summary();
+    if s.examples > s.skipped {
+        return None;
+    }
+    Some(if s.examples > 0 {
+        format!("all {} examples are skipped", s.examples)
+    } else if settings.selection.filters_examples() {
+        format!(
+            "{} matched no example",
+            settings.selection.describe_filters()
+        )
+    } else {
+        format!("no Python example in {documents} Markdown file(s)")
     })
+}
+
+/// The files besides `doc` its verdicts depend on: its config, the fixture
+/// files the config copies, and its cassette.
+fn inputs_of(doc: &Path, settings: &Settings) -> Result<Vec<PathBuf>, Error> {
+    let config = config_for(doc, settings)?;
+    let mut inputs = config.fixture_files();
+    inputs.push(Cassette::path_for(&config, doc));
+    inputs.extend(config.origin);
+    Ok(inputs)
+}
+
+fn shown(paths: &[PathBuf]) -> String {
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    names.join(", ")
 }
 
 /// Runs the documents that touch a nondeterministic source a second time
@@ -342,6 +404,7 @@ pub fn load(paths: &[PathBuf], settings: &Settings) -> Result<Vec<(Document, Con
         .iter()
         .map(|path| {
             let mut config = config_for(path, settings)?;
+            Cassette::load(&Cassette::path_for(&config, path))?.replay_into(&mut config);
             if config.venv().is_some() || virtual_env.is_some() || !config.python.paths.is_empty() {
                 let embedded = embedded.get_or_init(run::python_version);
                 config.environment =
@@ -355,7 +418,10 @@ pub fn load(paths: &[PathBuf], settings: &Settings) -> Result<Vec<(Document, Con
 /// A harness failure names the document it happened in.
 fn in_document(error: Error, doc: &Document) -> Error {
     match error {
-        Error::Python(message) => Error::file(&doc.path, format!("could not run: {message}")),
+        Error::Python(_) => Error::Document {
+            path: doc.path.clone(),
+            source: Box::new(error),
+        },
         other => other,
     }
 }

@@ -30,6 +30,10 @@ pub struct Config {
     /// with `mock` (`unittest.mock`) in scope.
     #[serde(default)]
     pub stubs: BTreeMap<String, String>,
+    /// Modules that are not installed, stood in for: a Python expression
+    /// each (like stubs), put in `sys.modules` so that `import` finds it.
+    #[serde(default)]
+    pub modules: BTreeMap<String, String>,
     /// Canned HTTP responses by URL; any other URL fails loudly.
     #[serde(default)]
     pub network: BTreeMap<String, Response>,
@@ -152,7 +156,7 @@ pub enum Fixture {
     File { file: PathBuf },
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Response {
     #[serde(default = "ok")]
@@ -242,6 +246,17 @@ impl Config {
             .paths
             .iter()
             .map(|p| self.base_dir().join(p))
+            .collect()
+    }
+
+    /// The files `[fixtures]` copies from, resolved against the config file.
+    pub fn fixture_files(&self) -> Vec<PathBuf> {
+        self.fixtures
+            .values()
+            .filter_map(|f| match f {
+                Fixture::File { file } => Some(self.base_dir().join(file)),
+                Fixture::Text(_) => None,
+            })
             .collect()
     }
 

@@ -1,12 +1,14 @@
 //! The `snipcheck` command line.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
 use snipcheck::check::{self, Report, Settings};
+use snipcheck::outcome::MissingKind;
+use snipcheck::record::Cassette;
 use snipcheck::report::{self, Format, ReportTarget};
 use snipcheck::select::Selection;
 use snipcheck::{Error, update};
@@ -24,8 +26,9 @@ struct Cli {
 enum Command {
     /// Run every Python example and report the claims that drift.
     ///
-    /// Exit status: 0 all pass, 1 a drift, error, timeout or crash, 2 bad
-    /// input or config.
+    /// Exit status: 0 every claim holds, 1 a drift, error, timeout or crash,
+    /// 2 bad input, config or command line (a run that would check nothing
+    /// included), 3 snipcheck itself failed.
     Check {
         #[command(flatten)]
         run: RunArgs,
@@ -46,13 +49,38 @@ enum Command {
     /// Rewrite drifting claims in the Markdown to what CPython printed.
     ///
     /// Keeps each claim's form and every other byte; claims written with an
-    /// ellipsis or as approximate are reported, not touched.
+    /// ellipsis or as approximate are reported, not touched. With --dry-run,
+    /// exits 1 when it would change something (like `cargo fmt --check`).
     Update {
         #[command(flatten)]
         run: RunArgs,
         /// Print the diff instead of writing it.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Declare the placeholders the examples use but never define.
+    ///
+    /// Runs the documents, then adds a commented entry to `snipcheck.toml`
+    /// (beside each document, or `--config`) for every file they open, name
+    /// they use, module they import, URL they request and `input()` they
+    /// call without one being declared; repeats until nothing new turns up.
+    /// Existing entries are never replaced.
+    Init {
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Record the HTTP responses the examples request, for `check` to replay.
+    ///
+    /// The examples still run sandboxed and offline: snipcheck itself fetches
+    /// each URL they request that has no response yet, and saves it in
+    /// `snipcheck.cassette.json` beside the config. Entries declared under
+    /// [network] always win over recorded ones.
+    Record {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Consent to fetching the requested URLs from the real network.
+        #[arg(long)]
+        allow_network: bool,
     },
     /// Show the CPython snipcheck embeds: examples run on it, and a venv
     /// must be made from it (`$(snipcheck python --executable) -m venv .venv`).
@@ -75,7 +103,7 @@ struct RunArgs {
     config: Option<PathBuf>,
     /// Documents run at once, each in its own worker process [default: cores].
     #[arg(long, short = 'j', value_name = "N")]
-    jobs: Option<usize>,
+    jobs: Option<std::num::NonZeroUsize>,
     /// Run workers without Landlock, root drop and scrubbed environment
     /// (limits and timeouts still apply).
     #[arg(long)]
@@ -101,12 +129,14 @@ fn main() -> ExitCode {
         } => check(run, format, report, !no_snapshots, verbose),
         Command::Update { run, dry_run } => update(run, dry_run),
         Command::Python { executable } => python(executable),
+        Command::Init { run } => init(run),
+        Command::Record { run, allow_network } => record(run, allow_network),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
+            eprintln!("error: {}", e.report());
+            ExitCode::from(e.exit_code())
         }
     }
 }
@@ -119,7 +149,7 @@ fn settings(run: &RunArgs, snapshots: bool) -> Result<Settings, Error> {
     settings.pool.sandbox = !run.no_sandbox;
     settings.selection = run.selection.clone();
     if let Some(jobs) = run.jobs {
-        settings.pool.jobs = jobs.max(1);
+        settings.pool.jobs = jobs.get();
     }
     Ok(settings)
 }
@@ -133,6 +163,9 @@ fn check(
 ) -> Result<ExitCode, Error> {
     let settings = settings(&run, snapshots)?;
     let report = check::check(&run.paths, &settings)?;
+    if let Some(note) = &report.note {
+        eprintln!("snipcheck: nothing to do: {note}");
+    }
     let options = report::human::Options::for_terminal(verbose);
     for target in &targets {
         target.write(&report, options)?;
@@ -145,6 +178,7 @@ fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {
     let settings = settings(&run, false)?;
     let report = check::check(&run.paths, &settings)?;
     let mut left = 0;
+    let mut would_change = false;
     for doc in &report.documents {
         let plan = update::plan(doc);
         for (line, why) in &plan.left {
@@ -156,6 +190,7 @@ fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {
         }
         let before = std::fs::read(&doc.path).map_err(|e| Error::io(&doc.path, e))?;
         let after = update::apply(&before, &plan.edits);
+        would_change |= after != before;
         if dry_run {
             print(&update::diff(&doc.path, &before, &after));
         } else if after != before {
@@ -168,12 +203,113 @@ fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {
         }
     }
     let s = report.summary();
-    let clean = left == 0 && s.error == 0 && s.timeout == 0 && s.crash == 0;
+    let clean =
+        left == 0 && s.error == 0 && s.timeout == 0 && s.crash == 0 && !(dry_run && would_change);
     Ok(if clean {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// How many check-and-declare rounds `init` and `record` make at most.
+const ROUNDS: usize = 10;
+
+/// Checks the documents and lets `declare` add what each document's report
+/// shows missing (to the file at the given config path), round after round,
+/// until a round adds nothing: each fix can reveal the next gap.
+fn until_settled(
+    run: &RunArgs,
+    settings: &Settings,
+    mut declare: impl FnMut(&check::DocumentReport, &Path) -> Result<usize, Error>,
+) -> Result<(Report, usize), Error> {
+    let mut total = 0;
+    for _ in 0..ROUNDS {
+        let report = check::check(&run.paths, settings)?;
+        let mut added = 0;
+        for doc in &report.documents {
+            let config = settings.config.clone().unwrap_or_else(|| {
+                let folder = doc.path.parent().unwrap_or(Path::new("."));
+                folder.join(snipcheck::config::FILE_NAME)
+            });
+            added += declare(doc, &config)?;
+        }
+        total += added;
+        if added == 0 {
+            return Ok((report, total));
+        }
+    }
+    Err(Error::Usage(format!(
+        "still finding new placeholders after {ROUNDS} rounds ({total} added); run it again"
+    )))
+}
+
+fn init(run: RunArgs) -> Result<ExitCode, Error> {
+    let settings = settings(&run, false)?;
+    let (report, total) = until_settled(&run, &settings, |doc, config| {
+        let gaps = snipcheck::init::gaps(doc);
+        if gaps.is_empty() {
+            return Ok(0);
+        }
+        let text = match std::fs::read_to_string(config) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(Error::io(config, e)),
+        };
+        let (new, additions) = snipcheck::init::extend(&text, &gaps)
+            .map_err(|e| Error::file(config, format!("invalid config: {e}")))?;
+        if !additions.is_empty() {
+            update::write_atomically(config, new.as_bytes())?;
+        }
+        for addition in &additions {
+            eprintln!("{}: added {}", config.display(), addition.entry);
+        }
+        Ok(additions.len())
+    })?;
+    let s = report.summary();
+    eprintln!(
+        "snipcheck init: {total} entries added; {} of {} examples pass now. \
+         Review the TODOs, then run `snipcheck check`.",
+        s.pass, s.examples
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn record(run: RunArgs, allow_network: bool) -> Result<ExitCode, Error> {
+    if !allow_network {
+        return Err(Error::Usage(
+            "`record` fetches the URLs the examples request from the real network: \
+             pass --allow-network to consent"
+                .into(),
+        ));
+    }
+    let settings = settings(&run, false)?;
+    let (report, total) = until_settled(&run, &settings, |doc, config| {
+        let urls: Vec<String> = snipcheck::init::gaps(doc)
+            .into_iter()
+            .filter(|m| m.kind == MissingKind::Url)
+            .map(|m| m.value)
+            .collect();
+        if urls.is_empty() {
+            return Ok(0);
+        }
+        let path = config.with_file_name(snipcheck::record::FILE_NAME);
+        let mut cassette = Cassette::load(&path)?;
+        for url in &urls {
+            let response = snipcheck::record::fetch(url)
+                .map_err(|e| Error::file(&doc.path, format!("could not record {url}: {e}")))?;
+            eprintln!("{}: recorded {url} ({})", path.display(), response.status);
+            cassette.responses.insert(url.clone(), response);
+        }
+        cassette.save(&path)?;
+        Ok(urls.len())
+    })?;
+    let s = report.summary();
+    eprintln!(
+        "snipcheck record: {total} responses recorded; {} of {} examples pass now",
+        s.pass, s.examples
+    );
+    Ok(exit_code(&report))
 }
 
 fn python(executable_only: bool) -> Result<ExitCode, Error> {

@@ -124,6 +124,69 @@ pub struct PyError {
     /// The example's own top-level line that was running.
     pub top_line: Option<usize>,
     pub traceback: String,
+    /// The placeholder the example leaned on that the config does not
+    /// declare, when the error comes from one.
+    #[serde(default)]
+    pub missing: Option<Missing>,
+}
+
+/// Something an example uses without defining: what `snipcheck init`
+/// declares, and what an error's `help:` line names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+pub struct Missing {
+    pub kind: MissingKind,
+    /// The file name, variable, module or URL (empty for `input`).
+    #[serde(default)]
+    pub value: String,
+    /// For a name: the import the example forgot (`from typing import Any`).
+    #[serde(default)]
+    pub import: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingKind {
+    /// A file opened for reading (`FileNotFoundError`).
+    File,
+    /// An undefined name (`NameError`).
+    Name,
+    /// A module that is not installed (`ModuleNotFoundError`).
+    Module,
+    /// A URL with no canned response.
+    Url,
+    /// `input()` with nothing left to read.
+    Input,
+}
+
+impl Missing {
+    /// The rustc-style `help:` text for an error caused by this.
+    pub fn help(&self) -> String {
+        let value = &self.value;
+        let how = match self.kind {
+            MissingKind::File => format!(
+                "declare `{value}` under [fixtures] in snipcheck.toml (\"{value}\" = \"its content\")"
+            ),
+            MissingKind::Name if self.import.is_some() => format!(
+                "the example uses `{value}` without importing it: add `{}` to [run] setup \
+                 in snipcheck.toml",
+                self.import.as_deref().unwrap_or_default()
+            ),
+            MissingKind::Name => format!(
+                "define `{value}` under [stubs] in snipcheck.toml ({value} = \"mock.MagicMock()\")"
+            ),
+            MissingKind::Module => format!(
+                "install `{value}` into the venv snipcheck uses ($VIRTUAL_ENV or [python] venv), \
+                 or stub it under [modules] in snipcheck.toml"
+            ),
+            MissingKind::Url => {
+                format!("declare a response under [network.\"{value}\"] in snipcheck.toml")
+            }
+            MissingKind::Input => {
+                "declare the lines input() reads under [run] input in snipcheck.toml".into()
+            }
+        };
+        format!("{how}, or run `snipcheck init` to declare every placeholder")
+    }
 }
 
 impl Write {

@@ -21,8 +21,8 @@ pub struct Selection {
     /// Only examples under a heading containing TEXT (any case).
     #[arg(long, value_name = "TEXT")]
     pub section: Option<String>,
-    /// Only documents changed since this git ref; all of them when a
-    /// `snipcheck.toml` or the tool itself (`src/`, `Cargo.*`) changed.
+    /// Only documents changed since this git ref: the document, its config,
+    /// a fixture file or its cassette (committed, staged, unstaged or untracked).
     #[arg(long, value_name = "GIT_REF")]
     pub changed_since: Option<String>,
     /// Only partition K of N, e.g. `1/3`: documents are assigned by a hash
@@ -69,26 +69,27 @@ impl Partition {
 }
 
 impl Selection {
-    /// Narrows the documents to run.
-    pub fn documents(&self, paths: Vec<PathBuf>) -> Result<Vec<PathBuf>, Error> {
+    /// Narrows the documents to run. `inputs(doc)` lists the other files a
+    /// document's verdicts depend on (its config, fixture files, cassette).
+    pub fn documents(
+        &self,
+        paths: Vec<PathBuf>,
+        inputs: impl Fn(&Path) -> Result<Vec<PathBuf>, Error>,
+    ) -> Result<Vec<PathBuf>, Error> {
         let mut paths: Vec<PathBuf> = match &self.partition {
             Some(p) => paths.into_iter().filter(|d| p.contains(d)).collect(),
             None => paths,
         };
         if let Some(base) = &self.changed_since {
             let changed = changed_files(base)?;
-            let tool_or_config = changed.iter().any(|c| {
-                let name = c
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                name == crate::config::FILE_NAME
-                    || name.starts_with("Cargo.")
-                    || c.starts_with(repo_root().join("src"))
-            });
-            if !tool_or_config {
-                paths.retain(|d| d.canonicalize().is_ok_and(|d| changed.contains(&d)));
+            let is_changed = |p: &Path| p.canonicalize().is_ok_and(|p| changed.contains(&p));
+            let mut kept = Vec::new();
+            for doc in paths {
+                if is_changed(&doc) || inputs(&doc)?.iter().any(|p| is_changed(p)) {
+                    kept.push(doc);
+                }
             }
+            paths = kept;
         }
         Ok(paths)
     }
@@ -116,27 +117,45 @@ impl Selection {
         by_example && by_section
     }
 
+    /// Why `documents` kept none: only the document filters can leave none,
+    /// and both may rightly do so.
+    pub fn why_no_document(&self) -> String {
+        match (&self.changed_since, &self.partition) {
+            (Some(base), _) => format!("no document changed since {base}"),
+            (None, Some(p)) => format!("partition {}/{} holds no document", p.index, p.count),
+            (None, None) => "no document selected".to_string(),
+        }
+    }
+
+    /// The example filters, as the user wrote them.
+    pub fn describe_filters(&self) -> String {
+        let mut parts: Vec<String> = self
+            .example
+            .iter()
+            .map(|e| format!("--example {e}"))
+            .collect();
+        parts.extend(self.section.iter().map(|s| format!("--section {s:?}")));
+        parts.join(" ")
+    }
+
     /// Whether any example-level filter is on.
     pub fn filters_examples(&self) -> bool {
         !self.example.is_empty() || self.section.is_some()
     }
 }
 
-fn repo_root() -> PathBuf {
-    git(&["rev-parse", "--show-toplevel"])
-        .ok()
-        .and_then(|out| out.lines().next().map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("."))
-}
-
-/// Files changed since `base` (committed, staged, unstaged or untracked),
-/// canonical paths.
+/// Files changed since `base` (committed, staged, unstaged or untracked,
+/// anywhere in the repository), canonical paths. Git runs at the top of the
+/// work tree, so every name is relative to it, whatever the current folder.
 fn changed_files(base: &str) -> Result<Vec<PathBuf>, Error> {
-    let root = repo_root();
-    let mut names = git(&["diff", "--name-only", base, "--"])?;
-    names.push_str(&git(&["ls-files", "--others", "--exclude-standard"])?);
+    let root = PathBuf::from(git(None, &["rev-parse", "--show-toplevel"])?.trim_end());
+    let mut names = git(Some(&root), &["diff", "--name-only", "-z", base, "--"])?;
+    names.push_str(&git(
+        Some(&root),
+        &["ls-files", "--others", "--exclude-standard", "-z"],
+    )?);
     Ok(names
-        .lines()
+        .split('\0')
         .filter(|l| !l.is_empty())
         .map(|l| {
             let path = root.join(l);
@@ -145,8 +164,12 @@ fn changed_files(base: &str) -> Result<Vec<PathBuf>, Error> {
         .collect())
 }
 
-fn git(args: &[&str]) -> Result<String, Error> {
-    let out = Command::new("git")
+fn git(dir: Option<&Path>, args: &[&str]) -> Result<String, Error> {
+    let mut command = Command::new("git");
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let out = command
         .args(args)
         .output()
         .map_err(|e| Error::io(Path::new("git"), e))?;

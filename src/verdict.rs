@@ -504,6 +504,7 @@ mod tests {
             line: Some(1),
             top_line: Some(1),
             traceback: String::new(),
+            missing: None,
         });
         let v = judge(&example("f()\nprint(1)  # 1"), &o, SnapshotCheck::Disabled);
         assert_eq!(v.status, Status::Error);

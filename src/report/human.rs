@@ -99,6 +99,9 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
                 let _ = writeln!(out, "error: {title}\n  --> {}", path.display());
             }
         }
+        if let Some(missing) = &error.missing {
+            let _ = writeln!(out, "  = help: {}", missing.help());
+        }
     }
     for claim in example.drifts() {
         out.push_str(&claim_diff(claim, doc, options));

@@ -17,6 +17,9 @@ struct JsonReport<'a> {
     documents: Vec<JsonDocument>,
     summary: Summary,
     elapsed_seconds: f64,
+    /// Why nothing ran, when that is legitimate (`--changed-since`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -79,6 +82,7 @@ pub fn render(report: &Report) -> String {
             .collect(),
         summary: report.summary(),
         elapsed_seconds: report.elapsed.as_secs_f64(),
+        note: report.note.as_deref(),
     };
     let mut text = serde_json::to_string_pretty(&json).expect("a report always serialises");
     text.push('\n');

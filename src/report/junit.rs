@@ -31,17 +31,20 @@ pub fn render(report: &Report) -> String {
     let mut junit = quick_junit::Report::new("snipcheck");
     junit.set_time(report.elapsed);
     for doc in &report.documents {
-        junit.add_test_suite(suite(doc, &report.python));
+        junit.add_test_suite(suite(doc, report));
     }
     junit
         .to_string()
         .expect("serialising to memory cannot fail")
 }
 
-fn suite(doc: &DocumentReport, python: &str) -> TestSuite {
+fn suite(doc: &DocumentReport, report: &Report) -> TestSuite {
     let mut suite = TestSuite::new(doc.path.display().to_string());
     suite.set_time(Duration::ZERO);
-    suite.add_property(Property::new("python", python));
+    suite.add_property(Property::new("python", report.python.as_str()));
+    if let Some(venv) = &report.venv {
+        suite.add_property(Property::new("venv", venv.display().to_string()));
+    }
     suite.add_test_cases(doc.examples.iter().map(|e| case(e, doc)));
     suite
 }

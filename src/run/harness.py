@@ -169,7 +169,9 @@ class Input:
     def __call__(self, prompt=""):
         sys.stdout.write(str(prompt))
         if not self.lines:
-            raise EOFError("input() has nothing to read (declare [run] input in snipcheck.toml)")
+            error = EOFError("input() has nothing to read (declare [run] input in snipcheck.toml)")
+            error.snipcheck_input_exhausted = True  # the EOFError input() raises, marked
+            raise error
         line = self.lines.pop(0)
         sys.stdout.write(line + "\n")
         return line
@@ -258,7 +260,59 @@ def error_info(exc, path):
     text = "".join(traceback.format_exception(type(exc), exc, tb))
     message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
     return {"type": type(exc).__name__, "message": message, "line": line, "top_line": top,
-            "traceback": text}
+            "traceback": text, "missing": missing_placeholder(exc)}
+
+
+def missing_placeholder(exc):
+    """What undeclared placeholder, if any, caused `exc` (or the errors it
+    wraps, as `requests` wraps the network's)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        found = placeholder_of(exc)
+        if found:
+            return found
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+# Where a fragment's undefined name most often comes from: a forgotten import.
+FORGOTTEN_FROM = ("typing", "dataclasses", "collections", "functools", "itertools", "pathlib",
+                  "datetime", "enum", "abc", "contextlib", "decimal", "fractions")
+
+
+def import_for(name):
+    """The import a fragment forgot, if `name` is a module or a public name
+    of a standard module it is usually imported from (`from typing import Any`)."""
+    import importlib
+    import importlib.util
+
+    try:
+        if importlib.util.find_spec(name) is not None:
+            return f"import {name}"
+    except (ImportError, ValueError):
+        pass
+    if name.startswith("_"):
+        return None
+    for module in FORGOTTEN_FROM:
+        if hasattr(importlib.import_module(module), name):
+            return f"from {module} import {name}"
+    return None
+
+
+def placeholder_of(exc):
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return {"kind": "module", "value": exc.name.partition(".")[0]}
+    if isinstance(exc, NameError) and not isinstance(exc, UnboundLocalError) and exc.name:
+        return {"kind": "name", "value": exc.name, "import": import_for(exc.name)}
+    if isinstance(exc, FileNotFoundError) and isinstance(exc.filename, str):
+        if not os.path.isabs(exc.filename) and ".." not in exc.filename.split(os.sep):
+            return {"kind": "file", "value": exc.filename}
+    if getattr(exc, "url", None) and type(exc).__name__ == "StubbedNetwork":
+        return {"kind": "url", "value": exc.url}
+    if getattr(exc, "snipcheck_input_exhausted", False):
+        return {"kind": "input", "value": ""}
+    return None
 
 
 def execute(example, path, namespace, result, recorder):
@@ -402,6 +456,7 @@ class Namespaces:
 
     def __init__(self, config, script, run_setup):
         self.stubs = stub_values(config["stubs"])
+        install_modules(config.get("modules") or {})
         self.setup = config.get("setup") or ""
         self.script = script
         self.run_setup = run_setup
@@ -437,7 +492,8 @@ class Namespaces:
         return list(self.modules) or ["default"]
 
 
-def stub_values(stubs):
+def stub_values(stubs, what="stub"):
+    """Each `name = "expression"`, evaluated with `mock` in scope."""
     if not stubs:
         return {}
     import unittest.mock as mock
@@ -448,8 +504,50 @@ def stub_values(stubs):
         try:
             values[name] = eval(expression, scope)
         except Exception as exc:
-            raise ConfigError(f"stub `{name}`: {type(exc).__name__}: {exc}") from None
+            raise ConfigError(f"{what} `{name}`: {type(exc).__name__}: {exc}") from None
     return values
+
+
+def install_modules(modules):
+    """`[modules]`: stand-ins that `import name` finds, and `import name.sub`
+    and `from name.sub import x` too (a submodule is the stand-in's attribute)."""
+    stand_ins = stub_values(modules, "module")
+    for stand_in in stand_ins.values():
+        as_package(stand_in)
+    sys.modules.update(stand_ins)
+    if stand_ins:
+        sys.meta_path.insert(0, StandInSubmodules(stand_ins))
+
+
+class StandInSubmodules:
+    """Serves `a.b.c` as `getattr(getattr(stand_in_a, "b"), "c")`."""
+
+    def __init__(self, stand_ins):
+        self.stand_ins = stand_ins
+
+    def find_spec(self, name, path, target=None):
+        top, dot, rest = name.partition(".")
+        if not dot or top not in self.stand_ins:
+            return None
+        import importlib.machinery
+
+        return importlib.machinery.ModuleSpec(name, self)
+
+    def create_module(self, spec):
+        parent, _, child = spec.name.rpartition(".")
+        return as_package(getattr(sys.modules[parent], child))
+
+    def exec_module(self, module):
+        pass
+
+
+def as_package(stand_in):
+    """Submodules are found only under a parent with a `__path__`."""
+    with contextlib.suppress(AttributeError, TypeError):
+        stand_in.__path__ = []
+        if not isinstance(stand_in, types.ModuleType):
+            stand_in.__spec__ = None
+    return stand_in
 
 
 def use_environment(config):

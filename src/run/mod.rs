@@ -345,6 +345,7 @@ pub fn request(
             "input": config.run.input,
             "max_output": config.run.max_output,
             "stubs": config.stubs,
+            "modules": config.modules,
             "network": config.network,
             "fixtures": fixtures,
             "now": config.run.now,
