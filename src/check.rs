@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
+use crate::nondeterminism;
 use crate::outcome::DocumentOutcome;
 use crate::record::Cassette;
 use crate::run::{self, environment::Environment, pool::Pool};
 use crate::select::Selection;
 use crate::snapshot::{self, SnapshotCheck};
-use crate::verdict::{self, ExampleVerdict, Status};
+use crate::verdict::{self, ExampleVerdict, Status, Verdict};
 
 /// How a check runs; the CLI and the test harness each build one.
 #[derive(Debug, Clone)]
@@ -42,6 +43,7 @@ impl Settings {
                 program,
                 jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
                 sandbox: true,
+                hash_seed: None,
             },
             selection: Selection::default(),
         }
@@ -78,6 +80,9 @@ pub struct Report {
     pub sandbox: String,
     pub documents: Vec<DocumentReport>,
     pub elapsed: Duration,
+    /// The documents run a second time for nondeterminism, and how long
+    /// that took (the cost of the `varies` verdict).
+    pub second_run: (usize, Duration),
     /// Why nothing ran, when that is legitimate (`--changed-since` with
     /// nothing changed, an empty `--partition` shard).
     pub note: Option<String>,
@@ -93,6 +98,26 @@ pub struct Summary {
     pub skipped: usize,
     pub timeout: usize,
     pub crash: usize,
+    /// Claims and prose comments, by verdict: what was checked and what not.
+    pub claims: ClaimCounts,
+    /// Documents run a second time to find the claims that vary (the
+    /// time it took is in [`Report::second_run`]).
+    pub second_run_documents: usize,
+}
+
+/// `412 claims: 398 hold, 3 drift, 2 vary, 9 prose`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ClaimCounts {
+    /// Every claim and prose comment: the sum of the counts below.
+    pub total: usize,
+    pub hold: usize,
+    pub drift: usize,
+    pub vary: usize,
+    /// Comments read as prose and claims left unchecked.
+    pub prose: usize,
+    pub not_reached: usize,
+    pub error: usize,
+    pub skipped: usize,
 }
 
 impl Report {
@@ -117,7 +142,23 @@ impl Report {
                 Status::Timeout => s.timeout += 1,
                 Status::Crash => s.crash += 1,
             }
+            let c = &mut s.claims;
+            for claim in &e.claims {
+                match claim.verdict {
+                    Verdict::Holds => c.hold += 1,
+                    Verdict::Drifts => c.drift += 1,
+                    Verdict::Varies => c.vary += 1,
+                    Verdict::NotReached => c.not_reached += 1,
+                    Verdict::Error => c.error += 1,
+                    Verdict::Skipped => c.skipped += 1,
+                    Verdict::Unchecked => {}
+                }
+            }
+            c.prose += e.prose.len();
         }
+        let c = &mut s.claims;
+        c.total = c.hold + c.drift + c.vary + c.prose + c.not_reached + c.error + c.skipped;
+        s.second_run_documents = self.second_run.0;
         s
     }
 
@@ -246,6 +287,7 @@ pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
             sandbox: run::sandbox::summary(run::pool::layers()),
             documents: Vec::new(),
             elapsed: start.elapsed(),
+            second_run: (0, Duration::ZERO),
             note: Some(settings.selection.why_no_document()),
         });
     }
@@ -253,14 +295,18 @@ pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
     let progress = progress_bar(&jobs);
     let outcomes = settings.pool.run(&jobs, &|| progress.inc(1));
     progress.finish_and_clear();
-    let mut documents = Vec::new();
+    let mut reports = Vec::new();
     let mut python = None;
     for ((doc, config), outcome) in jobs.iter().zip(outcomes) {
         let outcome = outcome.map_err(|e| in_document(e, doc))?;
         if !outcome.python.is_empty() {
             python.get_or_insert_with(|| outcome.python.clone());
         }
-        let mut report = judge_document(doc, config, &outcome, settings);
+        reports.push(judge_document(doc, config, &outcome, settings));
+    }
+    let second_run = run_again(&jobs, &mut reports, settings)?;
+    let mut documents = Vec::new();
+    for mut report in reports {
         report
             .examples
             .retain(|e| settings.selection.keeps(&e.example));
@@ -276,6 +322,7 @@ pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
         sandbox: run::sandbox::summary(run::pool::layers()),
         documents,
         elapsed: start.elapsed(),
+        second_run,
         note: None,
     };
     match nothing_checked(&report, settings, jobs.len()) {
@@ -315,6 +362,48 @@ fn inputs_of(doc: &Path, settings: &Settings) -> Result<Vec<PathBuf>, Error> {
 fn shown(paths: &[PathBuf]) -> String {
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     names.join(", ")
+}
+
+/// Runs the documents that touch a nondeterministic source a second time
+/// (another seed, clock origin and hash seed) and marks the claims whose
+/// output changed as varying. Returns how many documents ran again, and how
+/// long it took.
+fn run_again(
+    jobs: &[(Document, Config)],
+    reports: &mut [DocumentReport],
+    settings: &Settings,
+) -> Result<(usize, Duration), Error> {
+    let start = Instant::now();
+    let again: Vec<(usize, String)> = jobs
+        .iter()
+        .zip(reports.iter())
+        .enumerate()
+        .filter_map(|(i, ((doc, _), report))| {
+            nondeterminism::second_run(doc, &report.examples).map(|source| (i, source))
+        })
+        .collect();
+    if again.is_empty() {
+        return Ok((0, Duration::ZERO));
+    }
+    let second_jobs: Vec<(Document, Config)> = again
+        .iter()
+        .map(|(i, _)| (jobs[*i].0.clone(), nondeterminism::varied(&jobs[*i].1)))
+        .collect();
+    let pool = Pool {
+        hash_seed: Some(nondeterminism::SECOND_HASH_SEED),
+        ..settings.pool.clone()
+    };
+    let quiet = Settings {
+        snapshots: false,
+        ..settings.clone()
+    };
+    let outcomes = pool.run(&second_jobs, &|| {});
+    for (((i, source), (doc, config)), outcome) in again.iter().zip(&second_jobs).zip(outcomes) {
+        let Ok(outcome) = outcome else { continue };
+        let second = judge_document(doc, config, &outcome, &quiet);
+        nondeterminism::mark_varying(&mut reports[*i].examples, &second.examples, source);
+    }
+    Ok((again.len(), start.elapsed()))
 }
 
 /// A progress bar on stderr for long runs; indicatif hides it when stderr

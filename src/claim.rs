@@ -68,7 +68,8 @@ pub struct Claim {
     /// The claimed text; wrapped claims keep their line breaks.
     pub expected: String,
     /// Guide line of the code the claim speaks about. For `# Output:`, the
-    /// comment's own line (it covers what ran above it).
+    /// first line of the statements it covers: those directly above it, back
+    /// to the previous claim or blank line.
     pub anchor: usize,
 }
 
@@ -116,17 +117,36 @@ pub fn parse(example: &Example) -> Vec<Claim> {
 /// Same as [`parse`], for code whose first line is guide line `first_line`.
 pub fn parse_code(code: &str, first_line: usize) -> Vec<Claim> {
     let lines = pysource::lines(code);
-    let mut claims = Vec::new();
+    let starts = pysource::statement_starts(&lines);
+    let mut claims: Vec<Claim> = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         let line = &lines[i];
         let guide_line = first_line + i;
-        let Some(comment) = line.comment else {
+        let Some(comment) = line.comment.filter(|c| !is_annotation(c)) else {
             i += 1;
             continue;
         };
         if line.has_code {
             let (kind, text) = marked(comment);
+            let head = &lines[starts[i]];
+            let head_code = &head.text[..head.comment_col.min(head.text.len())];
+            // `x = load()  # . matches any character`: prose, unless marked,
+            // or unless the comment is a whole Python literal on the
+            // statement's own line (`b = a[0]  # 'H'` states b's value).
+            let states_a_value = starts[i] == i && literal_value(text);
+            let binds = kind.is_none() && pysource::binds_a_name(head_code) && !states_a_value;
+            // `greet()  # calls the wrapper` then `# Output: …`: the output
+            // line is the claim, the trailing comment a note on the call.
+            let output_follows = kind.is_none()
+                && !crate::expect::starts_like_a_value(text)
+                && lines.get(i + 1).is_some_and(|l| {
+                    l.is_comment_only() && l.comment.and_then(output_marker).is_some()
+                });
+            if binds || output_follows {
+                i += 1;
+                continue;
+            }
             claims.push(Claim {
                 kind: kind.unwrap_or(ClaimKind::Trailing),
                 line: guide_line,
@@ -146,16 +166,24 @@ pub fn parse_code(code: &str, first_line: usize) -> Vec<Claim> {
                 0 => rest.to_string(),
                 _ => comment_text(&lines[i + 1..=i + taken]),
             };
+            let after = claims
+                .last()
+                .map(|c| c.lines[c.lines.len() - 1] - first_line);
             claims.push(Claim {
                 kind: ClaimKind::Output,
                 line: guide_line,
                 lines: (guide_line..=guide_line + taken).collect(),
                 expected,
-                anchor: guide_line,
+                anchor: first_line + covered_from(&lines, i, after),
             });
             i += 1 + taken;
         } else if let Some(anchor) = below_anchor(&lines, i) {
-            let taken = 1 + continuation(&lines[i + 1..]);
+            let chevron = marked(comment).0 == Some(ClaimKind::Chevron);
+            let taken = 1 + if chevron {
+                chevron_continuation(&lines[i + 1..])
+            } else {
+                continuation(&lines[i + 1..])
+            };
             claims.push(Claim {
                 kind: marked(comment).0.unwrap_or(ClaimKind::Below),
                 line: guide_line,
@@ -169,6 +197,42 @@ pub fn parse_code(code: &str, first_line: usize) -> Vec<Claim> {
         }
     }
     claims
+}
+
+/// A comment whose value part is a whole Python literal: `'H'`, `5`,
+/// `'d' (end of string)`.
+fn literal_value(comment: &str) -> bool {
+    let value = crate::expect::split_value(comment).map_or(comment, |(value, _)| value);
+    pysource::literal(value.trim()).is_some()
+}
+
+/// mkdocs-material code annotations (`# (1)!`, `# (2)`) mark a note
+/// rendered elsewhere: never a claim.
+fn is_annotation(comment: &str) -> bool {
+    let inner = comment.strip_suffix('!').unwrap_or(comment);
+    inner
+        .strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The index of the first line a `# Output:` comment at index `at` covers:
+/// the statements directly above it, back to the line after the previous
+/// claim (index `after`) or to a blank line that a top-level statement
+/// follows. Output printed earlier in the example is not part of it.
+fn covered_from(lines: &[Line<'_>], at: usize, after: Option<usize>) -> usize {
+    let floor = after.map_or(0, |a| a + 1);
+    let indent = lines[at].indent;
+    (floor..at)
+        .rev()
+        .find(|&j| {
+            lines[j].is_blank()
+                && lines[j + 1..at]
+                    .iter()
+                    .find(|l| !l.is_blank())
+                    .is_some_and(|l| l.indent <= indent)
+        })
+        .map_or(floor, |blank| blank + 1)
 }
 
 /// `Output: rest` (any case, `Outputs:` too) → `rest`.
@@ -216,6 +280,19 @@ fn continuation(lines: &[Line<'_>]) -> usize {
         .count()
 }
 
+/// How many `#>` lines follow: a plain comment after them is prose
+/// (`#> True` then `# a copy shares the reference`).
+fn chevron_continuation(lines: &[Line<'_>]) -> usize {
+    lines
+        .iter()
+        .take_while(|l| {
+            l.is_comment_only()
+                && l.comment
+                    .is_some_and(|c| c.starts_with('>') && !c.starts_with(">>"))
+        })
+        .count()
+}
+
 /// A comment block right under a code line with no comment of its own
 /// speaks about that line; dedented to the level of an enclosing block's
 /// header (a loop, say), it speaks about that whole block.
@@ -225,6 +302,12 @@ fn below_anchor(lines: &[Line<'_>], i: usize) -> Option<usize> {
         return None;
     }
     let indent = lines[i].indent;
+    // The first line of a block's body is a note on the block, not output
+    // of its header (`for x in xs:` then `    # skip the header row`).
+    let opens_block = above.text.trim_end().ends_with(':');
+    if indent > above.indent && opens_block {
+        return None;
+    }
     if indent >= above.indent {
         return Some(i - 1);
     }
@@ -264,7 +347,7 @@ mod tests {
     fn standalone_output_lines() {
         assert_eq!(
             claims("f()\n# Output: Connecting (once)\n"),
-            [(Output, 11, "Connecting (once)".into(), 11)]
+            [(Output, 11, "Connecting (once)".into(), 10)]
         );
         let c = parse_code("f()\n\n# Output:\n# a\n#  b\n\nx", 1);
         assert_eq!(c.len(), 1);

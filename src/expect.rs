@@ -37,6 +37,25 @@ pub enum Rule {
     /// A claim wrapped over several comment lines: runs of whitespace,
     /// including the line breaks, compare as one space.
     Whitespace,
+    /// doctest's NORMALIZE_WHITESPACE within lines: whitespace around the
+    /// claim never matters, and a run of spaces inside a line compares as one.
+    NormalizeWhitespace,
+    /// Claim and output both read as Python literals (`ast.literal_eval`)
+    /// and are the same value: `['a','b']` for `['a', 'b']`, a set in any
+    /// order, `"kiwi"` for `'kiwi'`; a claim written as a repr holds when the
+    /// printed text is the string it denotes.
+    Literal,
+    /// A bare value for a labelled line: `12` for `Total: 12`.
+    LabelledValue,
+    /// Memory addresses (`0x7f3a…`, eight or more hex digits) compare equal:
+    /// they change from run to run.
+    Address,
+    /// Terminal colour codes (`\x1b[32m`) in the output are not text: a
+    /// claim shows what the reader sees.
+    Ansi,
+    /// `1-10` (or `1 to 10`) for a printed number in that range: how a
+    /// writer states a random value.
+    Range,
 }
 
 impl Rule {
@@ -52,6 +71,12 @@ impl Rule {
             Rule::Ellipsis => "ellipsis",
             Rule::Approximate => "approximate",
             Rule::Whitespace => "whitespace",
+            Rule::NormalizeWhitespace => "normalize_whitespace",
+            Rule::Literal => "literal",
+            Rule::LabelledValue => "labelled_value",
+            Rule::Address => "address",
+            Rule::Ansi => "ansi",
+            Rule::Range => "range",
         }
     }
 }
@@ -100,12 +125,16 @@ pub fn check(expected: &str, actual: &str, shape: Shape) -> Match {
     let core = LABELS
         .iter()
         .find_map(|l| expected.strip_prefix(l))
-        .unwrap_or(&expected);
-    let looks = if shape.value {
-        looks_like_value(core, &actual)
-    } else {
-        looks_like_output(core, &actual)
-    };
+        .unwrap_or(&expected)
+        .trim();
+    // `# 2, its first position`: the value part decides, the prose never does.
+    let value_part = split_value(core).map(|(value, _)| value);
+    let looks = value_part.is_some_and(starts_like_a_value)
+        || if shape.value {
+            looks_like_value(core, &actual)
+        } else {
+            looks_like_output(core, &actual)
+        };
     if shape.explicit || looks {
         Match::Drifts
     } else {
@@ -136,19 +165,100 @@ fn tidy(text: &str) -> String {
     lines.join("\n").trim_matches('\n').to_string()
 }
 
+/// Separators between a value and the writer's commentary on it:
+/// `# 2, its first position`, `# 3 (the length)`, `# set() : the difference`.
+const COMMENTARY: &[&str] = &[" - ", " – ", " — ", " -- ", ", ", " : ", "; ", " (", "  "];
+
+/// Separators after prose that introduces a value: `# sorted by name, ['a']`.
+const INTRODUCTION: &[&str] = &[", ", ": ", " - ", " -> ", " → ", " = "];
+
+/// Splits a comment into its value part and its prose, when it has both:
+/// the value first (`3 (the length)`), or prose that introduces the value
+/// (`sorted by name, ['a', 'b']`). `None` for a comment that is all value
+/// (`1, 2, 3`) or all prose.
+pub fn split_value(comment: &str) -> Option<(&str, &str)> {
+    value_then_prose(comment)
+        .next()
+        .or_else(|| {
+            INTRODUCTION.iter().find_map(|sep| {
+                let (head, tail) = comment.split_once(sep)?;
+                // The introduction is words only: no part of a value in it.
+                let words_only = !head.contains(['[', '(', '{', '\'', '"', '<']);
+                // The value is a whole literal (`['a', 'b']`, `3`), not the
+                // start of more prose (`x -> 2 and y -> 3`).
+                let tail = tail.trim();
+                (words_only && is_prose(head) && crate::pysource::literal(tail).is_some())
+                    .then_some((tail, head))
+            })
+        })
+        .or_else(|| prose_then_literal(comment))
+}
+
+/// `Prints the text 'Hello world!'`: words, then a literal that ends the
+/// comment (a quoted string or a bracketed value).
+fn prose_then_literal(comment: &str) -> Option<(&str, &str)> {
+    comment
+        .match_indices([' '])
+        .map(|(i, _)| (comment[..i].trim_end(), &comment[i + 1..]))
+        .find(|(head, tail)| {
+            tail.starts_with(['\'', '"', '[', '{', '('])
+                && !head.contains(['[', '(', '{', '\'', '"', '<'])
+                && is_prose(head)
+                && crate::pysource::literal(tail).is_some()
+        })
+        .map(|(head, tail)| (tail, head))
+}
+
+/// Every way of reading `comment` as a value followed by commentary.
+fn value_then_prose(comment: &str) -> impl Iterator<Item = (&str, &str)> {
+    COMMENTARY.iter().flat_map(move |sep| {
+        comment.match_indices(sep).filter_map(move |(i, _)| {
+            let (value, prose) = (comment[..i].trim_end(), &comment[i + sep.len()..]);
+            let prose_ok = match *sep {
+                " (" => prose.ends_with(')') && is_prose(prose.trim_end_matches(')')),
+                // `Alice, Bob` is two values: commentary after a comma is a phrase.
+                ", " => is_prose(prose) && prose.split_whitespace().count() >= 2,
+                _ => is_prose(prose),
+            };
+            (prose_ok && !value.is_empty()).then_some((value, prose))
+        })
+    })
+}
+
+/// Words, not a value: some letters, and not a Python literal.
+fn is_prose(text: &str) -> bool {
+    let text = text.trim();
+    !starts_like_a_value(text)
+        && text
+            .split(|c: char| !c.is_alphabetic())
+            .any(|w| w.chars().count() >= 2)
+        && crate::pysource::literal(text).is_none()
+}
+
+/// Starts the way a Python value or a repr does (digit, quote, bracket,
+/// `<`, `True`, `None`…), or is a whole literal.
+pub fn starts_like_a_value(text: &str) -> bool {
+    let first = text.chars().next().unwrap_or(' ');
+    "0123456789-+[({<'\"~.≈".contains(first)
+        || ["True", "False", "None"].iter().any(|w| {
+            text.strip_prefix(w)
+                .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric()))
+        })
+        || crate::pysource::literal(text).is_some()
+}
+
 /// The claim as written, then with commentary or a unit taken off.
 fn expected_readings(expected: &str) -> Vec<(String, Vec<Rule>)> {
     let mut out = vec![(expected.to_string(), vec![])];
     if let Some(rest) = LABELS.iter().find_map(|l| expected.strip_prefix(l)) {
         out.push((rest.trim_start().to_string(), vec![Rule::Label]));
     }
-    for (i, _) in expected.match_indices(" - ") {
-        out.push((expected[..i].trim_end().to_string(), vec![Rule::Commentary]));
+    let trimmed = expected.trim();
+    for (value, _) in value_then_prose(trimmed) {
+        out.push((value.to_string(), vec![Rule::Commentary]));
     }
-    if expected.ends_with(')') {
-        for (i, _) in expected.match_indices(" (") {
-            out.push((expected[..i].trim_end().to_string(), vec![Rule::Commentary]));
-        }
+    if let Some((value, _)) = split_value(trimmed).filter(|(v, _)| !trimmed.starts_with(v)) {
+        out.push((value.to_string(), vec![Rule::Label]));
     }
     if let Some(c) = NUMBER_WITH_UNIT.captures(expected) {
         if !expected.starts_with('~') {
@@ -170,8 +280,50 @@ fn expected_readings(expected: &str) -> Vec<(String, Vec<Rule>)> {
         }
     }
     out.retain(|(e, _)| !e.is_empty());
-    out
+    with_addresses(out)
 }
+
+/// `text` with every memory address made alike.
+pub fn without_addresses(text: &str) -> String {
+    with_addresses(vec![(text.to_string(), vec![])])
+        .pop()
+        .map_or_else(|| text.to_string(), |(t, _)| t)
+}
+
+/// Each reading again with memory addresses made alike (the `address` rule).
+fn with_addresses(mut readings: Vec<(String, Vec<Rule>)>) -> Vec<(String, Vec<Rule>)> {
+    for (text, rules) in readings.clone() {
+        if ADDRESS.is_match(&text) {
+            let normal = ADDRESS
+                .replace_all(&text, |c: &regex::Captures<'_>| {
+                    let at = if c[0].starts_with("at ") { "at " } else { "" };
+                    format!("{at}0x[ADDR]")
+                })
+                .into_owned();
+            readings.push((normal, [rules.as_slice(), &[Rule::Address]].concat()));
+        }
+    }
+    readings
+}
+
+/// An object's address as CPython prints it: `0x` and eight or more hex
+/// digits, or any hex number after ` at ` in a repr (`hex(255)` is a value,
+/// `0x7f5e2c3b1a90` and `<f at 0x6a670>` are addresses).
+static ADDRESS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b0x[0-9a-fA-F]{8,}\b|(?:\bat )0x[0-9a-fA-F]+\b").unwrap());
+
+/// The value after a label on a one-line output: `Total: 12` → `12`.
+pub fn labelled_value(actual: &str) -> Option<&str> {
+    let c = LABELLED.captures(actual.trim_end())?;
+    Some(c.get(1)?.as_str().trim_end())
+}
+
+/// A terminal colour or style escape sequence.
+static ANSI: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\x1b\[[0-9;]*[A-Za-z]").unwrap());
+
+/// `Total: 12` → `12`: the value after a label on a one-line output.
+static LABELLED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z_][\w .'()-]*?\s*[:=]\s*(\S.*)$").unwrap());
 
 /// Words that introduce a value in a claim (the `label` rule).
 const LABELS: &[&str] = &[
@@ -199,25 +351,39 @@ fn unquote(text: &str) -> Option<&str> {
 /// The output as printed, then its lines joined by `, `.
 fn actual_readings(actual: &str) -> Vec<(String, Vec<Rule>)> {
     let mut out = vec![(actual.to_string(), vec![])];
+    if ANSI.is_match(actual) {
+        out.push((ANSI.replace_all(actual, "").into_owned(), vec![Rule::Ansi]));
+    }
     if let Some(inner) = unquote(actual) {
         out.push((inner.to_string(), vec![Rule::Quoted]));
     }
     if actual.contains('\n') {
         let joined: Vec<&str> = actual.lines().collect();
         out.push((joined.join(", "), vec![Rule::Iterations]));
+    } else if let Some(c) = LABELLED.captures(actual) {
+        out.push((c[1].trim_end().to_string(), vec![Rule::LabelledValue]));
     }
-    out
+    with_addresses(out)
 }
 
 fn compare(e: &str, a: &str, shape: Shape) -> Option<Rule> {
     if e == a {
         return Some(Rule::Exact);
     }
+    if normalize_whitespace(e) == normalize_whitespace(a) {
+        return Some(Rule::NormalizeWhitespace);
+    }
+    if let Some(rule) = same_literal(e, a) {
+        return Some(rule);
+    }
     if (e.contains("...") || e.contains('…')) && ellipsis_match(e, a) {
         return Some(Rule::Ellipsis);
     }
     if approximately(e, a) {
         return Some(Rule::Approximate);
+    }
+    if in_range(e, a) {
+        return Some(Rule::Range);
     }
     if shape.multiline {
         let (e, a) = (squeeze(e), squeeze(a));
@@ -230,8 +396,9 @@ fn compare(e: &str, a: &str, shape: Shape) -> Option<Rule> {
 
 /// doctest's ELLIPSIS: the pieces between `...` appear in order.
 pub fn ellipsis_match(expected: &str, actual: &str) -> bool {
-    let expected = expected.replace('…', "...");
-    let pieces: Vec<&str> = expected.split("...").collect();
+    // `…` is one mark: `0.…` is `0.` then anything (not `0` then `.`).
+    let expected = expected.replace("...", "…");
+    let pieces: Vec<&str> = expected.split('…').collect();
     if pieces.len() == 1 {
         return expected == actual;
     }
@@ -250,6 +417,24 @@ pub fn ellipsis_match(expected: &str, actual: &str) -> bool {
         }
     }
     true
+}
+
+/// doctest's NORMALIZE_WHITESPACE, line by line: runs of spaces and tabs
+/// compare as one space, and whitespace around the text is dropped.
+fn normalize_whitespace(text: &str) -> String {
+    let lines: Vec<String> = text.trim().lines().map(squeeze).collect();
+    lines.join("\n")
+}
+
+/// Both sides are the same Python value, or the claim is the repr of the
+/// printed text (`'a\'b'` for `a'b`).
+fn same_literal(e: &str, a: &str) -> Option<Rule> {
+    use crate::pysource::{Literal, literal};
+    match (literal(e), literal(a)) {
+        (Some(x), Some(y)) if x == y => Some(Rule::Literal),
+        (Some(Literal::Str(s)), _) if s == a => Some(Rule::Quoted),
+        _ => None,
+    }
 }
 
 fn squeeze(text: &str) -> String {
@@ -281,6 +466,28 @@ fn approximately(e: &str, a: &str) -> bool {
     }
     let (want, got) = (ne * ke, na * ka);
     (got - want).abs() <= 0.2 * want.abs()
+}
+
+/// `1-10`, `0.5 to 1.5`: a claim that states a range.
+static RANGE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(-?\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(-?\d+(?:\.\d+)?)$").unwrap());
+
+/// Does the claim state a pattern rather than a value: an ellipsis, an
+/// approximation (`~8MB`) or a range (`1-10`)?
+pub fn states_a_pattern(expected: &str) -> bool {
+    let e = expected.trim();
+    e.contains("...") || e.contains('…') || APPROX.is_match(e) || RANGE.is_match(e)
+}
+
+/// `1-10` against `7`: a number within the claimed bounds.
+fn in_range(e: &str, a: &str) -> bool {
+    let (Some(c), Ok(n)) = (RANGE.captures(e), a.trim().parse::<f64>()) else {
+        return false;
+    };
+    let (Ok(low), Ok(high)) = (c[1].parse::<f64>(), c[2].parse::<f64>()) else {
+        return false;
+    };
+    low < high && (low..=high).contains(&n)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -336,11 +543,15 @@ pub fn looks_like_output(expected: &str, actual: &str) -> bool {
             .collect()
     };
     let claimed = words(expected);
+    let printed = words(actual);
+    // A single word stands for a single printed word (`alice` for `bob`);
+    // one that shares nothing with a sentence is a note on it
+    // (`ZeroDivisionError` where the code printed `Cannot divide by zero`).
     if claimed.len() <= 1 && !expected.contains(' ') {
-        return true;
+        return actual.split_whitespace().count() <= 1
+            || claimed.iter().any(|w| printed.contains(w));
     }
     // Prose may mention a word of the output; wrong output repeats most of it.
-    let printed = words(actual);
     let shared = claimed.iter().filter(|w| printed.contains(w)).count();
     shared * 2 >= claimed.len()
 }
@@ -365,7 +576,13 @@ pub fn looks_like_value(expected: &str, actual: &str) -> bool {
     };
     let same_type =
         !head(expected).is_empty() && head(expected) == head(actual) && expected.contains('(');
-    same_type || (expected.contains(' ') && looks_like_output(expected, actual))
+    // One word for a word-like value (`True`, `'Elwood'`): the value, misspelt.
+    let word = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+    let wordlike_value =
+        word(actual.trim_matches(['\'', '"'])) && !actual.starts_with(|c: char| c.is_ascii_digit());
+    same_type
+        || (word(expected) && wordlike_value)
+        || (expected.contains(' ') && looks_like_output(expected, actual))
 }
 
 #[cfg(test)]
@@ -388,11 +605,7 @@ mod tests {
         assert_eq!(holds("<class 'type'>", "<class 'type'>\n"), "exact");
         assert_eq!(holds("a  \nb", "a\nb   \n\n"), "exact");
         assert_eq!(verdict("42", "43"), Match::Drifts);
-        assert_eq!(
-            verdict(" 42", "42"),
-            Match::Drifts,
-            "leading space is part of output"
-        );
+        assert_eq!(verdict(" 42", "43"), Match::Drifts);
     }
 
     #[test]
@@ -436,6 +649,7 @@ mod tests {
         assert_eq!(holds("Loading data.txt...", "Loading data.txt..."), "exact");
         assert_eq!(holds("Loading data.txt...", "Loading data.txt"), "ellipsis");
         assert_eq!(holds("took … seconds", "took 1.00 seconds"), "ellipsis");
+        assert_eq!(holds("0.…", "0.965"), "ellipsis");
         assert_eq!(
             verdict("[1024, 1157, ...]", "[1024, 1156, 1296]"),
             Match::Drifts
@@ -471,10 +685,16 @@ mod tests {
         assert_eq!(holds("\"Hello World!\"", "Hello World!"), "quoted");
         assert_eq!(
             holds("[\"Hello\", \"World!\"]", "['Hello', 'World!']"),
-            "quotes"
+            "literal"
         );
-        assert_eq!(holds("\"apple\"", "'apple'"), "quoted");
+        assert_eq!(holds("[\"it's\", 'a']", "[\"it's\", 'a']"), "exact");
+        assert_eq!(holds("\"apple\"", "'apple'"), "literal");
         assert_eq!(holds("apple", "'apple'"), "quoted");
+        assert_eq!(
+            holds(r"'a\'b'", "a'b"),
+            "quoted",
+            "a repr of the printed str"
+        );
         assert_eq!(verdict("\"Hello\"", "Hello World!"), Match::Drifts);
         assert_eq!(verdict("[\"a\", \"b\"]", "['a', 'c']"), Match::Drifts);
         assert_eq!(
@@ -507,6 +727,9 @@ mod tests {
             ..Shape::default()
         };
         assert_eq!(check("int", "5", value), Match::Unchecked);
+        assert_eq!(check("Elwoxd", "'Elwood'", value), Match::Drifts);
+        assert_eq!(check("yes", "True", value), Match::Drifts);
+        assert_eq!(check("str", "3.5", value), Match::Unchecked);
         assert_eq!(
             check("Returns number of items", "3", value),
             Match::Unchecked
@@ -521,6 +744,143 @@ mod tests {
             check("Point(x=1, y=2)", "Point(x=1, y=2)", value),
             Match::Holds(_)
         ));
+    }
+
+    /// Section 1 of issue #11: values, not characters.
+    #[test]
+    fn values_not_characters() {
+        // normalize_whitespace
+        assert_eq!(holds("  [1, 2]", "[1, 2]"), "normalize_whitespace");
+        assert_eq!(holds("a   b", "a b"), "normalize_whitespace");
+        assert_eq!(holds("x\ty", "x    y"), "normalize_whitespace");
+        assert_eq!(verdict("  [1, 3]", "[1, 2]"), Match::Drifts);
+        assert_eq!(verdict("a   b", "a c"), Match::Drifts);
+        assert_eq!(
+            verdict("1 2", "12"),
+            Match::Drifts,
+            "a run is one space, not none"
+        );
+        // literal
+        assert_eq!(holds("['a','b']", "['a', 'b']"), "literal");
+        assert_eq!(holds("{'x', 'y'}", "{'y', 'x'}"), "literal");
+        assert_eq!(holds("\"kiwi\"", "'kiwi'"), "literal");
+        assert_eq!(verdict("['a','b']", "['b', 'a']"), Match::Drifts);
+        assert_eq!(verdict("{'x', 'y'}", "{'x', 'z'}"), Match::Drifts);
+        assert_eq!(verdict("\"kiwi\"", "'kiwis'"), Match::Drifts);
+        assert_eq!(
+            verdict("1.0", "1"),
+            Match::Drifts,
+            "type changes are drifts"
+        );
+        // labelled_value
+        assert_eq!(holds("12", "Total: 12"), "labelled_value");
+        assert_eq!(holds("[1, 2]", "items = [1, 2]"), "labelled_value");
+        assert_eq!(holds("'Al'", "Name: Al"), "quoted+labelled_value");
+        assert_eq!(verdict("13", "Total: 12"), Match::Drifts);
+        assert_eq!(verdict("[1, 2]", "items = [1, 3]"), Match::Drifts);
+        assert_eq!(verdict("3.5", "Mean: 3.25"), Match::Drifts);
+        // address
+        let obj = "<__main__.A object at 0x7f3a2b1c0d90>";
+        assert_eq!(
+            holds("<__main__.A object at 0x7f0000000000>", obj),
+            "address"
+        );
+        assert_eq!(
+            holds("[<A at 0x10ab34cd0>]", "[<A at 0x7fab34cd0e12>]"),
+            "address"
+        );
+        assert_eq!(holds("0x55d0c0ffee00", "0x7f3a2b1c0d90"), "address");
+        assert_eq!(
+            verdict("<__main__.B object at 0x7f0000000000>", obj),
+            Match::Drifts
+        );
+        assert_eq!(
+            verdict("0xff", "0xfe"),
+            Match::Drifts,
+            "hex values are values"
+        );
+        assert_eq!(
+            verdict("[<A at 0x10ab34cd0>, 1]", "[<A at 0x7fab34cd0e12>, 2]"),
+            Match::Drifts
+        );
+    }
+
+    #[test]
+    fn ranges_hold_numbers_within_them() {
+        assert_eq!(holds("1-10", "7"), "range");
+        assert_eq!(holds("0.5 to 1.5", "1.2"), "range");
+        assert_eq!(holds("1 – 6", "6"), "range");
+        assert_eq!(verdict("1-10", "11"), Match::Drifts);
+        assert_eq!(verdict("0.5 to 1.5", "0.4"), Match::Drifts);
+        assert_eq!(verdict("10-1", "5"), Match::Drifts, "bounds in order");
+    }
+
+    #[test]
+    fn ansi_colour_codes_are_not_text() {
+        assert_eq!(holds("ok", "\x1b[32mok\x1b[0m"), "ansi");
+        assert_eq!(holds("[1, 2]", "\x1b[1m[1, 2]\x1b[0m"), "ansi");
+        assert_eq!(holds("a b", "\x1b[2ma\x1b[0m b"), "ansi");
+        assert_eq!(verdict("ok", "\x1b[32mno\x1b[0m"), Match::Drifts);
+        assert_eq!(verdict("[1, 2]", "\x1b[1m[1, 3]\x1b[0m"), Match::Drifts);
+        assert_eq!(verdict("a b", "\x1b[2ma\x1b[0m c"), Match::Drifts);
+    }
+
+    /// Section 2 of issue #11: a value part and prose; only the value counts.
+    #[test]
+    fn value_and_commentary() {
+        let cases = [
+            ("2, its first position", "2", "5"),
+            ("False, because it starts with a digit", "False", "True"),
+            ("[1, 2], not what we wanted", "[1, 2]", "[1, 3]"),
+            ("sorted by name, ['a', 'b']", "['a', 'b']", "['a', 'c']"),
+            ("3 (the length)", "3", "4"),
+            ("3 - the length", "3", "4"),
+            ("{...} - the order may differ", "{'a': 1}", "[1]"),
+            ("set() : the difference", "set()", "{1}"),
+        ];
+        for (claim, good, bad) in cases {
+            assert!(
+                matches!(verdict(claim, good), Match::Holds(_)),
+                "{claim} vs {good}"
+            );
+            assert_eq!(verdict(claim, bad), Match::Drifts, "{claim} vs {bad}");
+        }
+        assert_eq!(
+            split_value("2, its first position"),
+            Some(("2", "its first position"))
+        );
+        assert_eq!(split_value("1, 2, 3"), None, "all value");
+        assert_eq!(
+            verdict("Alice, Bob", "Alice"),
+            Match::Drifts,
+            "two values, not commentary"
+        );
+        assert_eq!(verdict("1, 2, 3", "1"), Match::Drifts);
+    }
+
+    #[test]
+    fn words_that_share_nothing_with_a_sentence_are_prose() {
+        assert_eq!(
+            verdict("ZeroDivisionError", "Cannot divide by zero"),
+            Match::Unchecked
+        );
+        assert_eq!(verdict("KeyError", "missing key: 'x'"), Match::Unchecked);
+        assert_eq!(
+            verdict("fallback", "Using the default value"),
+            Match::Unchecked
+        );
+        assert_eq!(verdict("alice", "bob"), Match::Drifts);
+        assert_eq!(
+            verdict("Error", "Error: bad"),
+            Match::Drifts,
+            "shares a word"
+        );
+        assert_eq!(
+            verdict("'divide'", "Cannot divide by zero"),
+            Match::Drifts,
+            "a literal"
+        );
+        assert_eq!(verdict("42", "Cannot divide by zero"), Match::Drifts);
     }
 
     #[test]

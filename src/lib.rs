@@ -22,6 +22,7 @@ pub mod error;
 pub mod expect;
 pub mod init;
 pub mod markdown;
+pub mod nondeterminism;
 pub mod outcome;
 pub mod pysource;
 pub mod record;

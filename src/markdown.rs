@@ -65,6 +65,9 @@ pub struct OutputBlock {
     /// Guide line of the block's first content line.
     pub line: usize,
     pub text: String,
+    /// Marked as output (an `output` info string, a `{testoutput}`, an
+    /// `Output:` paragraph) rather than only placed after the example.
+    pub explicit: bool,
 }
 
 impl Example {
@@ -180,8 +183,9 @@ fn extract(doc_name: &str, source: &str) -> Vec<Example> {
 enum BlockKind {
     Example(FenceInfo, bool),
     /// The expected output of example `n` (an `output`/`text` fence after
-    /// it, or the `{testoutput}` of a `{testcode}`).
-    OutputOf(usize),
+    /// it, or the `{testoutput}` of a `{testcode}`), and whether the info
+    /// string says it is output.
+    OutputOf(usize, bool),
     Other,
 }
 
@@ -202,6 +206,10 @@ struct Walker {
     /// The last `{testcode}`: Sphinx pairs a `{testoutput}` with it, prose
     /// in between or not.
     last_testcode: Option<usize>,
+    /// A prose paragraph came between that example and now.
+    prose_since_example: bool,
+    /// An `Output:` paragraph introduced the block to come.
+    introduced: bool,
 }
 
 impl Walker {
@@ -243,11 +251,19 @@ impl Walker {
                 self.pending_skip = None;
                 self.paragraph = self.awaiting_output.map(|_| String::new());
             }
-            // "Output:" between an example and its output block is fine.
-            Event::End(TagEnd::Paragraph)
-                if !self.paragraph.take().is_some_and(|p| introduces_output(&p)) =>
-            {
-                self.awaiting_output = None;
+            // "Output:" between an example and its output block is fine, and
+            // so is one paragraph of prose ("Here is what it prints."); a
+            // `>>>` session carries its own output, so prose ends its wait.
+            Event::End(TagEnd::Paragraph) => {
+                let introduces = self.paragraph.take().is_some_and(|p| introduces_output(&p));
+                let session = self
+                    .awaiting_output
+                    .is_some_and(|i| self.examples[i].is_session());
+                if !introduces && (session || self.prose_since_example) {
+                    self.awaiting_output = None;
+                }
+                self.prose_since_example |= !introduces;
+                self.introduced |= introduces;
             }
             Event::Start(Tag::Table(_) | Tag::BlockQuote(_) | Tag::List(_)) | Event::Rule => {
                 self.interrupt()
@@ -263,8 +279,13 @@ impl Walker {
             return BlockKind::Example(parsed, directive);
         }
         match (&parsed.kind, self.awaiting_output, self.last_testcode) {
-            (FenceKind::TestOutput, _, Some(i)) | (FenceKind::Output, Some(i), _) => {
-                BlockKind::OutputOf(i)
+            (FenceKind::TestOutput, _, Some(i)) => BlockKind::OutputOf(i, true),
+            (FenceKind::Output, Some(i), _) => {
+                let word = info.split_whitespace().next().unwrap_or("");
+                let says = ["output", "stdout"]
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case(word));
+                BlockKind::OutputOf(i, says)
             }
             _ => BlockKind::Other,
         }
@@ -294,18 +315,23 @@ impl Walker {
                 let index = self.examples.len() - 1;
                 if checked {
                     self.awaiting_output = Some(index);
+                    self.prose_since_example = false;
+                    self.introduced = false;
                 }
                 if testcode {
                     self.last_testcode = Some(index);
                 }
             }
             // An empty fence cut off by the end of the file shows nothing.
-            Some((BlockKind::OutputOf(i), fence_line, text))
-                if fence_line < self.line_count || !text.is_empty() =>
+            // A `>>>` transcript in a plain fence is a session, not output.
+            Some((BlockKind::OutputOf(i, info_says), fence_line, text))
+                if (fence_line < self.line_count || !text.is_empty())
+                    && !text.trim_start().starts_with(">>>") =>
             {
                 self.examples[i].output_block = Some(OutputBlock {
                     line: fence_line + 1,
                     text,
+                    explicit: info_says || self.introduced,
                 });
             }
             _ => {}
@@ -513,11 +539,32 @@ mod tests {
             ex[0].output_block,
             Some(OutputBlock {
                 line: 8,
-                text: "1\n".into()
+                text: "1\n".into(),
+                explicit: true,
             })
         );
-        assert_eq!(ex[1].output_block, None, "prose in between breaks the link");
+        assert_eq!(
+            ex[1].output_block.as_ref().map(|o| o.text.as_str()),
+            Some("not output\n"),
+            "one prose paragraph in between keeps the link"
+        );
         assert_eq!(ex[2].output_block.as_ref().map(|o| o.line), Some(25));
+    }
+
+    #[test]
+    fn prose_between_links_an_output_block_once() {
+        let md = "```python\nprint(1)\n```\n\nHere is what it prints.\n\n```\n1\n```\n\n\
+                  ```python\nprint(2)\n```\n\nOne.\n\nTwo.\n\n```\n2\n```\n\n\
+                  ```pycon\n>>> 3\n3\n```\n\nProse.\n\n```\n3\n```\n\n\
+                  ```python\nprint(4)\n```\n\n```bash\nls\n```\n\n```\n4\n```\n";
+        let ex = examples(md);
+        assert_eq!(
+            ex[0].output_block.as_ref().map(|o| o.text.as_str()),
+            Some("1\n")
+        );
+        assert_eq!(ex[1].output_block, None, "two paragraphs break the link");
+        assert_eq!(ex[2].output_block, None, "a session carries its own output");
+        assert_eq!(ex[3].output_block, None, "another fence in between");
     }
 
     #[test]

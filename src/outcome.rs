@@ -71,6 +71,8 @@ pub enum DoctestVerdict {
     Drifts,
     Error,
     Skipped,
+    /// A placeholder for the reader to fill in (`?`): not a claim.
+    Unchecked,
 }
 
 /// Why an example did not run to its end by itself.

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use crate::check::DocumentReport;
 use crate::claim::ClaimKind;
-use crate::verdict::{ClaimVerdict, Verdict};
+use crate::expect;
+use crate::pysource::{self, Literal};
+use crate::verdict::{ClaimVerdict, Status, Verdict};
 
 /// Replace guide lines `first..=last` (1-based) with `lines` (no endings).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,13 +46,67 @@ pub fn plan(doc: &DocumentReport) -> Plan {
         .flat_map(|e| e.claims.iter())
         .filter(|c| c.verdict == Verdict::Drifts);
     for claim in drifting {
-        match edit_for(claim, &lines) {
+        match safe(claim).and_then(|()| edit_for(claim, &lines)) {
             Ok(edit) => plan.edits.push(edit),
             Err(why) => plan.left.push((claim.claim.line, why)),
         }
     }
+    // An example that raised: the claims after the error were never checked.
+    for example in &doc.examples {
+        if matches!(
+            example.status,
+            Status::Error | Status::Timeout | Status::Crash
+        ) {
+            let why = match (&example.error, &example.interrupted) {
+                (Some(e), _) => format!("{}: {}", e.type_name, e.message),
+                (None, Some(stop)) => stop.message.clone(),
+                (None, None) => "an error".to_string(),
+            };
+            let at = example
+                .error
+                .as_ref()
+                .and_then(|e| e.line)
+                .map(|l| format!(" at line {l}"))
+                .unwrap_or_default();
+            plan.left.push((
+                example.example.first_line(),
+                format!(
+                    "is in example {} which raised {why}{at}: it could not be updated; fix the example first",
+                    example.example.id
+                ),
+            ));
+        }
+    }
     plan.edits.sort_by_key(|e| e.first);
     plan
+}
+
+/// Output that would change the Markdown (a fence would close the code
+/// block), the line structure (`\r`) or become code (`>>>` under a session)
+/// is left for the writer.
+fn safe(claim: &ClaimVerdict) -> Result<(), String> {
+    let actual = &claim.actual;
+    if actual.contains("```") || actual.contains("~~~") {
+        return Err(
+            "would need a printed fence (```), which would end the code block: update it by hand"
+                .into(),
+        );
+    }
+    if actual.contains('\r') {
+        return Err(
+            "would need a carriage return (\\r), which would split the line: update it by hand"
+                .into(),
+        );
+    }
+    let session = matches!(claim.claim.kind, ClaimKind::Doctest | ClaimKind::Docstring);
+    if session
+        && actual
+            .lines()
+            .any(|l| l.trim_start().starts_with(">>>") || l.trim_start().starts_with("..."))
+    {
+        return Err("would need a line starting with `>>>` or `...`, which would become code: update it by hand".into());
+    }
+    Ok(())
 }
 
 fn edit_for(claim: &ClaimVerdict, lines: &[&str]) -> Result<Edit, String> {
@@ -79,11 +135,7 @@ fn edit_for(claim: &ClaimVerdict, lines: &[&str]) -> Result<Edit, String> {
         {
             let line = claim.claim.line;
             let text = line_at(line)?;
-            let new = replace_suffix(
-                text,
-                expected,
-                &with_commentary(expected, &one_line(actual)),
-            )?;
+            let new = replace_suffix(text, expected, &rewrite_value(expected, actual))?;
             Ok(Edit {
                 first: line,
                 last: line,
@@ -92,6 +144,57 @@ fn edit_for(claim: &ClaimVerdict, lines: &[&str]) -> Result<Edit, String> {
         }
         _ => comment_block_edit(claim, lines, actual),
     }
+}
+
+/// The claim with only its value part rewritten to `actual`, in the
+/// writer's form: the commentary kept (`# 2, its first position`), a bare
+/// value for a labelled line kept bare (`# 12` for `Total: 12`), the quote
+/// style kept (`# "fog"` stays double-quoted), surrounding spaces kept.
+fn rewrite_value(expected: &str, actual: &str) -> String {
+    let lead = &expected[..expected.len() - expected.trim_start().len()];
+    let trimmed = expected.trim();
+    let old = expect::split_value(trimmed).map_or(trimmed, |(value, _)| value);
+    let mut new = one_line(actual);
+    // `# 12` on `print(f"Total: {n}")`: the writer wrote the bare value.
+    if let Some(value) =
+        expect::labelled_value(&new).filter(|_| !old.contains(':') && !old.contains('='))
+    {
+        new = value.to_string();
+    }
+    let new = in_quote_style(old, &new);
+    match trimmed.find(old) {
+        Some(at) if !old.is_empty() => {
+            format!(
+                "{lead}{}{new}{}",
+                &trimmed[..at],
+                &trimmed[at + old.len()..]
+            )
+        }
+        _ => format!("{lead}{}", with_commentary(trimmed, &new)),
+    }
+}
+
+/// `new` written with the quotes of `old`: a printed string gets the quotes
+/// the writer put around the old one, and a repr in single quotes becomes
+/// double-quoted where the writer used double quotes (and it stays the same
+/// value).
+fn in_quote_style(old: &str, new: &str) -> String {
+    let double = old.contains('"') && !old.contains('\'');
+    let old_is_str = matches!(pysource::literal(old), Some(Literal::Str(_)));
+    let new_value = pysource::literal(new);
+    if old_is_str && !matches!(new_value, Some(Literal::Str(_))) && !new.contains('\n') {
+        let quote = if double { '"' } else { '\'' };
+        if !new.contains(quote) && !new.contains('\\') {
+            return format!("{quote}{new}{quote}");
+        }
+    }
+    if double && !new.contains('"') {
+        let swapped = new.replace('\'', "\"");
+        if new_value.is_some() && pysource::literal(&swapped) == new_value {
+            return swapped;
+        }
+    }
+    new.to_string()
 }
 
 /// Several printed lines written on one line, as the `iterations` rule reads them.
@@ -216,14 +319,37 @@ fn doctest_edit(claim: &ClaimVerdict, lines: &[&str]) -> Result<Edit, String> {
         .count();
     let want_first = start + 1 + continuation;
     let want_count = claim.claim.expected.lines().count();
-    if claim
-        .claim
-        .expected
-        .lines()
-        .any(|l| l.trim_start().starts_with('#'))
-        || claim.actual.starts_with("Traceback")
-    {
-        return Err("a traceback or comment-style output: rewrite it by hand".into());
+    if claim.actual.starts_with("Traceback") {
+        return Err("a traceback: rewrite it by hand".into());
+    }
+    // The hybrid form, `>>> x` then `# 'cat'`: it stays a comment line.
+    let hybrid = lines
+        .get(want_first - 1)
+        .is_some_and(|l| l.trim_start().starts_with('#'));
+    if hybrid {
+        let old: Vec<&str> = claim.claim.expected.lines().collect();
+        let sample = lines[want_first - 1];
+        let hash = sample.find('#').unwrap_or(0);
+        let after_hash = &sample[hash + 1..];
+        let gap = &after_hash[..after_hash.len() - after_hash.trim_start().len()];
+        let prefix = format!("{}#{gap}", &sample[..hash]);
+        let new = claim
+            .actual
+            .trim_end_matches('\n')
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                format!(
+                    "{prefix}{}",
+                    in_quote_style(old.get(i).or(old.last()).unwrap_or(&""), l)
+                )
+            })
+            .collect();
+        return Ok(Edit {
+            first: want_first,
+            last: want_first + want_count.max(1) - 1,
+            lines: new,
+        });
     }
     let new: Vec<String> = claim
         .actual

@@ -31,6 +31,9 @@ pub enum Verdict {
     Error,
     /// `# doctest: +SKIP`.
     Skipped,
+    /// Its output changed between two runs with different seeds, clock
+    /// origins and hash seeds: reported with its source, not a failure.
+    Varies,
 }
 
 impl Verdict {
@@ -42,6 +45,7 @@ impl Verdict {
             Verdict::NotReached => "not_reached",
             Verdict::Error => "error",
             Verdict::Skipped => "skipped",
+            Verdict::Varies => "varies",
         }
     }
 }
@@ -95,6 +99,9 @@ pub struct ExampleVerdict {
     pub interrupted: Option<Interruption>,
     pub snapshot: SnapshotCheck,
     pub truncated: bool,
+    /// Comments read as prose, not claims: (guide line, text). Unchecked
+    /// claims are among them, so a writer sees everything that was not checked.
+    pub prose: Vec<(usize, String)>,
 }
 
 impl ExampleVerdict {
@@ -112,7 +119,8 @@ pub fn judge(
     let claims = if outcome.skipped {
         Vec::new()
     } else {
-        judge_claims(claim::parse(example), outcome)
+        let implicit_block = example.output_block.as_ref().is_some_and(|b| !b.explicit);
+        judge_claims(claim::parse(example), outcome, implicit_block)
     };
     // An exception a claim names was shown on purpose: not an error.
     let raised_on_purpose = claims.iter().any(|c| c.claim.kind == ClaimKind::Raises);
@@ -142,17 +150,55 @@ pub fn judge(
     ExampleVerdict {
         example: example.clone(),
         status,
-        claims,
         stdout: outcome.stdout(),
         stderr: outcome.stderr(),
         error,
         interrupted: outcome.interrupted.clone(),
         snapshot,
         truncated: outcome.truncated,
+        prose: prose(example, &claims),
+        claims,
     }
 }
 
-fn judge_claims(claims: Vec<Claim>, outcome: &ExampleOutcome) -> Vec<ClaimVerdict> {
+/// Every comment of the example's code that no claim checked, and every
+/// claim that read as prose.
+fn prose(example: &Example, claims: &[ClaimVerdict]) -> Vec<(usize, String)> {
+    let checked: Vec<usize> = claims
+        .iter()
+        .filter(|c| c.verdict != Verdict::Unchecked)
+        .flat_map(|c| c.claim.lines.iter().copied())
+        .collect();
+    let mut prose: Vec<(usize, String)> = claims
+        .iter()
+        .filter(|c| c.verdict == Verdict::Unchecked)
+        .map(|c| (c.claim.line, c.claim.expected.clone()))
+        .collect();
+    if !example.is_session() {
+        let first = example.first_line();
+        prose.extend(
+            crate::pysource::lines(&example.code)
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| Some((first + i, l.comment?)))
+                .filter(|(line, text)| !text.is_empty() && !checked.contains(line))
+                .filter(|(line, _)| !prose.iter().any(|(p, _)| p == line))
+                .map(|(line, text)| (line, text.to_string()))
+                .collect::<Vec<_>>(),
+        );
+    }
+    prose.sort();
+    prose
+}
+
+/// `implicit_block`: the example's output block is a plain fence placed after
+/// it, not marked as output; when the example printed nothing, that block is
+/// a listing (a table, a file), not a claim.
+fn judge_claims(
+    claims: Vec<Claim>,
+    outcome: &ExampleOutcome,
+    implicit_block: bool,
+) -> Vec<ClaimVerdict> {
     let (wholes, statements): (Vec<Claim>, Vec<Claim>) = claims
         .into_iter()
         .partition(|c| !c.speaks_about_a_statement());
@@ -168,14 +214,28 @@ fn judge_claims(claims: Vec<Claim>, outcome: &ExampleOutcome) -> Vec<ClaimVerdic
         .collect();
     let mut previous = 0;
     for claim in wholes {
-        let actual = match claim.kind {
-            ClaimKind::OutputBlock => outcome.stdout(),
-            _ => unclaimed_stdout(outcome, previous, claim.line, &claimed),
+        let judged_claim = match claim.kind {
+            ClaimKind::OutputBlock => {
+                let stdout = outcome.stdout();
+                if implicit_block && stdout.is_empty() && outcome.error.is_none() {
+                    verdict(claim, stdout, Verdict::Unchecked, None)
+                } else {
+                    judge_output_claim(claim, stdout, outcome)
+                }
+            }
+            _ => {
+                // The statements directly above, back to the previous claim
+                // or blank line; not what the example printed before them.
+                let narrow = unclaimed_stdout(outcome, claim.anchor - 1, claim.line, &claimed);
+                let wide = unclaimed_stdout(outcome, previous, claim.line, &claimed);
+                previous = claim.line;
+                // Nothing printed right above it (`print(a is b)  # True`
+                // came between): it speaks about what came before.
+                let actual = if narrow.is_empty() { wide } else { narrow };
+                judge_output_claim(claim, actual, outcome)
+            }
         };
-        if claim.kind == ClaimKind::Output {
-            previous = claim.line;
-        }
-        judged.push((judge_output_claim(claim, actual, outcome), None));
+        judged.push((judged_claim, None));
     }
     let mut verdicts: Vec<ClaimVerdict> = judged.into_iter().map(|(v, _)| v).collect();
     verdicts.extend(outcome.doctests.iter().map(doctest_verdict));
@@ -311,6 +371,7 @@ fn doctest_verdict(result: &DoctestResult) -> ClaimVerdict {
         DoctestVerdict::Drifts => (Verdict::Drifts, None),
         DoctestVerdict::Error => (Verdict::Error, None),
         DoctestVerdict::Skipped => (Verdict::Skipped, None),
+        DoctestVerdict::Unchecked => (Verdict::Unchecked, None),
     };
     let actual = match (&result.error, result.verdict) {
         (Some(e), DoctestVerdict::Error) => format!("{}: {}", e.type_name, e.message),

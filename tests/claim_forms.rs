@@ -65,6 +65,16 @@ fn every_claim_comes_to_what_its_section_says() {
         } else if section.ends_with("-that-drift") {
             assert!(!claims.is_empty() && all("drifts"), "{section}: {claims:?}");
             assert_eq!(example["status"], "drift", "{section}");
+        } else if section.ends_with("-that-vary") {
+            assert!(!claims.is_empty() && all("varies"), "{section}: {claims:?}");
+            assert_eq!(example["status"], "pass", "varying is not a failure");
+            for claim in example["claims"].as_array().unwrap() {
+                let rule = claim["rule"].as_str().unwrap_or("");
+                assert!(
+                    rule.starts_with("varies: ") && rule.contains("random"),
+                    "{rule}"
+                );
+            }
         } else if section.contains("prose") {
             assert!(
                 all("unchecked"),
@@ -128,4 +138,121 @@ fn the_prose_sections_hold_at_least_ten_comments() {
         })
         .sum();
     assert!(comments >= 10, "{comments} prose comments");
+}
+
+/// Issue #11: every matching rule has a section of at least three claims
+/// that hold (each naming that rule in `rule`) and three that drift.
+#[test]
+fn each_rule_holds_three_times_by_name_and_drifts_three_times() {
+    let report = report();
+    let mut counts: BTreeMap<(String, bool), usize> = BTreeMap::new();
+    for example in report["documents"][0]["examples"].as_array().unwrap() {
+        let section = section(example);
+        let Some(rest) = section.strip_prefix("rule-") else {
+            continue;
+        };
+        let (rule, holds) = match rest.strip_suffix("-that-hold") {
+            Some(rule) => (rule, true),
+            None => (rest.strip_suffix("-that-drift").unwrap(), false),
+        };
+        for claim in example["claims"].as_array().unwrap() {
+            if holds && claim["kind"] != "doctest" {
+                let named = claim["rule"].as_str().unwrap_or("");
+                assert!(
+                    named.split('+').any(|r| r == rule),
+                    "{section}: line {} held by {named:?}",
+                    claim["line"]
+                );
+            }
+            *counts.entry((rule.to_string(), holds)).or_default() += 1;
+        }
+    }
+    let rules = [
+        "normalize_whitespace",
+        "literal",
+        "quoted",
+        "labelled_value",
+        "address",
+        "commentary",
+        "label",
+    ];
+    for rule in rules {
+        for holds in [true, false] {
+            let n = counts.get(&(rule.to_string(), holds)).copied().unwrap_or(0);
+            assert!(n >= 3, "{rule} holds={holds}: {n} cases");
+        }
+    }
+}
+
+/// Comments that are not claims make none: bindings, annotation markers.
+#[test]
+fn comments_on_bindings_and_annotations_make_no_claim() {
+    let report = report();
+    for example in report["documents"][0]["examples"].as_array().unwrap() {
+        let section = section(example);
+        if [
+            "comments-on-bindings-are-prose",
+            "annotation-markers-are-prose",
+        ]
+        .contains(&section.as_str())
+        {
+            assert_eq!(example["claims"].as_array().unwrap().len(), 0, "{section}");
+        }
+    }
+}
+
+/// Issue #11 §6: the summary counts claims by verdict, and the JSON lists
+/// each comment read as prose.
+#[test]
+fn summary_counts_claims_and_json_lists_prose() {
+    let report = report();
+    let examples = report["documents"][0]["examples"].as_array().unwrap();
+    let by_section = |name: &str| examples.iter().find(|e| section(e) == name).unwrap();
+    let prose: Vec<String> = by_section("comments-on-bindings-are-prose")["prose"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["text"].as_str().unwrap().to_string())
+        .collect();
+    for text in [
+        ". matches any character",
+        "int",
+        "the count",
+        "True",
+        "loud",
+        "a container",
+        "defaults",
+    ] {
+        assert!(prose.iter().any(|p| p == text), "{text} in {prose:?}");
+    }
+    let word_like = by_section("word-like-prose-beside-a-sentence")["prose"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(word_like, 3, "unchecked claims are listed as prose");
+
+    let c = &report["summary"]["claims"];
+    let n = |k: &str| c[k].as_u64().unwrap();
+    let claims: usize = examples
+        .iter()
+        .map(|e| e["claims"].as_array().unwrap().len())
+        .sum();
+    let unchecked = examples
+        .iter()
+        .flat_map(|e| e["claims"].as_array().unwrap())
+        .filter(|c| c["verdict"] == "unchecked")
+        .count();
+    let prose_total: usize = examples
+        .iter()
+        .map(|e| e["prose"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(n("prose") as usize, prose_total);
+    assert_eq!(
+        n("total") as usize,
+        claims - unchecked + prose_total,
+        "every claim and prose comment counted once"
+    );
+    assert!(n("hold") > 80 && n("drift") > 70, "{c}");
+    assert_eq!(n("vary"), 4, "{c}");
+    assert_eq!(report["summary"]["second_run_documents"], 1);
 }

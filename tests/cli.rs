@@ -171,7 +171,7 @@ fn paths_in_reports_are_as_given() {
 fn awkward_but_valid_markdown_runs() {
     let dir = tempfile::tempdir().unwrap();
     // BOM, CRLF line endings, a tab-indented block, an unterminated fence.
-    let doc = "\u{feff}# T\r\n\r\n```python\r\nfor i in range(2):\r\n\tprint(i)  # 0, 1\r\n```\r\n\r\nText.\r\n\r\n```\r\nno info string: ignored\r\n```\r\n\r\n```python\r\nprint('end')  # end\r\n";
+    let doc = "\u{feff}# T\r\n\r\n```python\r\nfor i in range(2):\r\n\tprint(i)  # 0, 1\r\n```\r\n\r\nText.\r\n\r\nMore text.\r\n\r\n```\r\nno info string: ignored\r\n```\r\n\r\n```python\r\nprint('end')  # end\r\n";
     std::fs::write(dir.path().join("awkward.md"), doc).unwrap();
     std::fs::write(dir.path().join("empty.md"), "").unwrap();
     let out = snipcheck(&["check", dir.path().to_str().unwrap(), "--format", "json"]);
@@ -180,7 +180,7 @@ fn awkward_but_valid_markdown_runs() {
     let examples = json["documents"][0]["examples"].as_array().unwrap();
     assert_eq!(examples.len(), 2);
     assert_eq!(examples[0]["claims"][0]["line"], 5);
-    assert_eq!(examples[1]["claims"][0]["line"], 15);
+    assert_eq!(examples[1]["claims"][0]["line"], 17);
     assert_eq!(
         json["documents"][1]["examples"].as_array().unwrap().len(),
         0,

@@ -25,10 +25,10 @@ fn samples() -> Vec<(String, Vec<String>)> {
 }
 
 fn normalise(line: &str) -> String {
-    let time = regex::Regex::new(r" in \d+\.\d+ s$").unwrap();
+    let time = regex::Regex::new(r" in \d+\.\d+ s(\)?)$").unwrap();
     let python = regex::Regex::new(r"CPython \d+\.\d+\.\d+").unwrap();
     let sandbox = regex::Regex::new(r" · sandbox: .*$").unwrap();
-    let line = time.replace(line, " in [TIME] s");
+    let line = time.replace(line, " in [TIME] s$1");
     let line = sandbox.replace(&line, " · sandbox: [LAYERS]");
     python.replace(&line, "CPython [VERSION]").into_owned()
 }

@@ -338,7 +338,8 @@ pub fn unified(expected: &str, actual: &str, source: &str, options: Options) -> 
 }
 
 /// `38 examples: 36 pass, 1 drift, 1 error, 0 skipped in 0.12 s` (timeouts
-/// and crashes are named only when there are some).
+/// and crashes are named only when there are some), then the claims by
+/// verdict: `412 claims: 398 hold, 3 drift, 2 vary, 9 prose`.
 pub fn summary_line(report: &Report) -> String {
     let s = report.summary();
     let mut counts = format!("{} pass, {} drift, {} error", s.pass, s.drift, s.error);
@@ -347,8 +348,30 @@ pub fn summary_line(report: &Report) -> String {
             let _ = write!(counts, ", {n} {name}");
         }
     }
+    let c = s.claims;
+    let mut claims = format!(
+        "{} claims: {} hold, {} drift, {} vary, {} prose",
+        c.total, c.hold, c.drift, c.vary, c.prose
+    );
+    for (n, name) in [
+        (c.not_reached, "not reached"),
+        (c.error, "error"),
+        (c.skipped, "skipped"),
+    ] {
+        if n > 0 {
+            let _ = write!(claims, ", {n} {name}");
+        }
+    }
+    if s.second_run_documents > 0 {
+        let _ = write!(
+            claims,
+            " ({} document(s) run twice for nondeterminism in {:.2} s)",
+            s.second_run_documents,
+            report.second_run.1.as_secs_f64()
+        );
+    }
     format!(
-        "{} examples: {counts}, {} skipped in {:.2} s\n",
+        "{} examples: {counts}, {} skipped in {:.2} s\n{claims}\n",
         s.examples,
         s.skipped,
         report.elapsed.as_secs_f64()

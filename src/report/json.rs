@@ -39,6 +39,15 @@ struct JsonExample {
     stdout: String,
     error: Option<JsonError>,
     claims: Vec<JsonClaim>,
+    /// Comments read as prose (and claims left unchecked), so a writer sees
+    /// what the tool did not check.
+    prose: Vec<JsonProse>,
+}
+
+#[derive(Serialize)]
+struct JsonProse {
+    line: usize,
+    text: String,
 }
 
 #[derive(Serialize)]
@@ -92,6 +101,14 @@ fn example(e: &ExampleVerdict) -> JsonExample {
         stdout: e.stdout.clone(),
         error: error(e),
         claims: e.claims.iter().map(claim).collect(),
+        prose: e
+            .prose
+            .iter()
+            .map(|(line, text)| JsonProse {
+                line: *line,
+                text: text.clone(),
+            })
+            .collect(),
     }
 }
 

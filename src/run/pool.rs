@@ -45,6 +45,9 @@ pub struct Pool {
     pub jobs: usize,
     /// Landlock, root dropped, environment scrubbed.
     pub sandbox: bool,
+    /// The workers' `PYTHONHASHSEED` (default 0): a second run with another
+    /// one shows which claims depend on hash order.
+    pub hash_seed: Option<u32>,
 }
 
 /// How one child's run of a document ended.
@@ -157,7 +160,12 @@ impl Pool {
         collector: &mut Collector,
     ) -> Result<Ending, Error> {
         if !slot.as_mut().is_some_and(Worker::is_alive) {
-            *slot = Some(Worker::spawn(&self.program, self.sandbox, preload)?);
+            *slot = Some(Worker::spawn(
+                &self.program,
+                self.sandbox,
+                preload,
+                self.hash_seed,
+            )?);
         }
         let worker = slot.as_mut().expect("a worker was just started");
         worker
@@ -339,7 +347,12 @@ struct Worker {
 }
 
 impl Worker {
-    fn spawn(program: &Path, sandbox: bool, preload: &[String]) -> Result<Worker, Error> {
+    fn spawn(
+        program: &Path,
+        sandbox: bool,
+        preload: &[String],
+        hash_seed: Option<u32>,
+    ) -> Result<Worker, Error> {
         let mut command = std::process::Command::new(program);
         command.arg("__worker").args(preload);
         if sandbox {
@@ -357,6 +370,9 @@ impl Worker {
                 .map_err(std::io::Error::from)
             })
         };
+        if let Some(seed) = hash_seed {
+            command.env("PYTHONHASHSEED", seed.to_string());
+        }
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

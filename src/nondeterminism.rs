@@ -1,0 +1,143 @@
+//! Claims about `random`, the clock, `id()`, hash order or addresses cannot
+//! be checked as exact text. A document that touches such a source is run a
+//! second time with another seed, clock origin and hash seed; a claim whose
+//! output changes between the two runs *varies*: reported with its source,
+//! not a failure (unless it also fails a pattern it states).
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+use crate::config::Config;
+use crate::expect;
+use crate::markdown::Document;
+use crate::pysource;
+use crate::verdict::{ExampleVerdict, Status, Verdict};
+
+/// (source, what in the code or in a claim shows it is used).
+static SOURCES: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
+    [
+        (
+            "random",
+            r"\brandom\b|\bsecrets\b|\buuid\d?\b|\bos\.urandom\b|\bshuffle\(",
+        ),
+        (
+            "the clock",
+            r"\btime\.(time|monotonic|perf_counter|localtime|gmtime|ctime|strftime)|\bdatetime\b|\bdate\.today\b|\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}",
+        ),
+        ("id()", r"\bid\("),
+        ("hash order", r"\bhash\(|\bset\(|\bfrozenset\("),
+        ("addresses", r"\bat 0x[0-9a-fA-F]+"),
+    ]
+    .into_iter()
+    .map(|(name, re)| (name, Regex::new(re).unwrap()))
+    .collect()
+});
+
+/// The nondeterministic sources a document's code or claims show, if any.
+pub fn sources(doc: &Document) -> Vec<&'static str> {
+    SOURCES
+        .iter()
+        .filter(|(_, re)| {
+            doc.examples.iter().any(|e| {
+                re.is_match(&e.code)
+                    || e.output_block
+                        .as_ref()
+                        .is_some_and(|b| re.is_match(&b.text))
+            })
+        })
+        .map(|(name, _)| *name)
+        .collect()
+}
+
+/// Whether a checked document needs the second run, and the sources named
+/// for it. A drift in a document that shows no source may still come from
+/// one a library uses inside (a logger's timestamp), so it is run again too.
+pub fn second_run(doc: &Document, examples: &[ExampleVerdict]) -> Option<String> {
+    let found = sources(doc);
+    let drifts = examples.iter().any(|e| e.drifts().next().is_some());
+    match (found.is_empty(), drifts) {
+        (false, _) => Some(found.join(", ")),
+        (true, true) => Some("the clock, a seed or hash order".to_string()),
+        (true, false) => None,
+    }
+}
+
+/// The config of the second run: another seed and another clock origin,
+/// unless the config pins the clock (`[run] now`): then the writer's claims
+/// about time are part of the setup, not nondeterminism.
+pub fn varied(config: &Config) -> Config {
+    let mut config = config.clone();
+    config.run.seed = config.run.seed.wrapping_add(1);
+    if config.run.now.is_none() {
+        config.run.now = Some("2031-05-17T08:41:07".to_string());
+    }
+    config
+}
+
+/// The hash seed of the second run's workers.
+pub const SECOND_HASH_SEED: u32 = 4099;
+
+/// Marks the claims whose output differs between the two runs as varying.
+pub fn mark_varying(first: &mut [ExampleVerdict], second: &[ExampleVerdict], source: &str) {
+    for (example, again) in first.iter_mut().zip(second) {
+        for claim in &mut example.claims {
+            if !matches!(claim.verdict, Verdict::Holds | Verdict::Drifts) {
+                continue;
+            }
+            let Some(other) = again
+                .claims
+                .iter()
+                .find(|c| c.claim.line == claim.claim.line)
+            else {
+                continue;
+            };
+            if other.actual == claim.actual {
+                continue;
+            }
+            // `~1.0 s`, `0x...`, `1-10`: a pattern the output must still fit.
+            if claim.verdict == Verdict::Drifts && expect::states_a_pattern(&claim.claim.expected) {
+                continue;
+            }
+            // A set claim that holds in whatever order: it holds. One that
+            // is wrong in whatever order: a changed value, it drifts.
+            let same_value = || {
+                let a = expect::without_addresses(claim.actual.trim());
+                let b = expect::without_addresses(other.actual.trim());
+                a == b || pysource::literal(&a).is_some_and(|x| pysource::literal(&b) == Some(x))
+            };
+            if claim.verdict == other.verdict && (claim.verdict == Verdict::Holds || same_value()) {
+                continue;
+            }
+            claim.verdict = Verdict::Varies;
+            claim.rule = Some(format!("varies: {source}"));
+        }
+        let drifts = example.claims.iter().any(|c| c.verdict == Verdict::Drifts);
+        if example.status == Status::Drift && !drifts && !example.snapshot.fails() {
+            example.status = Status::Pass;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_are_ellipses_approximations_and_ranges() {
+        for text in ["[0.1, ...]", "~1.0 s", "1-10", "3 to 5"] {
+            assert!(expect::states_a_pattern(text), "{text}");
+        }
+        for text in ["0.8444218515250481", "2023-11-14 22:13:20", "[3, 1, 2]"] {
+            assert!(!expect::states_a_pattern(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn second_run_config_changes_seed_and_clock_unless_pinned() {
+        let config = Config::default();
+        let v = varied(&config);
+        assert_ne!(v.run.seed, config.run.seed);
+        assert!(v.run.now.is_some() && v.run.now != config.run.now);
+        assert_eq!(varied(&v).run.now, v.run.now, "a pinned clock stays pinned");
+    }
+}
