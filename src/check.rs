@@ -54,9 +54,19 @@ impl Settings {
 #[derive(Debug, Clone)]
 pub struct DocumentReport {
     pub path: PathBuf,
+    /// The working directory it ran in, for redaction.
+    pub workdir: String,
     /// The Markdown text, for showing the guide's lines in reports.
     pub source: String,
     pub examples: Vec<ExampleVerdict>,
+}
+
+impl DocumentReport {
+    /// An example's stdout as its snapshot holds it (see [`snapshot::redact`]).
+    pub fn snapshot_text(&self, example: &ExampleVerdict) -> String {
+        let document = std::path::absolute(&self.path).unwrap_or_else(|_| self.path.clone());
+        snapshot::redact(&example.stdout, &self.workdir, &document.to_string_lossy())
+    }
 }
 
 /// The verdicts of a whole run.
@@ -157,8 +167,9 @@ impl Report {
     }
 }
 
-/// Markdown files named by `paths`: files as given, folders searched
-/// recursively (hidden folders and `target/` left out), sorted.
+/// Markdown files named by `paths`: files as given, folders walked as
+/// ripgrep walks them (the `ignore` crate: `.gitignore` respected, hidden
+/// folders skipped, no symlink loops), sorted.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     let mut found = Vec::new();
     for path in paths {
@@ -174,25 +185,38 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
 }
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), Error> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for path in entries {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if path.is_dir() {
-            if !name.starts_with('.') && name != "target" {
-                walk(&path, found)?;
-            }
-        } else if name.ends_with(".md") || name.ends_with(".markdown") {
-            found.push(path);
+    let mut here = Vec::new();
+    for entry in ignore::WalkBuilder::new(dir)
+        .sort_by_file_path(Ord::cmp)
+        .build()
+    {
+        let entry = entry.map_err(|e| Error::file(dir, format!("cannot walk: {e}")))?;
+        let is_markdown = entry.file_type().is_some_and(|t| t.is_file())
+            && entry
+                .path()
+                .extension()
+                .is_some_and(|e| e == "md" || e == "markdown");
+        if is_markdown {
+            here.push(entry.into_path());
         }
     }
+    found.extend(here);
     Ok(())
+}
+
+/// The documents to check when the command line names none: those the
+/// nearest config names (`paths = ["guide/"]`), else the current folder.
+pub fn default_paths(settings: &Settings) -> Result<Vec<PathBuf>, Error> {
+    let config = match &settings.config {
+        Some(path) => Config::load(path)?,
+        None => Config::nearest(Path::new("."))?,
+    };
+    let named = config.document_paths();
+    Ok(if named.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        named
+    })
 }
 
 /// Loads the config that applies to `doc`.
@@ -220,7 +244,7 @@ pub fn judge_document(
         .iter()
         .zip(&outcome.examples)
         .map(|(example, result)| {
-            let stdout = snapshot::normalize(&result.stdout(), &outcome.workdir);
+            let stdout = snapshot::redact(&result.stdout(), &outcome.workdir, &run::code_path(doc));
             let check = match &store {
                 None => SnapshotCheck::Disabled,
                 Some(_)
@@ -235,6 +259,7 @@ pub fn judge_document(
         .collect();
     DocumentReport {
         path: doc.path.clone(),
+        workdir: outcome.workdir.clone(),
         source: doc.source.clone(),
         examples,
     }

@@ -18,6 +18,9 @@ pub const FILE_NAME: &str = "snipcheck.toml";
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// The documents a bare `snipcheck check` checks, relative to this file.
+    #[serde(default)]
+    pub paths: Vec<PathBuf>,
     /// Folder of the insta snapshots, relative to the config file. Without
     /// it, snapshots are not compared.
     pub snapshots: Option<PathBuf>,
@@ -189,15 +192,37 @@ impl Config {
         Ok(config)
     }
 
-    /// The config that applies to a document: `snipcheck.toml` beside it, or
-    /// the defaults.
+    /// The config that applies to a document: the `snipcheck.toml` in its
+    /// folder or the nearest parent, as rustfmt.toml is found; the search
+    /// stops at the repository root (a folder with `.git`). Else the defaults.
     pub fn for_document(doc: &Path) -> Result<Config, Error> {
-        let beside = doc.parent().unwrap_or(Path::new(".")).join(FILE_NAME);
-        if beside.is_file() {
-            Config::load(&beside)
-        } else {
-            Ok(Config::default())
+        // `doc.md` has the parent `""`, which is the current folder.
+        let folder = doc.parent().filter(|p| !p.as_os_str().is_empty());
+        Config::nearest(folder.unwrap_or(Path::new(".")))
+    }
+
+    /// The config of `folder`: its own, or the nearest parent's.
+    pub fn nearest(folder: &Path) -> Result<Config, Error> {
+        let start = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
+        for dir in start.ancestors() {
+            let candidate = dir.join(FILE_NAME);
+            if candidate.is_file() {
+                let relative = candidate
+                    .strip_prefix(std::env::current_dir().unwrap_or_default())
+                    .map(Path::to_path_buf)
+                    .unwrap_or(candidate);
+                return Config::load(&relative);
+            }
+            if dir.join(".git").exists() {
+                break;
+            }
         }
+        Ok(Config::default())
+    }
+
+    /// `paths`, resolved against the config file.
+    pub fn document_paths(&self) -> Vec<PathBuf> {
+        self.paths.iter().map(|p| self.base_dir().join(p)).collect()
     }
 
     fn base_dir(&self) -> PathBuf {

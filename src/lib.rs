@@ -14,6 +14,7 @@
 //! [`check`] wires the stages together; [`update`] writes drifting claims
 //! back to the guide.
 
+pub mod atomic;
 pub mod check;
 pub mod claim;
 pub mod config;

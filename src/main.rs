@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use snipcheck::check::{self, Report, Settings};
 use snipcheck::outcome::MissingKind;
 use snipcheck::record::Cassette;
+use snipcheck::report::human::ColorChoice;
 use snipcheck::report::{self, Format, ReportTarget};
 use snipcheck::select::Selection;
 use snipcheck::{Error, update};
@@ -35,10 +36,14 @@ enum Command {
         /// Format of the report on stdout.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
-        /// Also write a report: FORMAT=PATH (`-` for stdout), repeatable,
-        /// e.g. `--report junit=target/snipcheck.xml --report github=-`.
+        /// Also write a report: FORMAT=PATH (`-` for stdout, which then goes
+        /// to that report alone: the --format report moves to stderr),
+        /// repeatable, e.g. `--report junit=target/snipcheck.xml --report github=-`.
         #[arg(long, value_name = "FORMAT=PATH")]
         report: Vec<ReportTarget>,
+        /// When the human report is coloured.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
         /// Do not compare stdout with the snapshots.
         #[arg(long)]
         no_snapshots: bool,
@@ -82,6 +87,24 @@ enum Command {
         #[arg(long)]
         allow_network: bool,
     },
+    /// Review the snapshots `check` proposed (`.snap.new`): show each diff,
+    /// then accept or reject it (asked per snapshot on a terminal).
+    ///
+    /// `cargo insta review` works on the same files.
+    Review {
+        /// Markdown files or folders whose snapshot folders to review.
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// Config to use for every document.
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// Accept every pending snapshot without asking.
+        #[arg(long, conflicts_with = "reject")]
+        accept: bool,
+        /// Reject (delete) every pending snapshot without asking.
+        #[arg(long)]
+        reject: bool,
+    },
     /// Show the CPython snipcheck embeds: examples run on it, and a venv
     /// must be made from it (`$(snipcheck python --executable) -m venv .venv`).
     Python {
@@ -94,8 +117,8 @@ enum Command {
 /// What to run, and how.
 #[derive(Args)]
 struct RunArgs {
-    /// Markdown files, or folders searched for `*.md`.
-    #[arg(default_value = ".")]
+    /// Markdown files, or folders searched for `*.md` [default: the `paths`
+    /// of the nearest snipcheck.toml, else the current folder].
     paths: Vec<PathBuf>,
     /// Config to use for every document, instead of the `snipcheck.toml`
     /// beside each.
@@ -124,12 +147,19 @@ fn main() -> ExitCode {
             run,
             format,
             report,
+            color,
             no_snapshots,
             verbose,
-        } => check(run, format, report, !no_snapshots, verbose),
+        } => check(run, format, report, color, !no_snapshots, verbose),
         Command::Update { run, dry_run } => update(run, dry_run),
         Command::Python { executable } => python(executable),
         Command::Init { run } => init(run),
+        Command::Review {
+            paths,
+            config,
+            accept,
+            reject,
+        } => review(&paths, config, accept, reject),
         Command::Record { run, allow_network } => record(run, allow_network),
     };
     match result {
@@ -154,29 +184,56 @@ fn settings(run: &RunArgs, snapshots: bool) -> Result<Settings, Error> {
     Ok(settings)
 }
 
+impl RunArgs {
+    /// The paths given, or those the nearest config names.
+    fn documents(&self, settings: &Settings) -> Result<Vec<PathBuf>, Error> {
+        if self.paths.is_empty() {
+            check::default_paths(settings)
+        } else {
+            Ok(self.paths.clone())
+        }
+    }
+}
+
 fn check(
     run: RunArgs,
     format: Format,
     targets: Vec<ReportTarget>,
+    color: ColorChoice,
     snapshots: bool,
     verbose: bool,
 ) -> Result<ExitCode, Error> {
+    use std::io::IsTerminal;
     let settings = settings(&run, snapshots)?;
-    let report = check::check(&run.paths, &settings)?;
+    let report = check::check(&run.documents(&settings)?, &settings)?;
     if let Some(note) = &report.note {
         eprintln!("snipcheck: nothing to do: {note}");
     }
-    let options = report::human::Options::for_terminal(verbose);
+    // A report sent to stdout (`--report github=-`) owns it: a runner reads
+    // it line by line, so the --format report goes to stderr.
+    let stdout_taken = targets.iter().any(|t| t.path.is_none());
+    let terminal = if stdout_taken {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    let options = report::human::Options::new(verbose, color, terminal);
     for target in &targets {
-        target.write(&report, options)?;
+        let plain = report::human::Options::new(verbose, ColorChoice::Never, false);
+        target.write(&report, plain)?;
     }
-    print(&report::render(format, &report, options));
+    let text = report::render(format, &report, options);
+    if stdout_taken {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    } else {
+        print(&text);
+    }
     Ok(exit_code(&report))
 }
 
 fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {
     let settings = settings(&run, false)?;
-    let report = check::check(&run.paths, &settings)?;
+    let report = check::check(&run.documents(&settings)?, &settings)?;
     let mut left = 0;
     let mut would_change = false;
     for doc in &report.documents {
@@ -194,7 +251,7 @@ fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {
         if dry_run {
             print(&update::diff(&doc.path, &before, &after));
         } else if after != before {
-            update::write_atomically(&doc.path, &after)?;
+            snipcheck::atomic::write(&doc.path, &after)?;
             eprintln!(
                 "{}: rewrote {} claim(s)",
                 doc.path.display(),
@@ -225,7 +282,7 @@ fn until_settled(
 ) -> Result<(Report, usize), Error> {
     let mut total = 0;
     for _ in 0..ROUNDS {
-        let report = check::check(&run.paths, settings)?;
+        let report = check::check(&run.documents(settings)?, settings)?;
         let mut added = 0;
         for doc in &report.documents {
             let config = settings.config.clone().unwrap_or_else(|| {
@@ -259,7 +316,7 @@ fn init(run: RunArgs) -> Result<ExitCode, Error> {
         let (new, additions) = snipcheck::init::extend(&text, &gaps)
             .map_err(|e| Error::file(config, format!("invalid config: {e}")))?;
         if !additions.is_empty() {
-            update::write_atomically(config, new.as_bytes())?;
+            snipcheck::atomic::write(config, new.as_bytes())?;
         }
         for addition in &additions {
             eprintln!("{}: added {}", config.display(), addition.entry);
@@ -310,6 +367,85 @@ fn record(run: RunArgs, allow_network: bool) -> Result<ExitCode, Error> {
         s.pass, s.examples
     );
     Ok(exit_code(&report))
+}
+
+fn review(
+    paths: &[PathBuf],
+    config: Option<PathBuf>,
+    accept: bool,
+    reject: bool,
+) -> Result<ExitCode, Error> {
+    use std::io::IsTerminal;
+    let mut settings = Settings::new(PathBuf::new());
+    settings.config = config;
+    let mut folders: Vec<PathBuf> = Vec::new();
+    for doc in check::discover(paths)? {
+        if let Some(dir) = check::config_for(&doc, &settings)?.snapshot_dir() {
+            if !folders.contains(&dir) {
+                folders.push(dir);
+            }
+        }
+    }
+    let pending: Vec<_> = folders
+        .iter()
+        .flat_map(|d| snipcheck::snapshot::pending_in(d))
+        .collect();
+    let ask = !accept && !reject && std::io::stdin().is_terminal();
+    let options = report::human::Options::for_terminal(false);
+    let (mut accepted, mut rejected) = (0, 0);
+    for snapshot in &pending {
+        let (stored, proposed) = snapshot.contents();
+        println!("{}", snapshot.snap.display());
+        print(&report::human::unified(
+            &stored, &proposed, "snapshot", options,
+        ));
+        let choice = match (accept, reject, ask) {
+            (true, _, _) => 'a',
+            (_, true, _) => 'r',
+            (_, _, true) => prompt("accept (a), reject (r) or skip (s)? "),
+            _ => 's',
+        };
+        let io = |r: std::io::Result<()>| r.map_err(|e| Error::io(&snapshot.new, e));
+        match choice {
+            'a' => {
+                io(snapshot.accept())?;
+                accepted += 1;
+            }
+            'r' => {
+                io(snapshot.reject())?;
+                rejected += 1;
+            }
+            _ => {}
+        }
+    }
+    let left = pending.len() - accepted - rejected;
+    eprintln!(
+        "snipcheck review: {} pending, {accepted} accepted, {rejected} rejected, {left} left{}",
+        pending.len(),
+        if left > 0 && !ask {
+            " (--accept or --reject, or run on a terminal)"
+        } else {
+            ""
+        }
+    );
+    Ok(if left == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// One letter from the terminal (`s` on end of input).
+fn prompt(question: &str) -> char {
+    eprint!("{question}");
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    answer
+        .trim()
+        .chars()
+        .next()
+        .unwrap_or('s')
+        .to_ascii_lowercase()
 }
 
 fn python(executable_only: bool) -> Result<ExitCode, Error> {

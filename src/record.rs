@@ -62,7 +62,7 @@ impl Cassette {
         self.version = VERSION;
         let mut text = serde_json::to_string_pretty(self).expect("a cassette serialises");
         text.push('\n');
-        crate::update::write_atomically(path, text.as_bytes())
+        crate::atomic::write(path, text.as_bytes())
     }
 
     /// Adds the recorded responses to `config` under the ones it declares:

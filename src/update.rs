@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use crate::check::DocumentReport;
 use crate::claim::ClaimKind;
-use crate::error::Error;
 use crate::expect;
 use crate::pysource::{self, Literal};
 use crate::verdict::{ClaimVerdict, Status, Verdict};
@@ -448,25 +447,6 @@ fn line_ending(line: &[u8]) -> &'static [u8] {
     } else {
         b""
     }
-}
-
-/// Replaces `path` with `bytes` atomically: a temporary file in the same
-/// folder, same permissions, renamed over it. A crash leaves the old file.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
-        .map_err(|e| Error::io(path, e))?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = temp.as_file().set_permissions(meta.permissions());
-    }
-    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
 }
 
 /// A unified diff of what an update would change, for `--dry-run`.

@@ -142,7 +142,7 @@ pub fn judge(
         }
     } else if error.is_some() {
         Status::Error
-    } else if claims.iter().any(|c| c.verdict == Verdict::Drifts) || snapshot.differs() {
+    } else if claims.iter().any(|c| c.verdict == Verdict::Drifts) || snapshot.fails() {
         Status::Drift
     } else {
         Status::Pass

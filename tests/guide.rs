@@ -45,8 +45,9 @@ impl LazyDocument {
 fn main() {
     snipcheck::run::prepare_process();
     let args = Arguments::from_args();
-    let guide = Path::new(env!("CARGO_MANIFEST_DIR")).join("guide");
-    let paths = check::discover(&[guide]).expect("guide/ is readable");
+    // From the package root, so that failures name `guide/…`, as the CLI does.
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("the package root exists");
+    let paths = check::discover(&[PathBuf::from("guide")]).expect("guide/ is readable");
     let mut trials = Vec::new();
     for path in paths {
         let doc = match Document::load(&path) {
@@ -93,7 +94,7 @@ fn run(doc: &LazyDocument, id: &str) -> Result<(), Failed> {
                 dir,
                 &report.path,
                 &example.example.snapshot_name(),
-                &example.stdout,
+                &report.snapshot_text(example),
             ),
             None => Ok(()),
         },
@@ -106,7 +107,7 @@ fn assert_snapshot(dir: &Path, doc: &Path, name: &str, stdout: &str) -> Result<(
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     settings.set_input_file(doc);
-    let stdout = snipcheck::snapshot::normalize(stdout, "");
+    let stdout = stdout.to_string();
     catch_unwind(AssertUnwindSafe(|| {
         settings.bind(|| insta::assert_snapshot!(name.to_string(), stdout));
     }))
@@ -116,6 +117,8 @@ fn assert_snapshot(dir: &Path, doc: &Path, name: &str, stdout: &str) -> Result<(
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "snapshot assertion failed".into());
-        Failed::from(format!("{text}\n(accept with `cargo insta review`)"))
+        Failed::from(format!(
+            "{text}\n(accept with `cargo insta review` or `snipcheck review`)"
+        ))
     })
 }

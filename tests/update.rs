@@ -1,8 +1,6 @@
 //! `snipcheck update`, end to end through the binary: it rewrites exactly
 //! the drifting claims, in their own form, and no other byte.
 
-use std::path::Path;
-
 mod common;
 use common::{assert_exit, guide_copy, snipcheck};
 
@@ -62,8 +60,9 @@ fn drifts_are_rewritten_back_and_check_passes_again() {
     let check = snipcheck(&["check", path]);
     assert_eq!(check.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&check.stdout);
+    // Two of the drifts are in one example: one fewer example drifts.
     assert!(
-        stdout.contains(&format!("{} drift", DRIFTS.len() - 1)) || stdout.contains("drift"),
+        stdout.contains(&format!(", {} drift,", DRIFTS.len() - 1)),
         "{stdout}"
     );
 
@@ -145,5 +144,4 @@ fn tricky_files_keep_every_other_byte() {
     let again = snipcheck(&["update", doc.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(0));
     assert_eq!(std::fs::read(&doc).unwrap(), after);
-    assert!(Path::new(&doc).exists());
 }

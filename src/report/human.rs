@@ -19,12 +19,32 @@ pub struct Options {
     pub color: bool,
 }
 
+/// `--color`: when the human report is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
 impl Options {
     /// Colour when stdout is a terminal and `NO_COLOR` is not set.
     pub fn for_terminal(verbose: bool) -> Options {
         use std::io::IsTerminal;
-        let color = std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Options::new(verbose, ColorChoice::Auto, std::io::stdout().is_terminal())
+    }
+
+    /// `terminal`: whether the stream the report goes to is one.
+    pub fn new(verbose: bool, color: ColorChoice, terminal: bool) -> Options {
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
         Options { verbose, color }
     }
 }
@@ -106,21 +126,33 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
     for claim in example.drifts() {
         out.push_str(&claim_diff(claim, doc, options));
     }
-    if let SnapshotCheck::Differs {
-        path: snap,
-        expected,
-    } = &example.snapshot
-    {
-        let _ = writeln!(out, "snapshot differs: {}", snap.display());
-        out.push_str(&unified(
+    match &example.snapshot {
+        SnapshotCheck::Differs {
+            path: snap,
             expected,
-            &crate::snapshot::normalize(&example.stdout, ""),
-            options,
-        ));
-        let _ = writeln!(
-            out,
-            "  (accept with `cargo insta review` after `cargo test`)"
-        );
+            ..
+        } => {
+            let _ = writeln!(out, "snapshot differs: {}", snap.display());
+            out.push_str(&unified(
+                expected,
+                &doc.snapshot_text(example),
+                "snapshot",
+                options,
+            ));
+            let _ = writeln!(
+                out,
+                "  (accept with `snipcheck review` or `cargo insta review`)"
+            );
+        }
+        SnapshotCheck::New { path, in_ci } => {
+            let _ = writeln!(
+                out,
+                "new snapshot{}: {} (accept with `snipcheck review` or `cargo insta review`)",
+                if *in_ci { " missing under CI" } else { "" },
+                path.display()
+            );
+        }
+        _ => {}
     }
     if example.truncated {
         let _ = writeln!(
@@ -178,7 +210,12 @@ fn claim_diff(claim: &ClaimVerdict, doc: &DocumentReport, options: Options) -> S
         &label,
         options,
     );
-    out.push_str(&unified(&claim.claim.expected, &claim.actual, options));
+    out.push_str(&unified(
+        &claim.claim.expected,
+        &claim.actual,
+        "guide",
+        options,
+    ));
     out
 }
 
@@ -248,8 +285,9 @@ fn annotated_at(
     format!("{}\n", renderer.render(report))
 }
 
-/// `- expected` / `+ actual`, line by line (red and green in colour).
-fn unified(expected: &str, actual: &str, options: Options) -> String {
+/// `- expected` / `+ actual`, line by line (red and green in colour);
+/// `source` says where the expected text comes from (the guide, a snapshot).
+pub fn unified(expected: &str, actual: &str, source: &str, options: Options) -> String {
     let (expected, actual) = (
         expected.trim_end_matches('\n'),
         actual.trim_end_matches('\n'),
@@ -265,7 +303,7 @@ fn unified(expected: &str, actual: &str, options: Options) -> String {
         let _ = writeln!(out, "{}", paint('+', &format!("+ actual:   {actual}")));
         return out;
     }
-    let _ = writeln!(out, "--- expected (guide)\n+++ actual (CPython)");
+    let _ = writeln!(out, "--- expected ({source})\n+++ actual (CPython)");
     for change in TextDiff::from_lines(expected, actual).iter_all_changes() {
         let sign = match change.tag() {
             ChangeTag::Delete => '-',
@@ -306,7 +344,7 @@ pub fn summary_line(report: &Report) -> String {
     if s.second_run_documents > 0 {
         let _ = write!(
             claims,
-            " ({} document(s) run twice for nondeterminism in {:.2} s)",
+            "; {} document(s) run twice for nondeterminism in {:.2} s",
             s.second_run_documents,
             report.second_run.1.as_secs_f64()
         );

@@ -83,7 +83,7 @@ impl ReportTarget {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
                 }
-                crate::update::write_atomically(Path::new(path), text.as_bytes())
+                crate::atomic::write(Path::new(path), text.as_bytes())
             }
         }
     }

@@ -176,6 +176,12 @@ impl Collector {
     }
 }
 
+/// Loads the Python side into this interpreter, as a worker does (for the
+/// Python unit tests in `tests/python/`).
+pub fn load_harness(py: Python<'_>) -> Result<(), Error> {
+    harness(py).map(|_| ())
+}
+
 fn harness(py: Python<'_>) -> Result<&Bound<'_, PyModule>, Error> {
     static MODULE: OnceLock<Result<Py<PyModule>, String>> = OnceLock::new();
     let module = MODULE.get_or_init(|| {
