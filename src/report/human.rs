@@ -365,7 +365,7 @@ pub fn summary_line(report: &Report) -> String {
     if s.second_run_documents > 0 {
         let _ = write!(
             claims,
-            " ({} document(s) run twice for nondeterminism in {:.2} s)",
+            "; {} document(s) run twice for nondeterminism in {:.2} s",
             s.second_run_documents,
             report.second_run.1.as_secs_f64()
         );
