@@ -134,6 +134,13 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
             let _ = writeln!(out, "  = help: {}", visible(&missing.help()));
         }
     }
+    if example.error.as_ref().is_some_and(refused_by_the_kernel) {
+        let _ = writeln!(
+            out,
+            "note: refused by the sandbox (seccomp): examples may not start processes, \
+             use the network or signal other processes (see SECURITY.md)"
+        );
+    }
     for claim in example.drifts() {
         out.push_str(&claim_diff(claim, doc, options));
     }
@@ -198,6 +205,12 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
         }
     }
     out
+}
+
+/// `PermissionError: [Errno 1] Operation not permitted`: `EPERM`, the
+/// seccomp filter's answer (Landlock's is `EACCES`, "Permission denied").
+fn refused_by_the_kernel(error: &crate::outcome::PyError) -> bool {
+    error.type_name == "PermissionError" && error.message.starts_with("[Errno 1] ")
 }
 
 fn claim_diff(claim: &ClaimVerdict, doc: &DocumentReport, options: Options) -> String {

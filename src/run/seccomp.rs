@@ -22,7 +22,9 @@
 //! - ways round the rest: `ptrace`, `process_vm_readv/writev`, io_uring
 //!   (which performs network and file calls without syscalls the filter
 //!   sees), `unshare`, `setns`, `mount`, `bpf`, `perf_event_open`,
-//!   `userfaultfd`, `keyctl`, module and kexec calls.
+//!   `userfaultfd`, `keyctl`, module and kexec calls;
+//! - what a child still running as root could do to the machine (file
+//!   handles, the clock, the host name, swap, reboot, I/O ports).
 //!
 //! Not covered: on x86_64 kernels built with the x32 ABI enabled
 //! (`CONFIG_X86_X32_ABI`, off in most distributions' defaults), x32 system
@@ -76,7 +78,7 @@ fn when(arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, value: u64) -> Seccomp
 /// conditions given. `me` is the process's own id, the only one it may signal.
 fn refusals(me: u64) -> BTreeMap<i64, Vec<SeccompRule>> {
     use SeccompCmpArgLen::{Dword, Qword};
-    use SeccompCmpOp::{Eq, MaskedEq, Ne};
+    use SeccompCmpOp::{MaskedEq, Ne};
     let always: &[i64] = &[
         libc::SYS_execve,
         libc::SYS_execveat,
@@ -115,6 +117,26 @@ fn refusals(me: u64) -> BTreeMap<i64, Vec<SeccompRule>> {
         libc::SYS_finit_module,
         libc::SYS_delete_module,
         libc::SYS_kexec_load,
+        // What a child still running as root (the drop failed) could do to
+        // the machine: its handles, clock, name, swap, power.
+        libc::SYS_open_by_handle_at,
+        libc::SYS_name_to_handle_at,
+        libc::SYS_reboot,
+        libc::SYS_swapon,
+        libc::SYS_swapoff,
+        libc::SYS_settimeofday,
+        libc::SYS_clock_settime,
+        libc::SYS_clock_adjtime,
+        libc::SYS_adjtimex,
+        libc::SYS_sethostname,
+        libc::SYS_setdomainname,
+        libc::SYS_acct,
+        libc::SYS_quotactl,
+        libc::SYS_syslog,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_iopl,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_ioperm,
     ];
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> =
         always.iter().map(|&call| (call, Vec::new())).collect();
@@ -145,7 +167,6 @@ fn refusals(me: u64) -> BTreeMap<i64, Vec<SeccompRule>> {
     ] {
         rules.insert(call, vec![when(0, Dword, Ne, me)]);
     }
-    let _ = Eq; // (kept for symmetry with Ne in the conditions above)
     rules
 }
 
