@@ -89,7 +89,14 @@ impl Example {
     pub fn is_session(&self) -> bool {
         match self.kind {
             FenceKind::Session => true,
-            FenceKind::Script => self.code.trim_start().starts_with(">>>"),
+            // Comment lines may come first (`# Python 3.8+`), as a REPL
+            // transcript's caption.
+            FenceKind::Script => self
+                .code
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty() && !l.starts_with('#'))
+                .is_some_and(|l| l.starts_with(">>>")),
             _ => false,
         }
     }
@@ -275,6 +282,15 @@ impl Walker {
     fn block_kind(&self, info: &str) -> BlockKind {
         let parsed = FenceInfo::parse(info);
         let directive = info.trim_start().starts_with('{');
+        // "**Output:**" then a fence: its output, whatever language the
+        // writer gave the fence for highlighting (```` ```py ````).
+        if let (Some(i), true, FenceKind::Script) =
+            (self.awaiting_output, self.introduced, &parsed.kind)
+        {
+            if !directive {
+                return BlockKind::OutputOf(i, true);
+            }
+        }
         if parsed.is_runnable() {
             return BlockKind::Example(parsed, directive);
         }
@@ -364,13 +380,15 @@ fn blank_directive_options(code: &str) -> String {
         .collect()
 }
 
-/// `Output:`, `**Output:**`, `Prints:`, `Result` as a paragraph of its own.
+/// `Output:`, `**Output:**`, `Prints:`, `Result` as a paragraph of its own,
+/// also with a parenthetical: `Output (Python 3.8+):`.
 fn introduces_output(paragraph: &str) -> bool {
-    let word = paragraph
-        .trim()
-        .trim_end_matches(':')
-        .trim()
-        .to_ascii_lowercase();
+    let text = paragraph.trim().trim_end_matches(':').trim();
+    let text = match text.split_once('(') {
+        Some((before, after)) if after.trim_end().ends_with(')') => before,
+        _ => text,
+    };
+    let word = text.trim().to_ascii_lowercase();
     [
         "output",
         "outputs",
@@ -565,6 +583,30 @@ mod tests {
         assert_eq!(ex[1].output_block, None, "two paragraphs break the link");
         assert_eq!(ex[2].output_block, None, "a session carries its own output");
         assert_eq!(ex[3].output_block, None, "another fence in between");
+    }
+
+    #[test]
+    fn a_session_may_open_with_comment_lines() {
+        let ex = examples(
+            "```py\n# Python 3.8+\n\n>>> 1 + 1\n2\n```\n```python\n# a comment\nx = 1\n```\n",
+        );
+        assert!(ex[0].is_session());
+        assert!(!ex[1].is_session());
+    }
+
+    #[test]
+    fn an_output_paragraph_makes_the_next_fence_output_whatever_its_language() {
+        let md = "```py\nprint(5)\n```\n\n**Output (> 3.8):**\n\n```py\n5\n```\n\nProse.\n\n```py\nprint(6)\n```\n\n```py\nprint(7)\n```\n";
+        let ex = examples(md);
+        assert_eq!(ex.len(), 3, "the output fence is not an example");
+        assert_eq!(
+            ex[0].output_block.as_ref().map(|o| o.text.as_str()),
+            Some("5\n")
+        );
+        assert_eq!(
+            ex[1].output_block, None,
+            "without an Output: paragraph, a py fence is code"
+        );
     }
 
     #[test]
