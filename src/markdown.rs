@@ -89,14 +89,7 @@ impl Example {
     pub fn is_session(&self) -> bool {
         match self.kind {
             FenceKind::Session => true,
-            // Comment lines may come first (`# Python 3.8+`), as a REPL
-            // transcript's caption.
-            FenceKind::Script => self
-                .code
-                .lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty() && !l.starts_with('#'))
-                .is_some_and(|l| l.starts_with(">>>")),
+            FenceKind::Script => looks_like_session(&self.code),
             _ => false,
         }
     }
@@ -193,6 +186,9 @@ enum BlockKind {
     /// it, or the `{testoutput}` of a `{testcode}`), and whether the info
     /// string says it is output.
     OutputOf(usize, bool),
+    /// A Python fence after an "Output:" paragraph: the output of example
+    /// `n`, unless it holds a `>>>` transcript (then it is an example).
+    OutputOrExample(usize, FenceInfo),
     Other,
 }
 
@@ -288,7 +284,7 @@ impl Walker {
             (self.awaiting_output, self.introduced, &parsed.kind)
         {
             if !directive {
-                return BlockKind::OutputOf(i, true);
+                return BlockKind::OutputOrExample(i, parsed);
             }
         }
         if parsed.is_runnable() {
@@ -315,7 +311,14 @@ impl Walker {
 
     fn end_block(&mut self, doc_name: &str) {
         let skip = self.pending_skip.take();
-        match self.block.take() {
+        let block = self.block.take().map(|(kind, line, text)| match kind {
+            BlockKind::OutputOrExample(_, info) if looks_like_session(&text) => {
+                (BlockKind::Example(info, false), line, text)
+            }
+            BlockKind::OutputOrExample(i, _) => (BlockKind::OutputOf(i, true), line, text),
+            kind => (kind, line, text),
+        });
+        match block {
             Some((BlockKind::Example(info, directive), fence_line, code)) => {
                 let code = if directive {
                     blank_directive_options(&code)
@@ -353,6 +356,15 @@ impl Walker {
             _ => {}
         }
     }
+}
+
+/// A `>>>` transcript: its first line that is not blank or a comment (a
+/// caption such as `# Python 3.8+`) is a prompt.
+fn looks_like_session(code: &str) -> bool {
+    code.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .is_some_and(|l| l.starts_with(">>>"))
 }
 
 /// MyST directive options at the top of a block (`:hide:`,
@@ -592,6 +604,15 @@ mod tests {
         );
         assert!(ex[0].is_session());
         assert!(!ex[1].is_session());
+    }
+
+    #[test]
+    fn a_transcript_after_an_output_paragraph_is_a_session_to_run() {
+        let md = "```py\nd = {}\n```\n\n**Output:**\n\n```py\n>>> len(d)\n0\n```\n";
+        let ex = examples(md);
+        assert_eq!(ex.len(), 2, "{ex:?}");
+        assert!(ex[1].is_session());
+        assert_eq!(ex[0].output_block, None);
     }
 
     #[test]

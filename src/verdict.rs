@@ -174,19 +174,30 @@ fn prose(example: &Example, claims: &[ClaimVerdict]) -> Vec<(usize, String)> {
         .filter(|c| c.verdict == Verdict::Unchecked)
         .map(|c| (c.claim.line, c.claim.expected.clone()))
         .collect();
-    if !example.is_session() {
-        let first = example.first_line();
-        prose.extend(
-            crate::pysource::lines(&example.code)
-                .iter()
-                .enumerate()
-                .filter_map(|(i, l)| Some((first + i, l.comment?)))
-                .filter(|(line, text)| !text.is_empty() && !checked.contains(line))
-                .filter(|(line, _)| !prose.iter().any(|(p, _)| p == line))
-                .map(|(line, text)| (line, text.to_string()))
-                .collect::<Vec<_>>(),
-        );
-    }
+    let first = example.first_line();
+    let comments: Vec<(usize, String)> = if example.is_session() {
+        // A transcript's own notes: `#` lines outside every `>>>` example.
+        example
+            .lines()
+            .filter_map(|(line, text)| {
+                let note = text.trim().strip_prefix('#')?.trim();
+                Some((line, note.to_string()))
+            })
+            .collect()
+    } else {
+        crate::pysource::lines(&example.code)
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| Some((first + i, l.comment?.to_string())))
+            .collect()
+    };
+    prose.extend(
+        comments
+            .into_iter()
+            .filter(|(line, text)| !text.is_empty() && !checked.contains(line))
+            .filter(|(line, _)| !prose.iter().any(|(p, _)| p == line))
+            .collect::<Vec<_>>(),
+    );
     prose.sort();
     prose
 }

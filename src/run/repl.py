@@ -173,8 +173,12 @@ def is_placeholder(want):
 
 def traceback_tail(want):
     """The exception line of a traceback doctest could not parse (stack
-    lines not indented, `File ...` and the exception on one line)."""
+    lines not indented, `File ...` and the exception on one line), or of a
+    SyntaxError as the REPL shows it: `File "<stdin>", line 1`, the code, a
+    caret, then `SyntaxError: ...`, with no `Traceback` header."""
     lines = [line.strip() for line in want.strip().splitlines()]
+    if len(lines) >= 2 and lines[0].startswith('File "<') and "Error" in lines[-1]:
+        return lines[-1] + "\n"
     if len(lines) < 2 or not lines[0].startswith("Traceback (most recent call last)"):
         return None
     last = lines[-1]

@@ -70,3 +70,14 @@ class Clock(unittest.TestCase):
         self.assertEqual(str(datetime.datetime.now()), "2024-01-15 14:32:15")
         self.assertEqual(time.strftime("%H:%M:%S"), "14:32:15")
         self.assertEqual(repr(datetime.date.today()), "datetime.date(2024, 1, 15)")
+
+
+class ReplTracebacks(unittest.TestCase):
+    """Exceptions as a REPL transcript shows them."""
+
+    def test_a_syntax_error_without_a_traceback_header(self):
+        import snipcheck_repl as repl
+
+        want = 'File "<stdin>", line 1\n    a := "x"\n      ^^\nSyntaxError: invalid syntax\n'
+        self.assertEqual(repl.traceback_tail(want), "SyntaxError: invalid syntax\n")
+        self.assertIsNone(repl.traceback_tail("'just a value'\n"))
