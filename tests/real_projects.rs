@@ -52,6 +52,7 @@ fn each_convention_runs_as_its_tool_runs_it() {
         ("info-strings::3", "pass"),
         ("info-strings::4", "pass"),
         ("info-strings::5", "skipped"),
+        ("code-annotations::1", "pass"),
         ("script-semantics::1", "pass"),
         ("one-clock::1", "pass"),
     ];
@@ -66,6 +67,20 @@ fn each_convention_runs_as_its_tool_runs_it() {
 fn every_claim_of_the_script_and_clock_sections_is_checked_and_holds() {
     let out = snipcheck(&["check", "tests/fixtures/conventions/", "--format", "json"]);
     let report = json(&out);
+    let annotations = report["documents"][0]["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"].as_str().unwrap().contains("code-annotations"))
+        .unwrap();
+    let checked: Vec<u64> = annotations["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["verdict"] != "unchecked")
+        .map(|c| c["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(checked.len(), 1, "only `# 3` is a claim: {annotations}");
     for section in ["script-semantics", "one-clock"] {
         let example = report["documents"][0]["examples"]
             .as_array()
