@@ -1,24 +1,9 @@
 //! Finding documents and their config, as rustfmt and ripgrep find files.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 mod common;
-use common::{assert_exit, root, text};
-
-fn write(dir: &Path, name: &str, content: &str) {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, content).unwrap();
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_snipcheck"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
+use common::{assert_exit, root, run_in, text, write};
 
 const USES_HELPER: &str = "```python\nprint(helper())  # 7\n```\n";
 

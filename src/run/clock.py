@@ -98,7 +98,14 @@ def install_datetime(clock):
     `now()`, `utcnow()` and `today()` read the virtual clock. They keep the
     real names, module and repr, so output and pickles look the same."""
 
-    class datetime(_RealDatetime):
+    class RealName:
+        """Prints as the class it stands in for: `datetime.date(2024, 1, 2)`."""
+
+        def __repr__(self):
+            text = super().__repr__()
+            return "datetime." + text if type(self) in (datetime, date) else text
+
+    class datetime(RealName, _RealDatetime):
         @classmethod
         def now(cls, tz=None):
             return cls.fromtimestamp(clock.time(), tz)
@@ -111,18 +118,10 @@ def install_datetime(clock):
         def today(cls):
             return cls.fromtimestamp(clock.time())
 
-        def __repr__(self):
-            text = super().__repr__()
-            return "datetime." + text if type(self) is datetime else text
-
-    class date(_RealDate):
+    class date(RealName, _RealDate):
         @classmethod
         def today(cls):
             return cls.fromtimestamp(clock.time())
-
-        def __repr__(self):
-            text = super().__repr__()
-            return "datetime." + text if type(self) is date else text
 
     for cls in (datetime, date):
         cls.__module__, cls.__qualname__ = "datetime", cls.__name__

@@ -2,7 +2,7 @@
 
 #![allow(dead_code)] // each test crate uses its own subset
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The repository root: tests run the binary from there.
@@ -95,4 +95,20 @@ pub fn original_guide() -> String {
         text = text.replacen(now, then, 1);
     }
     text
+}
+
+/// Writes `content` to `dir/name`, creating folders.
+pub fn write(dir: &Path, name: &str, content: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+/// Runs `snipcheck ARGS...` in `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
 }
