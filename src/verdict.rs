@@ -176,9 +176,15 @@ fn prose(example: &Example, claims: &[ClaimVerdict]) -> Vec<(usize, String)> {
         .collect();
     let first = example.first_line();
     let comments: Vec<(usize, String)> = if example.is_session() {
-        // A transcript's own notes: `#` lines outside every `>>>` example.
+        // A transcript's own notes: `#` lines outside every `>>>` example
+        // (a note a claim already stands for is not listed twice).
+        let covered: Vec<usize> = claims
+            .iter()
+            .flat_map(|c| c.claim.lines.iter().copied())
+            .collect();
         example
             .lines()
+            .filter(|(line, _)| !covered.contains(line))
             .filter_map(|(line, text)| {
                 let note = text.trim().strip_prefix('#')?.trim();
                 Some((line, note.to_string()))
