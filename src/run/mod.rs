@@ -521,3 +521,86 @@ pub fn python_version() -> String {
         format!("{}.{}.{}", v.major, v.minor, v.patch)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::InterruptionKind;
+
+    fn fence_and_begin(c: &mut Collector) {
+        let status = sandbox::Status::Full;
+        c.apply(Event::Sandbox {
+            status,
+            detail: "full".into(),
+        })
+        .unwrap();
+        c.apply(Event::Begin {
+            python: "3.11.2".into(),
+            workdir: "/w".into(),
+        })
+        .unwrap();
+    }
+
+    fn begun(examples: usize) -> Collector {
+        let mut c = Collector::new(examples, 100);
+        fence_and_begin(&mut c);
+        c
+    }
+
+    fn run(c: &mut Collector, index: usize) {
+        c.apply(Event::Start { index }).unwrap();
+        let outcome = Box::default();
+        c.apply(Event::Done { index, outcome }).unwrap();
+    }
+
+    fn interruption(kind: InterruptionKind) -> Interruption {
+        Interruption {
+            kind,
+            message: "killed".into(),
+            line: None,
+        }
+    }
+
+    #[test]
+    fn a_crash_marks_the_running_example_and_the_replay_goes_on_after_it() {
+        let mut c = begun(3);
+        run(&mut c, 0);
+        c.apply(Event::Start { index: 1 }).unwrap();
+        assert_eq!(c.interrupt(interruption(InterruptionKind::Crash)), Some(1));
+        assert_eq!(c.interrupted(), [1], "the replay skips it");
+        // A fresh child replays example 0 silently and reports from 2 on.
+        c.new_child(true);
+        fence_and_begin(&mut c);
+        run(&mut c, 2);
+        c.apply(Event::End).unwrap();
+        let outcome = c.finish();
+        let kinds: Vec<_> = outcome
+            .examples
+            .iter()
+            .map(|e| e.interrupted.as_ref().map(|i| i.kind))
+            .collect();
+        assert_eq!(kinds, [None, Some(InterruptionKind::Crash), None]);
+    }
+
+    #[test]
+    fn a_death_outside_any_example_cuts_short_every_unreported_one() {
+        let mut c = begun(3);
+        run(&mut c, 0);
+        assert_eq!(c.interrupt(interruption(InterruptionKind::Timeout)), None);
+        assert_eq!(c.interrupted(), [1, 2]);
+    }
+
+    #[test]
+    fn examples_start_once_each_one_at_a_time_in_any_order() {
+        let mut c = begun(3);
+        run(&mut c, 2); // Sphinx cleanup code runs last: any order is fine
+        run(&mut c, 0);
+        assert!(c.apply(Event::Start { index: 2 }).is_err(), "twice");
+        assert!(c.apply(Event::Start { index: 9 }).is_err(), "out of range");
+        c.apply(Event::Start { index: 1 }).unwrap();
+        assert!(
+            c.apply(Event::Start { index: 1 }).is_err(),
+            "while another runs"
+        );
+    }
+}
