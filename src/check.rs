@@ -268,7 +268,7 @@ pub fn judge_document(
 }
 
 /// Loads, runs and judges every document under `paths`.
-pub fn check(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
+pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
     let start = Instant::now();
     let found = discover(paths)?;
     if found.is_empty() {

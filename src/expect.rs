@@ -115,7 +115,7 @@ pub struct Shape {
 }
 
 /// Compares a claim with the output of the code it speaks about.
-pub fn check(expected: &str, actual: &str, shape: Shape) -> Match {
+pub fn evaluate(expected: &str, actual: &str, shape: Shape) -> Match {
     let expected = tidy(expected);
     let actual = tidy(actual);
     if let Some(rules) = find_rules(&expected, &actual, shape) {
@@ -590,14 +590,14 @@ mod tests {
     use super::*;
 
     fn holds(e: &str, a: &str) -> String {
-        match check(e, a, Shape::default()) {
+        match evaluate(e, a, Shape::default()) {
             Match::Holds(r) => r.to_string(),
             other => panic!("{e:?} vs {a:?}: {other:?}"),
         }
     }
 
     fn verdict(e: &str, a: &str) -> Match {
-        check(e, a, Shape::default())
+        evaluate(e, a, Shape::default())
     }
 
     #[test]
@@ -715,7 +715,7 @@ mod tests {
             ..Shape::default()
         };
         assert_eq!(
-            check("Returns number of items", "3", value),
+            evaluate("Returns number of items", "3", value),
             Match::Unchecked
         );
     }
@@ -726,22 +726,22 @@ mod tests {
             value: true,
             ..Shape::default()
         };
-        assert_eq!(check("int", "5", value), Match::Unchecked);
-        assert_eq!(check("Elwoxd", "'Elwood'", value), Match::Drifts);
-        assert_eq!(check("yes", "True", value), Match::Drifts);
-        assert_eq!(check("str", "3.5", value), Match::Unchecked);
+        assert_eq!(evaluate("int", "5", value), Match::Unchecked);
+        assert_eq!(evaluate("Elwoxd", "'Elwood'", value), Match::Drifts);
+        assert_eq!(evaluate("yes", "True", value), Match::Drifts);
+        assert_eq!(evaluate("str", "3.5", value), Match::Unchecked);
         assert_eq!(
-            check("Returns number of items", "3", value),
+            evaluate("Returns number of items", "3", value),
             Match::Unchecked
         );
-        assert_eq!(check("4", "3", value), Match::Drifts);
+        assert_eq!(evaluate("4", "3", value), Match::Drifts);
         assert_eq!(
-            check("Point(x=1, y=3)", "Point(x=1, y=2)", value),
+            evaluate("Point(x=1, y=3)", "Point(x=1, y=2)", value),
             Match::Drifts
         );
-        assert_eq!(check("'pear'", "'apple'", value), Match::Drifts);
+        assert_eq!(evaluate("'pear'", "'apple'", value), Match::Drifts);
         assert!(matches!(
-            check("Point(x=1, y=2)", "Point(x=1, y=2)", value),
+            evaluate("Point(x=1, y=2)", "Point(x=1, y=2)", value),
             Match::Holds(_)
         ));
     }
@@ -891,14 +891,14 @@ mod tests {
         };
         let e = "{'A': <class '__main__.A'>,\n 'B': <class '__main__.B'>}";
         let a = "{'A': <class '__main__.A'>, 'B': <class '__main__.B'>}";
-        assert!(matches!(check(e, a, shape), Match::Holds(r) if r.to_string() == "whitespace"));
+        assert!(matches!(evaluate(e, a, shape), Match::Holds(r) if r.to_string() == "whitespace"));
         assert_eq!(
-            check(e, a, Shape::default()),
+            evaluate(e, a, Shape::default()),
             Match::Drifts,
             "single-line claims keep spacing"
         );
         assert_eq!(
-            check("{'A': 1,\n 'B': 3}", "{'A': 1, 'B': 2}", shape),
+            evaluate("{'A': 1,\n 'B': 3}", "{'A': 1, 'B': 2}", shape),
             Match::Drifts
         );
     }
@@ -933,6 +933,6 @@ mod tests {
             explicit: true,
             ..Shape::default()
         };
-        assert_eq!(check("Loads now", "Loading", explicit), Match::Drifts);
+        assert_eq!(evaluate("Loads now", "Loading", explicit), Match::Drifts);
     }
 }

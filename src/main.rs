@@ -205,7 +205,7 @@ fn check(
 ) -> Result<ExitCode, Error> {
     use std::io::IsTerminal;
     let settings = settings(&run, snapshots)?;
-    let report = check::check(&run.documents(&settings)?, &settings)?;
+    let report = check::check_documents(&run.documents(&settings)?, &settings)?;
     if let Some(note) = &report.note {
         eprintln!("snipcheck: nothing to do: {note}");
     }
@@ -233,7 +233,7 @@ fn check(
 
 fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {
     let settings = settings(&run, false)?;
-    let report = check::check(&run.documents(&settings)?, &settings)?;
+    let report = check::check_documents(&run.documents(&settings)?, &settings)?;
     let mut left = 0;
     let mut would_change = false;
     for doc in &report.documents {
@@ -282,7 +282,7 @@ fn until_settled(
 ) -> Result<(Report, usize), Error> {
     let mut total = 0;
     for _ in 0..ROUNDS {
-        let report = check::check(&run.documents(settings)?, settings)?;
+        let report = check::check_documents(&run.documents(settings)?, settings)?;
         let mut added = 0;
         for doc in &report.documents {
             let config = settings.config.clone().unwrap_or_else(|| {

@@ -349,7 +349,7 @@ fn judge_raise(
         explicit: true,
         ..Shape::default()
     };
-    Some(match expect::check(text, &actual, shape) {
+    Some(match expect::evaluate(text, &actual, shape) {
         Match::Holds(rules) => verdict(claim, actual, Verdict::Holds, Some(rules.to_string())),
         _ if rest.trim().is_empty() => {
             verdict(claim, actual, Verdict::Holds, Some("exception type".into()))
@@ -398,7 +398,7 @@ fn doctest_verdict(result: &DoctestResult) -> ClaimVerdict {
 }
 
 fn matched(claim: Claim, actual: String, shape: Shape) -> ClaimVerdict {
-    match expect::check(&claim.expected, &actual, shape) {
+    match expect::evaluate(&claim.expected, &actual, shape) {
         Match::Holds(rules) => verdict(claim, actual, Verdict::Holds, Some(rules.to_string())),
         Match::Drifts => verdict(claim, actual, Verdict::Drifts, None),
         Match::Unchecked => verdict(claim, actual, Verdict::Unchecked, None),

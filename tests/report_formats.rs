@@ -22,7 +22,7 @@ fn report() -> &'static Report {
         let mut settings = Settings::new(PathBuf::from(env!("CARGO_BIN_EXE_snipcheck")));
         settings.snapshots = false;
         std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("package root");
-        check::check(&[PathBuf::from(DOC)], &settings).expect("the fixture runs")
+        check::check_documents(&[PathBuf::from(DOC)], &settings).expect("the fixture runs")
     })
 }
 

@@ -204,14 +204,14 @@ fn check_claim_set(claims: &[Claim], first: usize, last: usize, code: &str) {
         let anchor_text = code_lines[c.anchor - first];
         let next = claims.get(k + 1).map_or("", |n| n.expected.as_str());
         for actual in [anchor_text, next, c.expected.as_str()] {
-            let _ = expect::check(&c.expected, actual, shape);
+            let _ = expect::evaluate(&c.expected, actual, shape);
             // Called directly too, with or without an ellipsis in `expected`.
             let _ = expect::ellipsis_match(&c.expected, actual);
             let _ = expect::looks_like_output(&c.expected, actual);
         }
         // A claim always matches its own text exactly (unless it is blank).
         if !tidy_is_empty(&c.expected) {
-            match expect::check(&c.expected, &c.expected, shape) {
+            match expect::evaluate(&c.expected, &c.expected, shape) {
                 Match::Holds(rules) => assert_eq!(rules.to_string(), "exact", "{c:?}"),
                 other => panic!("{:?} does not match itself: {other:?}", c.expected),
             }

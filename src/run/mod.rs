@@ -338,7 +338,7 @@ pub fn modules_to_preload<'a>(
 }
 
 /// Runs one harness request in this process; each event line goes to `emit`.
-pub fn run_request(
+pub fn execute_request(
     request: String,
     emit: impl Fn(String) + Send + Sync + 'static,
 ) -> Result<(), Error> {
@@ -393,7 +393,7 @@ pub struct Resume {
 }
 
 /// The harness request for `doc`.
-pub fn request(
+pub fn harness_request(
     doc: &Document,
     config: &Config,
     cwd: &Path,

@@ -124,7 +124,7 @@ impl Pool {
                 memory_mb: config.sandbox.memory_mb,
                 file_size_mb: config.sandbox.file_size_mb,
                 sandbox: self.sandbox,
-                request: super::request(doc, config, workdir.path(), &resume)?,
+                request: super::harness_request(doc, config, workdir.path(), &resume)?,
             };
             collector.new_child(resume.from > 0);
             match self.attempt(worker, preload, doc, config, job, &mut collector)? {

@@ -47,7 +47,7 @@ pub struct Job {
     pub memory_mb: u64,
     pub file_size_mb: u64,
     pub sandbox: bool,
-    /// The harness request (see `run::request`).
+    /// The harness request (see `run::harness_request`).
     pub request: String,
 }
 
@@ -386,7 +386,7 @@ fn run_child(job: &Job, send: &Sender) -> Result<(), Error> {
     };
     send(json!({"event": "sandbox", "status": status, "detail": detail}).to_string());
     let send = Arc::clone(send);
-    super::run_request(job.request.clone(), move |line| send(line))
+    super::execute_request(job.request.clone(), move |line| send(line))
 }
 
 #[cfg(target_os = "linux")]
