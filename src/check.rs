@@ -64,9 +64,15 @@ pub struct DocumentReport {
 impl DocumentReport {
     /// An example's stdout as its snapshot holds it (see [`snapshot::redact`]).
     pub fn snapshot_text(&self, example: &ExampleVerdict) -> String {
-        let document = std::path::absolute(&self.path).unwrap_or_else(|_| self.path.clone());
-        snapshot::redact(&example.stdout, &self.workdir, &document.to_string_lossy())
+        snapshot_text(&example.stdout, &self.workdir, &self.path)
     }
+}
+
+/// Stdout as a snapshot holds it: redacted of this run's working directory
+/// and the document's absolute path (tracebacks name it).
+fn snapshot_text(stdout: &str, workdir: &str, document: &Path) -> String {
+    let document = std::path::absolute(document).unwrap_or_else(|_| document.to_path_buf());
+    snapshot::redact(stdout, workdir, &document.to_string_lossy())
 }
 
 /// The verdicts of a whole run.
@@ -187,7 +193,6 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
 }
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), Error> {
-    let mut here = Vec::new();
     for entry in ignore::WalkBuilder::new(dir)
         .sort_by_file_path(Ord::cmp)
         .build()
@@ -199,10 +204,9 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), Error> {
                 .extension()
                 .is_some_and(|e| e == "md" || e == "markdown");
         if is_markdown {
-            here.push(entry.into_path());
+            found.push(entry.into_path());
         }
     }
-    found.extend(here);
     Ok(())
 }
 
@@ -246,7 +250,7 @@ pub fn judge_document(
         .iter()
         .zip(&outcome.examples)
         .map(|(example, result)| {
-            let stdout = snapshot::redact(&result.stdout(), &outcome.workdir, &run::code_path(doc));
+            let stdout = snapshot_text(&result.stdout(), &outcome.workdir, &doc.path);
             let check = match &store {
                 None => SnapshotCheck::Disabled,
                 Some(_)

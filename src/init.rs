@@ -62,7 +62,7 @@ fn declare(doc: &mut DocumentMut, gap: &Missing) -> Option<String> {
     let name = gap.value.as_str();
     match gap.kind {
         MissingKind::File => insert(
-            section(doc, "fixtures"),
+            section(doc, "fixtures")?,
             name,
             value(format!("TODO: placeholder content for {name}\n")),
             &format!("TODO: {name} is opened by an example: give it the content the guide implies"),
@@ -72,14 +72,14 @@ fn declare(doc: &mut DocumentMut, gap: &Missing) -> Option<String> {
             add_import(doc, gap.import.as_deref().unwrap_or_default())
         }
         MissingKind::Name => insert(
-            section(doc, "stubs"),
+            section(doc, "stubs")?,
             name,
             value(format!("mock.MagicMock(name='{name}')")),
             &format!("TODO: `{name}` is used but never defined: a MagicMock accepts any use"),
         )
         .then(|| format!("[stubs] {name}")),
         MissingKind::Module => insert(
-            section(doc, "modules"),
+            section(doc, "modules")?,
             name,
             value(format!("mock.MagicMock(name='{name}')")),
             &format!("TODO: `{name}` is not installed: better, install it into the venv"),
@@ -90,7 +90,7 @@ fn declare(doc: &mut DocumentMut, gap: &Missing) -> Option<String> {
             response.insert("status", value(200));
             response.insert("json", value(InlineTable::new()));
             insert(
-                section(doc, "network"),
+                section(doc, "network")?,
                 name,
                 Item::Table(response),
                 "TODO: a canned response for a URL an example requests",
@@ -101,17 +101,16 @@ fn declare(doc: &mut DocumentMut, gap: &Missing) -> Option<String> {
     }
 }
 
-/// The table `name`, created (implicitly for `[network]`) when missing.
-fn section<'a>(doc: &'a mut DocumentMut, name: &str) -> &'a mut Table {
-    let item = doc.entry(name).or_insert_with(|| {
-        let mut table = Table::new();
-        table.set_implicit(name == "network");
-        Item::Table(table)
-    });
-    if !item.is_table() {
-        *item = Item::Table(Table::new());
-    }
-    item.as_table_mut().expect("made a table above")
+/// The table `name`, created (implicitly for `[network]`) when missing;
+/// `None` when `name` is something else, which is never replaced.
+fn section<'a>(doc: &'a mut DocumentMut, name: &str) -> Option<&'a mut Table> {
+    doc.entry(name)
+        .or_insert_with(|| {
+            let mut table = Table::new();
+            table.set_implicit(name == "network");
+            Item::Table(table)
+        })
+        .as_table_mut()
 }
 
 /// Inserts `key` with a comment above it; false when it is already there.
@@ -134,7 +133,7 @@ fn insert(table: &mut Table, key: &str, item: Item, comment: &str) -> bool {
 
 /// An import statement appended to `[run] setup`, unless it is there.
 fn add_import(doc: &mut DocumentMut, statement: &str) -> Option<String> {
-    let run = section(doc, "run");
+    let run = section(doc, "run")?;
     let setup = run.get("setup").and_then(Item::as_str).unwrap_or("");
     let line = statement.to_string();
     if setup.lines().any(|l| l.trim() == line) {
@@ -151,7 +150,7 @@ fn add_import(doc: &mut DocumentMut, statement: &str) -> Option<String> {
 
 /// One more line for `input()` to read: each round reveals the next call.
 fn add_input_line(doc: &mut DocumentMut) -> Option<String> {
-    let run = section(doc, "run");
+    let run = section(doc, "run")?;
     let mut lines = run
         .get("input")
         .and_then(Item::as_array)
@@ -229,6 +228,14 @@ mod tests {
         let (again, none) = extend(&text, &all_kinds()).unwrap();
         assert_eq!(none.len(), 1, "only input grows: {none:?}");
         assert!(again.starts_with(before));
+    }
+
+    #[test]
+    fn an_entry_of_another_type_is_never_replaced() {
+        let before = "stubs = \"not a table\"\n";
+        let (text, added) = extend(before, &all_kinds()).unwrap();
+        assert!(text.starts_with(before), "{text}");
+        assert!(!added.iter().any(|a| a.entry.starts_with("[stubs]")), "{added:?}");
     }
 
     #[test]

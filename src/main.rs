@@ -273,7 +273,7 @@ fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {
 const ROUNDS: usize = 10;
 
 /// Checks the documents and lets `declare` add what each document's report
-/// shows missing (to the file at the given config path), round after round,
+/// shows missing (to the config that applies to it), round after round,
 /// until a round adds nothing: each fix can reveal the next gap.
 fn until_settled(
     run: &RunArgs,
@@ -285,10 +285,14 @@ fn until_settled(
         let report = check::check_documents(&run.documents(settings)?, settings)?;
         let mut added = 0;
         for doc in &report.documents {
-            let config = settings.config.clone().unwrap_or_else(|| {
-                let folder = doc.path.parent().unwrap_or(Path::new("."));
-                folder.join(snipcheck::config::FILE_NAME)
-            });
+            // The config that applies (a parent folder's, say), else a new
+            // one beside the document: never one that would shadow it.
+            let config = check::config_for(&doc.path, settings)?
+                .origin
+                .unwrap_or_else(|| {
+                    let folder = doc.path.parent().unwrap_or(Path::new("."));
+                    folder.join(snipcheck::config::FILE_NAME)
+                });
             added += declare(doc, &config)?;
         }
         total += added;

@@ -147,11 +147,6 @@ impl Document {
     }
 }
 
-/// Is this fence's info string one of ours?
-pub fn is_python_info(info: &str) -> bool {
-    FenceInfo::parse(info).is_runnable()
-}
-
 /// GitHub-style heading slug: lowercase, punctuation dropped, spaces to `-`.
 pub fn slugify(text: &str) -> String {
     text.trim()

@@ -176,6 +176,22 @@ fn init_turns_a_guide_with_placeholders_into_one_that_runs() {
     assert_eq!(std::fs::read_to_string(&config).unwrap(), written);
 }
 
+#[test]
+fn init_extends_the_config_that_applies_rather_than_shadowing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let parent = dir.path().join("snipcheck.toml");
+    std::fs::write(&parent, "[stubs]\nunused = \"None\"\n").unwrap();
+    let doc = dir.path().join("docs/gaps.md");
+    std::fs::create_dir_all(doc.parent().unwrap()).unwrap();
+    std::fs::write(&doc, GAPS).unwrap();
+    assert_exit(&snipcheck(&["init", doc.to_str().unwrap()]), 0);
+    assert!(!dir.path().join("docs/snipcheck.toml").exists());
+    let written = std::fs::read_to_string(&parent).unwrap();
+    assert!(written.contains("process = "), "{written}");
+    assert_exit(&snipcheck(&["check", doc.to_str().unwrap()]), 0);
+}
+
 const USES_REQUESTS: &str = r#"# A guide about a third-party package
 
 ```python

@@ -45,10 +45,6 @@ class CannedResponse:
     def json(self):
         return json.loads(self.text)
 
-    def raise_for_status(self):
-        if not self.ok:
-            raise OSError(f"{self.status_code} Error for url: {self.url}")
-
     # urllib flavour
     def read(self, *args):
         return self._body.read(*args)
