@@ -235,7 +235,10 @@ mod tests {
         let before = "stubs = \"not a table\"\n";
         let (text, added) = extend(before, &all_kinds()).unwrap();
         assert!(text.starts_with(before), "{text}");
-        assert!(!added.iter().any(|a| a.entry.starts_with("[stubs]")), "{added:?}");
+        assert!(
+            !added.iter().any(|a| a.entry.starts_with("[stubs]")),
+            "{added:?}"
+        );
     }
 
     #[test]
