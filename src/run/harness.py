@@ -151,11 +151,45 @@ def after_import(name, patch):
 sys.meta_path.insert(0, PatchOnImport())
 
 
+# Standard modules whose import does something a reader would see (prints
+# the Zen, opens a browser, wants a display): never imported ahead.
+EFFECTFUL = {"this", "antigravity", "__hello__", "__phello__", "idlelib", "turtle",
+             "turtledemo", "tkinter", "test", "__main__", "site", "sitecustomize"}
+
+
 def preload(names):
-    """Imports (and so patches) modules before the worker forks."""
+    """Imports (and so patches) modules before the worker forks, so that each
+    document's child finds them imported: a fork copies them for free, an
+    import per document costs milliseconds.
+
+    Only standard-library modules: the worker is outside the sandbox, and a
+    package from the user's project is document code. And only those that
+    import quietly: one that prints or warns (a deprecated module) is taken
+    back out, so that the example still sees what a reader would.
+    """
+    import gc
+    import warnings
+
     for name in names:
-        with contextlib.suppress(ImportError):
-            __import__(name)
+        top = name.partition(".")[0]
+        if top in EFFECTFUL or top not in sys.stdlib_module_names or name in sys.modules:
+            continue
+        before, pending = set(sys.modules), dict(PENDING)
+        said = io.StringIO()
+        with warnings.catch_warnings(record=True) as warned, \
+                contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
+            warnings.simplefilter("always")
+            try:
+                __import__(name)
+            except Exception:  # noqa: BLE001 - not importable here: the example will say so
+                warned.append(None)
+        if warned or said.getvalue():
+            for added in set(sys.modules) - before:
+                del sys.modules[added]
+            PENDING.update(pending)  # patches to apply when imported for real
+    # What the worker holds is shared with every child until written to; a
+    # full collection in a child would write to all of it (copy on write).
+    gc.freeze()
 
 
 # --- input -----------------------------------------------------------------
@@ -239,15 +273,6 @@ def install_once():
     builtins.input = INPUT
 
 
-def statements(tree):
-    """(first, last) guide lines of every statement, outermost first."""
-    return [
-        [node.lineno, node.end_lineno]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.stmt)
-    ]
-
-
 def error_info(exc, path):
     tb = exc.__traceback__
     line = getattr(exc, "lineno", None) if isinstance(exc, SyntaxError) else None
@@ -322,16 +347,15 @@ def execute(example, path, namespace, result, recorder):
         return
     # Padding keeps CPython's own line numbers equal to the guide's.
     source = "\n" * (example["first_line"] - 1) + example["code"]
-    tree = ast.parse(source, path)
-    result["statements"] = statements(tree)
-    tree = repl.probe_values(tree, example["claim_lines"], result["values"])
-    code = compile(tree, path, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    scan = repl.Scan(ast.parse(source, path), example["claim_lines"], result["values"])
+    result["statements"] = scan.statements
+    code = compile(scan.tree, path, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     value = eval(code, namespace)
     if isinstance(value, types.CoroutineType):  # top-level await
         import asyncio
 
         asyncio.run(value)
-    run_docstrings(tree, path, namespace, result)
+    run_docstrings(scan.docstrings, path, namespace, result)
 
 
 def run_session(example, path, namespace, result, recorder):
@@ -349,7 +373,7 @@ def run_session(example, path, namespace, result, recorder):
                                             sphinx=example.get("sphinx", False))
 
 
-def run_docstrings(tree, path, namespace, result):
+def run_docstrings(docstrings, path, namespace, result):
     """`>>>` examples in the docstrings an example defines, each run after it
     on a copy of the namespace (as doctest does), output kept apart."""
 
@@ -363,7 +387,7 @@ def run_docstrings(tree, path, namespace, result):
             sys.stdout = saved
         return aside.stdout_since(0)
 
-    for line, text in repl.docstrings(tree):
+    for line, text in docstrings:
         examples = doctest_examples(text, line, result)
         result["doctests"] += repl.run_examples(examples, "docstring", line, path,
                                                 dict(namespace), capture, error_info)

@@ -17,11 +17,12 @@ pub mod worker;
 
 use std::ffi::CString;
 use std::path::Path;
-use std::sync::{Arc, Once, OnceLock};
+use std::sync::{Arc, LazyLock, Once, OnceLock};
 
 use base64::Engine as _;
 use pyo3::prelude::*;
 use pyo3::types::PyModule;
+use regex::Regex;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -311,8 +312,12 @@ pub fn warm_up(preload: &[String]) -> Result<(), Error> {
     })
 }
 
-/// Heavy modules worth importing once per worker rather than once per
-/// document: those the documents' code (or their config) mentions.
+/// Modules worth importing once per worker rather than once per document:
+/// the heavy ones the documents' code (or their config) calls for, and
+/// every module the examples import. A forked child then finds them in
+/// `sys.modules`, as a reader's long-lived interpreter would. The harness
+/// imports only standard-library ones, and only those that import quietly
+/// (see `preload` in harness.py): the worker runs no document code.
 pub fn modules_to_preload<'a>(
     jobs: impl IntoIterator<Item = (&'a Document, &'a Config)>,
 ) -> Vec<String> {
@@ -324,17 +329,42 @@ pub fn modules_to_preload<'a>(
         ("doctest", &[">>>"]),
     ];
     let mut wanted: Vec<String> = Vec::new();
+    let mut want = |module: &str| {
+        if !wanted.iter().any(|w| w == module) {
+            wanted.push(module.to_string());
+        }
+    };
     for (doc, config) in jobs {
         let code = || doc.examples.iter().map(|e| e.code.as_str());
         for (module, cues) in CUES {
             let cued = code().any(|c| cues.iter().any(|cue| c.contains(cue)));
             let stubbed = *module == "unittest.mock" && !config.stubs.is_empty();
-            if (cued || stubbed) && !wanted.iter().any(|w| w == module) {
-                wanted.push(module.to_string());
+            if cued || stubbed {
+                want(module);
             }
         }
+        code().flat_map(imported_modules).for_each(&mut want);
     }
     wanted
+}
+
+/// The dotted module names `import` and `from … import` lines name
+/// (`>>> ` prompts included); relative imports are the document's own.
+fn imported_modules(code: &str) -> impl Iterator<Item = &str> {
+    static IMPORT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?m)^[ \t]*(?:(?:>>>|\.\.\.) )?(?:from[ \t]+([A-Za-z_][\w.]*)[ \t]+import\b|import[ \t]+([A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*))",
+        )
+        .expect("a valid pattern")
+    });
+    IMPORT.captures_iter(code).flat_map(|c| {
+        let names = match (c.get(1), c.get(2)) {
+            (Some(from), _) => vec![from.as_str()],
+            (None, Some(list)) => list.as_str().split(',').map(str::trim).collect(),
+            _ => vec![],
+        };
+        names.into_iter().filter(|n| !n.ends_with('.'))
+    })
 }
 
 /// Runs one harness request in this process; each event line goes to `emit`.
