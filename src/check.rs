@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::cache;
 use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
@@ -30,6 +31,10 @@ pub struct Settings {
     pub pool: Pool,
     /// Which documents run and which examples are reported.
     pub selection: Selection,
+    /// Take unchanged documents' runs from the result cache (see
+    /// [`crate::cache`]). Off by default for the library (`cargo test` of a
+    /// guide runs it); the CLI turns it on unless `--no-cache`.
+    pub cache: bool,
 }
 
 impl Settings {
@@ -46,6 +51,7 @@ impl Settings {
                 hash_seed: None,
             },
             selection: Selection::default(),
+            cache: false,
         }
     }
 }
@@ -59,6 +65,8 @@ pub struct DocumentReport {
     /// The Markdown text, for showing the guide's lines in reports.
     pub source: String,
     pub examples: Vec<ExampleVerdict>,
+    /// Its run came from the result cache.
+    pub cached: bool,
 }
 
 impl DocumentReport {
@@ -268,6 +276,7 @@ pub fn judge_document(
         workdir: outcome.workdir.clone(),
         source: doc.source.clone(),
         examples,
+        cached: false,
     }
 }
 
@@ -297,16 +306,18 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
     }
     let jobs = load(&selected, settings)?;
     let progress = progress_bar(&jobs);
-    let outcomes = settings.pool.run(&jobs, &|| progress.inc(1));
+    let runs = cache::run(&settings.pool, settings.cache, &jobs, &|| progress.inc(1));
     progress.finish_and_clear();
     let mut reports = Vec::new();
     let mut python = None;
-    for ((doc, config), outcome) in jobs.iter().zip(outcomes) {
-        let outcome = outcome.map_err(|e| in_document(e, doc))?;
+    for ((doc, config), ran) in jobs.iter().zip(runs) {
+        let outcome = ran.outcome.map_err(|e| in_document(e, doc))?;
         if !outcome.python.is_empty() {
             python.get_or_insert_with(|| outcome.python.clone());
         }
-        reports.push(judge_document(doc, config, &outcome, settings));
+        let mut report = judge_document(doc, config, &outcome, settings);
+        report.cached = ran.cached;
+        reports.push(report);
     }
     let second_run = run_again(&jobs, &mut reports, settings)?;
     let mut documents = Vec::new();
@@ -401,9 +412,9 @@ fn run_again(
         snapshots: false,
         ..settings.clone()
     };
-    let outcomes = pool.run(&second_jobs, &|| {});
-    for (((i, source), (doc, config)), outcome) in again.iter().zip(&second_jobs).zip(outcomes) {
-        let Ok(outcome) = outcome else { continue };
+    let runs = cache::run(&pool, settings.cache, &second_jobs, &|| {});
+    for (((i, source), (doc, config)), ran) in again.iter().zip(&second_jobs).zip(runs) {
+        let Ok(outcome) = ran.outcome else { continue };
         let second = judge_document(doc, config, &outcome, &quiet);
         nondeterminism::mark_varying(&mut reports[*i].examples, &second.examples, source);
     }

@@ -51,6 +51,8 @@ pub struct Config {
     pub sandbox: SandboxSettings,
     #[serde(default)]
     pub python: PythonSettings,
+    #[serde(default)]
+    pub cache: CacheSettings,
     /// Where the config was read from (fixture paths are relative to it).
     #[serde(skip)]
     pub origin: Option<PathBuf>,
@@ -104,6 +106,15 @@ fn default_output_limit() -> usize {
 
 fn default_timeout() -> f64 {
     5.0
+}
+
+/// Where results are kept between runs (see [`crate::cache`]).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    /// The cache folder, relative to the config file; default
+    /// `target/snipcheck-cache` in the current folder.
+    pub dir: Option<PathBuf>,
 }
 
 /// Limits of the worker process that runs a document (README, "Sandbox").
@@ -225,12 +236,18 @@ impl Config {
         self.paths.iter().map(|p| self.base_dir().join(p)).collect()
     }
 
-    fn base_dir(&self) -> PathBuf {
+    /// The folder this config's relative paths are resolved against.
+    pub fn base_dir(&self) -> PathBuf {
         self.origin
             .as_deref()
             .and_then(Path::parent)
             .map(Path::to_path_buf)
             .unwrap_or_default()
+    }
+
+    /// The `[cache] dir`, resolved against the config file.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        Some(self.base_dir().join(self.cache.dir.as_ref()?))
     }
 
     /// The snapshot folder, resolved against the config file.

@@ -15,6 +15,7 @@
 //! back to the guide.
 
 pub mod atomic;
+pub mod cache;
 pub mod check;
 pub mod claim;
 pub mod config;

@@ -131,6 +131,10 @@ struct RunArgs {
     /// (limits and timeouts still apply).
     #[arg(long)]
     no_sandbox: bool,
+    /// Run every document, even those whose inputs did not change since a
+    /// cached run (the cache is `target/snipcheck-cache`, or `[cache] dir`).
+    #[arg(long)]
+    no_cache: bool,
     #[command(flatten)]
     selection: Selection,
 }
@@ -177,6 +181,7 @@ fn settings(run: &RunArgs, snapshots: bool) -> Result<Settings, Error> {
     settings.config = run.config.clone();
     settings.snapshots = snapshots;
     settings.pool.sandbox = !run.no_sandbox;
+    settings.cache = !run.no_cache;
     settings.selection = run.selection.clone();
     if let Some(jobs) = run.jobs {
         settings.pool.jobs = jobs.get();

@@ -1,9 +1,9 @@
 //! What running an example produced: the facts, before any judgement.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The run of one document, as the harness reports it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct DocumentOutcome {
     /// Version of the embedded CPython (`3.11.2`).
     pub python: String,
@@ -13,7 +13,7 @@ pub struct DocumentOutcome {
     pub examples: Vec<ExampleOutcome>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct ExampleOutcome {
     #[serde(default)]
     pub writes: Vec<Write>,
@@ -41,7 +41,7 @@ pub struct ExampleOutcome {
 }
 
 /// One `>>>` example, as doctest's output checker judged it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct DoctestResult {
     pub kind: DoctestKind,
     /// Guide line of the `>>>`.
@@ -55,7 +55,7 @@ pub struct DoctestResult {
     pub error: Option<PyError>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DoctestKind {
     /// A `>>>` session block.
@@ -64,7 +64,7 @@ pub enum DoctestKind {
     Docstring,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DoctestVerdict {
     Holds,
@@ -76,7 +76,7 @@ pub enum DoctestVerdict {
 }
 
 /// Why an example did not run to its end by itself.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Interruption {
     pub kind: InterruptionKind,
     /// What happened, e.g. `ran past its 5 s time limit`, `killed by signal 11 (SIGSEGV)`.
@@ -85,7 +85,7 @@ pub struct Interruption {
     pub line: Option<usize>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InterruptionKind {
     Timeout,
@@ -93,7 +93,7 @@ pub enum InterruptionKind {
 }
 
 /// One chunk written to stdout or stderr.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Write {
     #[serde(rename = "s")]
     pub stream: Stream,
@@ -105,7 +105,7 @@ pub struct Write {
     pub lines: Vec<usize>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub enum Stream {
     #[serde(rename = "out")]
     Stdout,
@@ -114,7 +114,7 @@ pub enum Stream {
 }
 
 /// An exception that escaped the example.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct PyError {
     #[serde(rename = "type")]
     pub type_name: String,
@@ -132,7 +132,7 @@ pub struct PyError {
 
 /// Something an example uses without defining: what `snipcheck init`
 /// declares, and what an error's `help:` line names.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
 pub struct Missing {
     pub kind: MissingKind,
     /// The file name, variable, module or URL (empty for `input`).
@@ -143,7 +143,7 @@ pub struct Missing {
     pub import: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MissingKind {
     /// A file opened for reading (`FileNotFoundError`).

@@ -347,15 +347,19 @@ def execute(example, path, namespace, result, recorder):
         return
     # Padding keeps CPython's own line numbers equal to the guide's.
     source = "\n" * (example["first_line"] - 1) + example["code"]
-    scan = repl.Scan(ast.parse(source, path), example["claim_lines"], result["values"])
-    result["statements"] = scan.statements
-    code = compile(scan.tree, path, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    if example.get("spans", True) or ">>>" in source:
+        scan = repl.Scan(ast.parse(source, path), example["claim_lines"], result["values"])
+        result["statements"] = scan.statements
+        code, docstrings = compile(scan.tree, path, "exec", flags=flags), scan.docstrings
+    else:  # nothing to learn from the tree: compiling the text is cheaper
+        code, docstrings = compile(source, path, "exec", flags=flags), ()
     value = eval(code, namespace)
     if isinstance(value, types.CoroutineType):  # top-level await
         import asyncio
 
         asyncio.run(value)
-    run_docstrings(scan.docstrings, path, namespace, result)
+    run_docstrings(docstrings, path, namespace, result)
 
 
 def run_session(example, path, namespace, result, recorder):
@@ -409,7 +413,7 @@ def run_example(example, path, namespace, limit, hooks):
     result = {"writes": recorder.writes, "statements": [], "error": None, "skipped": False,
               "interrupted": None, "values": [], "doctests": []}
     saved = sys.stdout, sys.stderr
-    threads_before = set(threading.enumerate())
+    threads_before = threading.active_count()
     sys.stdout = CaptureStream(recorder, "out")
     sys.stderr = CaptureStream(recorder, "err")
     hooks.arm(example["timeout"], threading.get_ident())
@@ -453,6 +457,10 @@ def judge_exception(exc, example, path, result):
         result["error"] = error_info(exc, path)
 
 
+# The threads there were when the document started (the harness's own).
+DOCUMENT_THREADS = set()
+
+
 def tidy_up(threads_before, hooks):
     """Undo what an example may leave behind that would disturb the next one."""
     if "asyncio" in sys.modules:
@@ -464,7 +472,10 @@ def tidy_up(threads_before, hooks):
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.alarm(0)
     # Threads that outlive their example are stopped like a runaway loop.
-    for thread in set(threading.enumerate()) - threads_before:
+    # (Counted first: listing them costs more, and most examples start none.)
+    if threading.active_count() <= threads_before:
+        return
+    for thread in set(threading.enumerate()) - DOCUMENT_THREADS:
         if thread.is_alive() and thread.ident is not None:
             hooks.interrupt(thread.ident)
             thread.join(0.05)
@@ -622,6 +633,8 @@ def run_document(request_json, hooks):
     doctest builder runs it after its group.
     """
     request = json.loads(request_json)
+    DOCUMENT_THREADS.clear()
+    DOCUMENT_THREADS.update(threading.enumerate())
     # Here, not at start-up: the worker forks a child per document first.
     block_processes()
     path = request["path"]
@@ -699,8 +712,10 @@ def odd_safe_json(event):
     """JSON of an event, with lone surrogates (odd output, e.g. `"\\ud800"`)
     as the visible text `\\ud800`: JSON cannot carry them, and they must
     not cost the document its run."""
-    return SURROGATES.sub(lambda m: m.group(1) or m.group(2) or "\\\\" + m.group(3),
-                          json.dumps(event))
+    text = json.dumps(event)
+    if "\\ud" not in text:  # the common case: no surrogate escapes at all
+        return text
+    return SURROGATES.sub(lambda m: m.group(1) or m.group(2) or "\\\\" + m.group(3), text)
 
 
 def python_version():

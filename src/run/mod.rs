@@ -435,14 +435,17 @@ pub fn harness_request(
         .map(|e| {
             let skip = e.skip.is_some() || config.skip.contains_key(&e.id);
             let timeout = config.timeout_for(&doc.name, &e.id);
-            let claim_lines: Vec<usize> = crate::claim::parse(e)
-                .iter()
-                .filter(|c| c.speaks_about_a_statement() && c.may_be_a_value())
+            let claims = crate::claim::parse(e);
+            let about_statements = || claims.iter().filter(|c| c.speaks_about_a_statement());
+            let claim_lines: Vec<usize> = about_statements()
+                .filter(|c| c.may_be_a_value())
                 .map(|c| c.anchor)
                 .collect();
             json!({
                 "code": e.code, "first_line": e.first_line(), "skip": skip, "timeout": timeout,
                 "session": e.is_session(), "claim_lines": claim_lines,
+                // Statement spans cost a parse; only claims about statements read them.
+                "spans": about_statements().next().is_some(),
                 "role": role(e), "groups": e.groups, "sphinx": e.sphinx,
             })
         })

@@ -125,18 +125,21 @@ impl Output {
     /// Bytes from the child's event pipe, relayed as they come, each line
     /// started with the child's mark.
     fn child(&mut self, mut bytes: &[u8]) {
+        // One write for the whole chunk: a syscall per line adds up.
+        let mut marked = Vec::with_capacity(bytes.len() + 16);
         while !bytes.is_empty() {
             if self.at_line_start {
-                self.write(FROM_CHILD);
+                marked.extend_from_slice(FROM_CHILD);
             }
             let end = bytes
                 .iter()
                 .position(|&b| b == b'\n')
                 .map_or(bytes.len(), |i| i + 1);
-            self.write(&bytes[..end]);
+            marked.extend_from_slice(&bytes[..end]);
             self.at_line_start = bytes[end - 1] == b'\n';
             bytes = &bytes[end..];
         }
+        self.write(&marked);
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -408,7 +411,13 @@ fn home_in(workdir: &Path) -> PyResult<()> {
         let environ = py.import("os")?.getattr("environ")?;
         environ.set_item("HOME", &*workdir)?;
         environ.set_item("TMPDIR", &*workdir)?;
-        py.import("tempfile")?.setattr("tempdir", &*workdir)
+        // Not imported yet, tempfile reads TMPDIR when first asked; importing
+        // it here would cost every document a few milliseconds.
+        let modules = py.import("sys")?.getattr("modules")?;
+        match modules.get_item("tempfile") {
+            Ok(tempfile) => tempfile.setattr("tempdir", &*workdir),
+            Err(_) => Ok(()),
+        }
     })
 }
 
