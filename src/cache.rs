@@ -306,6 +306,7 @@ mod tests {
                     jobs: 1,
                     sandbox: true,
                     hash_seed: None,
+                    warm: Default::default(),
                 },
             }
         }

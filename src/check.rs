@@ -49,6 +49,7 @@ impl Settings {
                 jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
                 sandbox: true,
                 hash_seed: None,
+                warm: Default::default(),
             },
             selection: Selection::default(),
             cache: false,
@@ -366,7 +367,7 @@ fn nothing_checked(report: &Report, settings: &Settings, documents: usize) -> Op
 
 /// The files besides `doc` its verdicts depend on: its config, the fixture
 /// files the config copies, and its cassette.
-fn inputs_of(doc: &Path, settings: &Settings) -> Result<Vec<PathBuf>, Error> {
+pub fn inputs_of(doc: &Path, settings: &Settings) -> Result<Vec<PathBuf>, Error> {
     let config = config_for(doc, settings)?;
     let mut inputs = config.fixture_files();
     inputs.push(Cassette::path_for(&config, doc));
@@ -406,6 +407,8 @@ fn run_again(
         .collect();
     let pool = Pool {
         hash_seed: Some(nondeterminism::SECOND_HASH_SEED),
+        // Kept workers carry the first run's hash seed: not for this run.
+        warm: Default::default(),
         ..settings.pool.clone()
     };
     let quiet = Settings {

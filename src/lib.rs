@@ -33,5 +33,6 @@ pub mod select;
 pub mod snapshot;
 pub mod update;
 pub mod verdict;
+pub mod watch;
 
 pub use error::Error;

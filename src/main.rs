@@ -105,6 +105,18 @@ enum Command {
         #[arg(long)]
         reject: bool,
     },
+    /// Check, then check again each time a document, its config or a
+    /// fixture file is saved (unchanged documents come from the cache).
+    ///
+    /// Runs until stopped (Ctrl-C). After each check, a line on stderr says
+    /// how long it took and what is watched.
+    Watch {
+        #[command(flatten)]
+        run: RunArgs,
+        /// When the report is coloured.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
     /// Show the CPython snipcheck embeds: examples run on it, and a venv
     /// must be made from it (`$(snipcheck python --executable) -m venv .venv`).
     Python {
@@ -165,6 +177,7 @@ fn main() -> ExitCode {
             reject,
         } => review(&paths, config, accept, reject),
         Command::Record { run, allow_network } => record(run, allow_network),
+        Command::Watch { run, color } => watch(run, color),
     };
     match result {
         Ok(code) => code,
@@ -234,6 +247,33 @@ fn check(
         print(&text);
     }
     Ok(exit_code(&report))
+}
+
+fn watch(run: RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
+    use std::io::IsTerminal;
+    let settings = settings(&run, true)?;
+    let paths = run.documents(&settings)?;
+    let options = report::human::Options::new(false, color, std::io::stdout().is_terminal());
+    snipcheck::watch::watch(&paths, &settings, |round| {
+        let changed: Vec<String> = round
+            .changed
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        if !changed.is_empty() {
+            println!("\n--- changed: {}", changed.join(", "));
+        }
+        match round.result {
+            Ok(report) => print(&report::render(Format::Human, report, options)),
+            Err(e) => println!("error: {}", e.report()),
+        }
+        eprintln!(
+            "watch: checked in {} ms; watching {} file(s), Ctrl-C to stop",
+            round.took.as_millis(),
+            round.watched
+        );
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {

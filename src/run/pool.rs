@@ -48,6 +48,56 @@ pub struct Pool {
     /// The workers' `PYTHONHASHSEED` (default 0): a second run with another
     /// one shows which claims depend on hash order.
     pub hash_seed: Option<u32>,
+    /// Workers kept between runs (`snipcheck watch`): the next run skips
+    /// their start-up. Shared by the clones of a pool.
+    pub warm: Warm,
+}
+
+/// Idle workers, started ahead of the next run. A worker never runs
+/// document code itself, so one that served a run is as clean as a new one.
+#[derive(Clone, Default)]
+pub struct Warm(Option<Arc<Mutex<Vec<Worker>>>>);
+
+impl std::fmt::Debug for Warm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Warm(kept)"
+        } else {
+            "Warm(none)"
+        })
+    }
+}
+
+impl Warm {
+    /// Keep workers between runs (off by default: a one-shot check would
+    /// only leave them idle).
+    pub fn kept() -> Warm {
+        Warm(Some(Arc::default()))
+    }
+
+    fn take(&self) -> Option<Worker> {
+        let mut idle = self.0.as_ref()?.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some(mut worker) = idle.pop() {
+            if worker.is_alive() {
+                return Some(worker);
+            }
+        }
+        None
+    }
+
+    fn keep(&self, worker: Option<Worker>) {
+        if let (Some(idle), Some(worker)) = (&self.0, worker) {
+            idle.lock().unwrap_or_else(|e| e.into_inner()).push(worker);
+        }
+    }
+
+    /// How many live workers wait.
+    fn idle(&self) -> usize {
+        let Some(idle) = &self.0 else { return 0 };
+        let mut idle = idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.retain_mut(Worker::is_alive);
+        idle.len()
+    }
 }
 
 /// How one child's run of a document ended.
@@ -75,7 +125,7 @@ impl Pool {
         std::thread::scope(|scope| {
             for _ in 0..self.jobs.clamp(1, jobs.len().max(1)) {
                 scope.spawn(|| {
-                    let mut worker = None;
+                    let mut worker = self.warm.take();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some((doc, config)) = jobs.get(i) else {
@@ -85,6 +135,7 @@ impl Pool {
                         results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
                         done();
                     }
+                    self.warm.keep(worker);
                 });
             }
         });
@@ -94,6 +145,20 @@ impl Pool {
             .into_iter()
             .map(|r| r.unwrap_or_else(|| Err(Error::Python("document was not run".into()))))
             .collect()
+    }
+
+    /// Starts workers until `workers` of them (at most `jobs`) wait in
+    /// [`Warm`], preloading `modules`: the next run starts at once. Without
+    /// kept workers, does nothing.
+    pub fn prepare(&self, workers: usize, modules: &[String]) -> Result<(), Error> {
+        if self.warm.0.is_none() {
+            return Ok(());
+        }
+        while self.warm.idle() < workers.min(self.jobs) {
+            let worker = Worker::spawn(&self.program, self.sandbox, modules, self.hash_seed)?;
+            self.warm.keep(Some(worker));
+        }
+        Ok(())
     }
 
     /// Runs one document with a worker of its own.
