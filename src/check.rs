@@ -1,7 +1,7 @@
 //! The pipeline, end to end: paths → documents → outcomes → verdicts.
 //!
 //! Markdown → [`Example`](crate::markdown::Example) → run →
-//! [`DocumentOutcome`](crate::outcome::DocumentOutcome) →
+//! [`DocumentOutcome`](crate::run::outcome::DocumentOutcome) →
 //! [`ExampleVerdict`] → reports. Each stage is its own module; this one only
 //! wires them together.
 
@@ -12,8 +12,8 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
 use crate::nondeterminism;
-use crate::outcome::DocumentOutcome;
 use crate::record::Cassette;
+use crate::run::outcome::DocumentOutcome;
 use crate::run::{self, environment::Environment, pool::Pool};
 use crate::select::Selection;
 use crate::snapshot::{self, SnapshotCheck};

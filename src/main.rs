@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use snipcheck::check::{self, Report, Settings};
-use snipcheck::outcome::MissingKind;
 use snipcheck::record::Cassette;
 use snipcheck::report::human::ColorChoice;
 use snipcheck::report::{self, Format, ReportTarget};
+use snipcheck::run::outcome::MissingKind;
 use snipcheck::select::Selection;
 use snipcheck::{Error, update};
 

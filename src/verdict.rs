@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::claim::{self, Claim, ClaimKind};
 use crate::expect::{self, Match, Shape};
 use crate::markdown::Example;
-use crate::outcome::{
+use crate::run::outcome::{
     DoctestKind, DoctestResult, DoctestVerdict, ExampleOutcome, Interruption, InterruptionKind,
     PyError, Stream, Write,
 };
@@ -446,7 +446,7 @@ fn unclaimed_stdout(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::{Stream, Write};
+    use crate::run::outcome::{Stream, Write};
 
     fn example(code: &str) -> Example {
         Example {

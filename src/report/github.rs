@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 
 use super::visible;
 use crate::check::{DocumentReport, Report};
-use crate::outcome::PyError;
+use crate::run::outcome::PyError;
 use crate::snapshot::SnapshotCheck;
 use crate::verdict::{ClaimVerdict, ExampleVerdict, Status};
 

@@ -209,7 +209,7 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
 
 /// `PermissionError: [Errno 1] Operation not permitted`: `EPERM`, the
 /// seccomp filter's answer (Landlock's is `EACCES`, "Permission denied").
-fn refused_by_the_kernel(error: &crate::outcome::PyError) -> bool {
+fn refused_by_the_kernel(error: &crate::run::outcome::PyError) -> bool {
     error.type_name == "PermissionError" && error.message.starts_with("[Errno 1] ")
 }
 

@@ -7,6 +7,7 @@
 //! lives in `harness.py`, compiled into the binary.
 
 pub mod environment;
+pub mod outcome;
 pub mod pool;
 pub mod protocol;
 pub mod sandbox;
@@ -29,7 +30,7 @@ use serde_json::json;
 use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
-use crate::outcome::{DocumentOutcome, ExampleOutcome, Interruption};
+use crate::run::outcome::{DocumentOutcome, ExampleOutcome, Interruption};
 
 const HARNESS: &str = include_str!("harness.py");
 /// `>>>` sessions, docstring examples and REPL values; imported by the harness.
@@ -555,7 +556,7 @@ pub fn python_version() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::InterruptionKind;
+    use crate::run::outcome::InterruptionKind;
 
     fn fence_and_begin(c: &mut Collector) {
         let status = sandbox::Status::Full;

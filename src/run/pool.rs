@@ -23,7 +23,7 @@ use super::{Collector, Event, Resume};
 use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
-use crate::outcome::{DocumentOutcome, Interruption, InterruptionKind};
+use crate::run::outcome::{DocumentOutcome, Interruption, InterruptionKind};
 
 /// Extra time a stuck example gets after its limit before it is killed.
 const GRACE: Duration = Duration::from_secs(1);

@@ -16,7 +16,7 @@ use std::io::{BufRead, ErrorKind};
 use serde::Deserialize;
 
 use super::Event;
-use crate::outcome::ExampleOutcome;
+use crate::run::outcome::ExampleOutcome;
 
 /// Prefix of a line the worker itself wrote.
 pub const FROM_WORKER: &[u8] = b"W ";
