@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, value};
 
-use crate::check::DocumentReport;
+use crate::report::DocumentReport;
 use crate::run::outcome::{Missing, MissingKind};
 
 /// One entry `init` added, as printed for the writer.

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use snipcheck::check::{self, Report, Settings};
+use snipcheck::check::{self, Settings};
 use snipcheck::record::Cassette;
 use snipcheck::report::human::ColorChoice;
-use snipcheck::report::{self, Format, ReportTarget};
+use snipcheck::report::{self, Format, Report, ReportTarget};
 use snipcheck::run::outcome::MissingKind;
 use snipcheck::select::Selection;
 use snipcheck::{Error, update};
@@ -278,7 +278,7 @@ const ROUNDS: usize = 10;
 fn until_settled(
     run: &RunArgs,
     settings: &Settings,
-    mut declare: impl FnMut(&check::DocumentReport, &Path) -> Result<usize, Error>,
+    mut declare: impl FnMut(&report::DocumentReport, &Path) -> Result<usize, Error>,
 ) -> Result<(Report, usize), Error> {
     let mut total = 0;
     for _ in 0..ROUNDS {

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use snipcheck::check::{self, DocumentReport, Settings};
+use snipcheck::check::{self, Settings};
 use snipcheck::markdown::Document;
-use snipcheck::report::human;
+use snipcheck::report::{DocumentReport, human};
 use snipcheck::verdict::Status;
 
 /// A document is run once, by whichever of its tests comes first.

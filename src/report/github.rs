@@ -17,7 +17,7 @@
 use std::fmt::Write as _;
 
 use super::visible;
-use crate::check::{DocumentReport, Report};
+use super::{DocumentReport, Report};
 use crate::run::outcome::PyError;
 use crate::snapshot::SnapshotCheck;
 use crate::verdict::{ClaimVerdict, ExampleVerdict, Status};

@@ -11,7 +11,7 @@ use std::path::Path;
 use similar::{ChangeTag, TextDiff};
 
 use super::visible;
-use crate::check::{DocumentReport, Report};
+use super::{DocumentReport, Report};
 use crate::snapshot::SnapshotCheck;
 use crate::verdict::{ClaimVerdict, ExampleVerdict, Status, Verdict};
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::check::{Report, Summary};
+use super::{Report, Summary};
 use crate::verdict::{ClaimVerdict, ExampleVerdict, Status};
 
 /// Bumped when the shape changes incompatibly.

@@ -25,7 +25,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
 use super::visible;
-use crate::check::{DocumentReport, Report};
+use super::{DocumentReport, Report};
 use crate::report::github::exception;
 use crate::report::human::{self, Options};
 use crate::verdict::{ExampleVerdict, Status};

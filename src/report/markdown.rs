@@ -13,7 +13,7 @@
 use std::fmt::Write as _;
 
 use super::visible;
-use crate::check::{DocumentReport, Report};
+use super::{DocumentReport, Report};
 use crate::report::github::{counts, exception};
 use crate::report::human::{self, Options, is_failure};
 use crate::snapshot::SnapshotCheck;

@@ -5,13 +5,15 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+mod model;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::check::Report;
 use crate::error::Error;
+
+pub use model::{ClaimCounts, DocumentReport, Report, Summary};
 
 /// Report formats of `snipcheck check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
