@@ -8,8 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use snipcheck::check::{self, Settings};
 use snipcheck::record::Cassette;
-use snipcheck::report::human::ColorChoice;
-use snipcheck::report::{self, Format, Report, ReportTarget};
+use snipcheck::report::{self, ColorChoice, Format, Report, ReportTarget};
 use snipcheck::run::outcome::MissingKind;
 use snipcheck::select::Selection;
 use snipcheck::{Error, update};
@@ -217,9 +216,9 @@ fn check(
     } else {
         std::io::stdout().is_terminal()
     };
-    let options = report::human::Options::new(verbose, color, terminal);
+    let options = report::Options::new(verbose, color, terminal);
     for target in &targets {
-        let plain = report::human::Options::new(verbose, ColorChoice::Never, false);
+        let plain = report::Options::new(verbose, ColorChoice::Never, false);
         target.write(&report, plain)?;
     }
     let text = report::render(format, &report, options);
@@ -395,14 +394,12 @@ fn review(
         .flat_map(|d| snipcheck::snapshot::pending_in(d))
         .collect();
     let ask = !accept && !reject && std::io::stdin().is_terminal();
-    let options = report::human::Options::for_terminal(false);
+    let options = report::Options::for_terminal(false);
     let (mut accepted, mut rejected) = (0, 0);
     for snapshot in &pending {
         let (stored, proposed) = snapshot.contents();
         println!("{}", snapshot.snap.display());
-        print(&report::human::unified(
-            &stored, &proposed, "snapshot", options,
-        ));
+        print(&report::unified(&stored, &proposed, "snapshot", options));
         let choice = match (accept, reject, ask) {
             (true, _, _) => 'a',
             (_, true, _) => 'r',

@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 use libtest_mimic::{Arguments, Failed, Trial};
 use snipcheck::check::{self, Settings};
 use snipcheck::markdown::Document;
-use snipcheck::report::{DocumentReport, human};
+use snipcheck::report::{DocumentReport, Options, details};
 use snipcheck::verdict::Status;
 
 /// A document is run once, by whichever of its tests comes first.
@@ -85,7 +85,7 @@ fn run(doc: &LazyDocument, id: &str) -> Result<(), Failed> {
     let example = verdicts[id];
     match example.status {
         Status::Drift | Status::Error | Status::Timeout | Status::Crash => {
-            let message = human::details(example, report, human::Options::default());
+            let message = details(example, report, Options::default());
             Err(message.into())
         }
         Status::Skipped => Ok(()),

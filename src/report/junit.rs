@@ -24,10 +24,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
-use super::visible;
-use super::{DocumentReport, Report};
-use crate::report::github::exception;
-use crate::report::human::{self, Options};
+use super::{DocumentReport, Options, Report, details, exception, is_failure, visible};
 use crate::verdict::{ExampleVerdict, Status};
 
 /// The report as a JUnit XML document.
@@ -71,7 +68,7 @@ fn case(example: &ExampleVerdict, doc: &DocumentReport) -> TestCase {
     );
     case.extra
         .insert("line".into(), example.example.fence_line.to_string().into());
-    if human::is_failure(example) {
+    if is_failure(example) {
         if !example.stdout.is_empty() {
             case.set_system_out(visible(&example.stdout).into_owned());
         }
@@ -83,7 +80,7 @@ fn case(example: &ExampleVerdict, doc: &DocumentReport) -> TestCase {
 }
 
 fn status(example: &ExampleVerdict, doc: &DocumentReport) -> TestCaseStatus {
-    let details = || human::details(example, doc, Options::default());
+    let details = || details(example, doc, Options::default());
     let (kind, ty, message) = match example.status {
         Status::Pass => return TestCaseStatus::success(),
         Status::Skipped => {

@@ -12,10 +12,7 @@
 
 use std::fmt::Write as _;
 
-use super::visible;
-use super::{DocumentReport, Report};
-use crate::report::github::{counts, exception};
-use crate::report::human::{self, Options, is_failure};
+use super::{DocumentReport, Options, Report, counts, details, exception, is_failure, visible};
 use crate::snapshot::SnapshotCheck;
 use crate::verdict::{ExampleVerdict, Status};
 
@@ -114,7 +111,7 @@ fn failures(out: &mut String, report: &Report) {
         );
         out.push_str(&fenced(
             language,
-            &human::details(example, doc, Options::default()),
+            &details(example, doc, Options::default()),
         ));
         out.push_str("\n</details>\n");
     }
