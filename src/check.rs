@@ -325,10 +325,11 @@ pub fn load(paths: &[PathBuf], settings: &Settings) -> Result<Vec<(Document, Con
         .collect()
 }
 
-/// A harness failure names the document it happened in.
+/// An internal failure (worker, harness, protocol) names the document it
+/// happened in.
 fn in_document(error: Error, doc: &Document) -> Error {
     match error {
-        Error::Python(_) => Error::Document {
+        error if error.is_internal() => Error::Document {
             path: doc.path.clone(),
             source: Box::new(error),
         },

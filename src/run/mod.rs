@@ -288,7 +288,7 @@ fn harness(py: Python<'_>) -> Result<&Bound<'_, PyModule>, Error> {
     });
     match module {
         Ok(m) => Ok(m.bind(py)),
-        Err(e) => Err(Error::Python(e.clone())),
+        Err(e) => Err(Error::Harness(e.clone())),
     }
 }
 
@@ -309,7 +309,7 @@ pub fn warm_up(preload: &[String]) -> Result<(), Error> {
         harness
             .call_method1("preload", (preload.to_vec(),))
             .map(|_| ())
-            .map_err(|e| Error::Python(describe(py, e)))
+            .map_err(|e| Error::Harness(describe(py, e)))
     })
 }
 
@@ -381,13 +381,13 @@ pub fn execute_request(
             None => {
                 let exception = harness
                     .getattr("ExampleTimeout")
-                    .map_err(|e| Error::Python(describe(py, e)))?;
+                    .map_err(|e| Error::Harness(describe(py, e)))?;
                 WATCHDOG.get_or_init(|| Arc::new(watchdog::Watchdog::start(&exception)))
             }
         };
         let hooks = watchdog
             .hooks(py, harness, emit)
-            .map_err(|e| Error::Python(describe(py, e)))?;
+            .map_err(|e| Error::Harness(describe(py, e)))?;
         harness
             .call_method1("run_document", (request, hooks))
             .map(|_| ())
@@ -401,7 +401,7 @@ fn harness_error(py: Python<'_>, err: PyErr) -> Error {
     if is_config {
         Error::Config(err.value(py).to_string())
     } else {
-        Error::Python(describe(py, err))
+        Error::Harness(describe(py, err))
     }
 }
 

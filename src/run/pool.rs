@@ -92,7 +92,7 @@ impl Pool {
             .into_inner()
             .unwrap_or_else(|e| e.into_inner())
             .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(Error::Python("document was not run".into()))))
+            .map(|r| r.unwrap_or_else(|| Err(Error::Worker("document was not run".into()))))
             .collect()
     }
 
@@ -203,10 +203,15 @@ impl Pool {
                     "the document's process sent an event line longer than {max_line} bytes"
                 )),
                 Ok(Line::Complete(bytes)) => match protocol::decode(&bytes) {
+                    // A child's lines are the example's to forge; the worker's own are not.
+                    Err(reason) if !bytes.starts_with(protocol::FROM_CHILD) => {
+                        *slot = None;
+                        return Err(Error::Protocol(reason));
+                    }
                     Err(reason) => Some(reason),
                     Ok(Message::Worker(WorkerEvent::Fatal { message })) => {
                         *slot = None;
-                        return Err(Error::Python(message));
+                        return Err(Error::Worker(message));
                     }
                     Ok(Message::Worker(WorkerEvent::Exit { code, signal })) => {
                         let (kind, message) = match stop {
@@ -400,12 +405,13 @@ impl Worker {
     }
 
     fn send(&mut self, command: &WorkerCommand) -> Result<(), Error> {
-        let mut line = serde_json::to_string(command).map_err(|e| Error::Python(e.to_string()))?;
+        let mut line = serde_json::to_string(command)
+            .map_err(|e| Error::Protocol(format!("cannot encode a command: {e}")))?;
         line.push('\n');
         self.stdin
             .write_all(line.as_bytes())
             .and_then(|()| self.stdin.flush())
-            .map_err(|e| Error::Python(format!("the worker is gone: {e}")))
+            .map_err(|e| Error::Worker(format!("the worker is gone: {e}")))
     }
 
     /// Asks the worker to kill the child it runs; if the worker is gone,
@@ -455,7 +461,7 @@ fn fatal(bad_config: bool, message: String, config: &Config) -> Error {
     match (&config.origin, bad_config) {
         (Some(origin), true) => Error::file(origin, format!("invalid config: {message}")),
         (None, true) => Error::Config(message),
-        _ => Error::Python(message),
+        _ => Error::Harness(message),
     }
 }
 

@@ -76,7 +76,10 @@ pub fn main(preload: &[String]) -> ! {
         at_line_start: true,
     };
     if let Err(e) = super::warm_up(preload) {
-        out.worker(&worker_fatal(&e.to_string()));
+        out.worker(&worker_fatal(&format!(
+            "could not warm up: {}",
+            unlabelled(&e)
+        )));
         exit(3);
     }
     // SAFETY: fd 0 is the worker's stdin, owned by nothing else here.
@@ -367,7 +370,7 @@ fn run_child(job: &Job, send: &Sender) -> Result<(), Error> {
     });
     let (status, detail) = if job.sandbox {
         let (landlock, mut detail) = fence(&job.workdir, &job.readable);
-        home_in(&job.workdir).map_err(|e| Error::Python(e.to_string()))?;
+        home_in(&job.workdir).map_err(|e| Error::Harness(e.to_string()))?;
         // Last, so that setting up needed nothing it refuses.
         let seccomp = install_seccomp();
         detail.push_str("; ");
@@ -419,11 +422,16 @@ fn worker_fatal(message: &str) -> String {
 
 /// The child's `fatal`: it could not run the document.
 fn fatal(e: &Error) -> String {
-    let (config, message) = match e {
-        Error::Config(m) => (true, m.clone()),
-        other => (false, other.to_string()),
-    };
-    json!({"event": "fatal", "config": config, "message": message}).to_string()
+    let config = matches!(e, Error::Config(_));
+    json!({"event": "fatal", "config": config, "message": unlabelled(e)}).to_string()
+}
+
+/// An error's text for the parent, which labels it again (see `pool`).
+fn unlabelled(e: &Error) -> String {
+    match e {
+        Error::Worker(m) | Error::Harness(m) | Error::Protocol(m) | Error::Config(m) => m.clone(),
+        other => other.to_string(),
+    }
 }
 
 fn exit(code: i32) -> ! {
