@@ -9,11 +9,14 @@
 pub mod environment;
 pub mod outcome;
 pub mod pool;
+// Public, with `Event` and `Collector`, for the fuzz target that decodes
+// worker streams (fuzz/fuzz_targets/worker_stream.rs); the rest is internal.
 pub mod protocol;
-pub mod sandbox;
+pub(crate) mod sandbox;
 #[cfg(target_os = "linux")]
 mod seccomp;
 mod watchdog;
+// Public for the binary's `__worker` entry point alone.
 pub mod worker;
 
 use std::ffi::CString;
@@ -86,7 +89,7 @@ pub enum Event {
 
 impl Event {
     /// The event's name on the wire.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Event::Sandbox { .. } => "sandbox",
             Event::Begin { .. } => "begin",
@@ -115,15 +118,15 @@ enum Phase {
 /// (several when a crash made the parent resume in a fresh one).
 #[derive(Debug)]
 pub struct Collector {
-    pub python: String,
-    pub workdir: String,
+    pub(crate) python: String,
+    pub(crate) workdir: String,
     examples: Vec<Option<ExampleOutcome>>,
     /// Lines of the document: no event may name a guide line past it.
     lines: usize,
     /// The example that started and has not finished.
-    pub running: Option<usize>,
-    pub ended: bool,
-    pub sandbox: Option<(sandbox::Status, String)>,
+    pub(crate) running: Option<usize>,
+    pub(crate) ended: bool,
+    pub(crate) sandbox: Option<(sandbox::Status, String)>,
     phase: Phase,
     /// The last example that started in this child (each starts once,
     /// while no other runs). After one started, a `fatal` is not the
@@ -240,7 +243,7 @@ impl Collector {
     }
 
     /// Examples that were interrupted (crash or timeout): a replay skips them.
-    pub fn interrupted(&self) -> Vec<usize> {
+    pub(crate) fn interrupted(&self) -> Vec<usize> {
         (0..self.examples.len())
             .filter(|i| matches!(&self.examples[*i], Some(o) if o.interrupted.is_some()))
             .collect()
@@ -302,7 +305,7 @@ fn describe(py: Python<'_>, err: PyErr) -> String {
 
 /// Starts the interpreter, loads the harness and imports (and patches) the
 /// heavy modules the documents will use, before the worker forks.
-pub fn warm_up(preload: &[String]) -> Result<(), Error> {
+pub(crate) fn warm_up(preload: &[String]) -> Result<(), Error> {
     prepare_process();
     Python::attach(|py| {
         let harness = harness(py)?;
@@ -319,7 +322,7 @@ pub fn warm_up(preload: &[String]) -> Result<(), Error> {
 /// `sys.modules`, as a reader's long-lived interpreter would. The harness
 /// imports only standard-library ones, and only those that import quietly
 /// (see `preload` in harness.py): the worker runs no document code.
-pub fn modules_to_preload<'a>(
+pub(crate) fn modules_to_preload<'a>(
     jobs: impl IntoIterator<Item = (&'a Document, &'a Config)>,
 ) -> Vec<String> {
     const CUES: &[(&str, &[&str])] = &[
@@ -369,7 +372,7 @@ fn imported_modules(code: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Runs one harness request in this process; each event line goes to `emit`.
-pub fn execute_request(
+pub(crate) fn execute_request(
     request: String,
     emit: impl Fn(String) + Send + Sync + 'static,
 ) -> Result<(), Error> {
@@ -407,7 +410,7 @@ fn harness_error(py: Python<'_>, err: PyErr) -> Error {
 
 /// The file name examples are compiled under: absolute, so that frames of
 /// the guide are recognised whatever the working directory.
-pub fn code_path(doc: &Document) -> String {
+fn code_path(doc: &Document) -> String {
     std::path::absolute(&doc.path)
         .unwrap_or_else(|_| doc.path.clone())
         .to_string_lossy()
@@ -416,15 +419,15 @@ pub fn code_path(doc: &Document) -> String {
 
 /// Where a fresh worker picks up after its predecessor died.
 #[derive(Debug, Clone, Default)]
-pub struct Resume {
+pub(crate) struct Resume {
     /// First example to report; the ones before are replayed silently.
-    pub from: usize,
+    pub(crate) from: usize,
     /// Examples never to run again (they crashed or timed out).
-    pub avoid: Vec<usize>,
+    pub(crate) avoid: Vec<usize>,
 }
 
 /// The harness request for `doc`.
-pub fn harness_request(
+pub(crate) fn harness_request(
     doc: &Document,
     config: &Config,
     cwd: &Path,
@@ -496,7 +499,7 @@ fn role(example: &crate::markdown::Example) -> &'static str {
 }
 
 /// Where the embedded CPython reads its modules from.
-pub fn python_paths() -> Vec<std::path::PathBuf> {
+pub(crate) fn python_paths() -> Vec<std::path::PathBuf> {
     Python::attach(|py| {
         let paths = py.eval(
             c"[p for p in __import__('sys').path + [__import__('sys').prefix, __import__('sys').base_prefix, __import__('sys').exec_prefix] if p]",
@@ -545,7 +548,7 @@ pub fn interpreter() -> Interpreter {
 }
 
 /// Version of the embedded CPython, e.g. `3.11.2`.
-pub fn python_version() -> String {
+pub(crate) fn python_version() -> String {
     prepare_process();
     Python::attach(|py| {
         let v = py.version_info();

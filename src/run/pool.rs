@@ -517,7 +517,7 @@ fn lines_of(pipe: impl Read + Send + 'static, max: Arc<AtomicUsize>) -> mpsc::Re
 
 /// Text of bytes a child wrote: valid UTF-8 as it is, anything else as
 /// `\xNN`, so odd output is shown rather than lost or mangled.
-pub fn escape_bytes(bytes: &[u8]) -> String {
+pub(crate) fn escape_bytes(bytes: &[u8]) -> String {
     let mut text = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         text.push_str(chunk.valid());
@@ -574,6 +574,6 @@ fn remember_layers(collector: &Collector) {
 
 /// The sandbox as the documents' children reported it (the weakest one,
 /// when they differ); `None` before any document ran.
-pub fn layers() -> Option<(Status, String)> {
+pub(crate) fn layers() -> Option<(Status, String)> {
     LAYERS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }

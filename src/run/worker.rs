@@ -39,22 +39,22 @@ use crate::error::Error;
 
 /// One document for a worker to run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Job {
+pub(crate) struct Job {
     /// The document's fresh working directory: the only writable place.
-    pub workdir: PathBuf,
+    pub(crate) workdir: PathBuf,
     /// Extra readable paths (config `[sandbox] read`).
-    pub readable: Vec<PathBuf>,
-    pub memory_mb: u64,
-    pub file_size_mb: u64,
-    pub sandbox: bool,
+    pub(crate) readable: Vec<PathBuf>,
+    pub(crate) memory_mb: u64,
+    pub(crate) file_size_mb: u64,
+    pub(crate) sandbox: bool,
     /// The harness request (see `run::harness_request`).
-    pub request: String,
+    pub(crate) request: String,
 }
 
 /// What the parent tells a worker, one per line.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
-pub enum Command {
+pub(crate) enum Command {
     /// Run a document in a fresh child.
     Run { job: Job },
     /// Kill the child running now (its time is up, or it misbehaved).
