@@ -18,8 +18,10 @@ use crate::run::outcome::{
 use crate::snapshot::SnapshotCheck;
 
 /// What became of one claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(test, derive(strum::VariantArray))]
 pub enum Verdict {
     Holds,
     Drifts,
@@ -37,16 +39,9 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// `not_reached`: as serde spells it in the JSON report.
     pub fn name(self) -> &'static str {
-        match self {
-            Verdict::Holds => "holds",
-            Verdict::Drifts => "drifts",
-            Verdict::Unchecked => "unchecked",
-            Verdict::NotReached => "not_reached",
-            Verdict::Error => "error",
-            Verdict::Skipped => "skipped",
-            Verdict::Varies => "varies",
-        }
+        self.into()
     }
 }
 
@@ -61,8 +56,10 @@ pub struct ClaimVerdict {
 }
 
 /// The status of one example.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(test, derive(strum::VariantArray))]
 pub enum Status {
     Pass,
     Drift,
@@ -75,15 +72,9 @@ pub enum Status {
 }
 
 impl Status {
+    /// `timeout`: as serde spells it in the JSON report.
     pub fn name(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Drift => "drift",
-            Status::Error => "error",
-            Status::Skipped => "skipped",
-            Status::Timeout => "timeout",
-            Status::Crash => "crash",
-        }
+        self.into()
     }
 }
 
@@ -447,6 +438,17 @@ fn unclaimed_stdout(
 mod tests {
     use super::*;
     use crate::run::outcome::{Stream, Write};
+    use strum::VariantArray;
+
+    #[test]
+    fn names_are_the_json_reports() {
+        for v in Verdict::VARIANTS {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.name());
+        }
+        for s in Status::VARIANTS {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.name());
+        }
+    }
 
     fn example(code: &str) -> Example {
         Example {

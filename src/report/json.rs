@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::{Report, Summary};
-use crate::verdict::{ClaimVerdict, ExampleVerdict, Status};
+use crate::verdict::{ClaimVerdict, ExampleVerdict};
 
 /// Bumped when the shape changes incompatibly.
 pub const VERSION: u32 = 1;
@@ -116,13 +116,8 @@ fn example(e: &ExampleVerdict) -> JsonExample {
 /// `Timeout` / `Crash`).
 fn error(e: &ExampleVerdict) -> Option<JsonError> {
     if let Some(stop) = &e.interrupted {
-        let type_name = if e.status == Status::Timeout {
-            "Timeout"
-        } else {
-            "Crash"
-        };
         return Some(JsonError {
-            type_name: type_name.into(),
+            type_name: stop.kind.type_name().into(),
             message: stop.message.clone(),
             line: stop.line,
         });

@@ -81,7 +81,7 @@ fn case(example: &ExampleVerdict, doc: &DocumentReport) -> TestCase {
 
 fn status(example: &ExampleVerdict, doc: &DocumentReport) -> TestCaseStatus {
     let details = || details(example, doc, Options::default());
-    let (kind, ty, message) = match example.status {
+    let (kind, message) = match example.status {
         Status::Pass => return TestCaseStatus::success(),
         Status::Skipped => {
             let mut status = TestCaseStatus::skipped();
@@ -90,18 +90,14 @@ fn status(example: &ExampleVerdict, doc: &DocumentReport) -> TestCaseStatus {
             }
             return status;
         }
-        Status::Drift => (
-            NonSuccessKind::Failure,
-            "drift",
-            drift_message(example, doc),
-        ),
-        Status::Error => (NonSuccessKind::Error, "error", error_message(example)),
-        Status::Timeout => (NonSuccessKind::Error, "timeout", error_message(example)),
-        Status::Crash => (NonSuccessKind::Error, "crash", error_message(example)),
+        Status::Drift => (NonSuccessKind::Failure, drift_message(example, doc)),
+        Status::Error | Status::Timeout | Status::Crash => {
+            (NonSuccessKind::Error, error_message(example))
+        }
     };
     let mut status = TestCaseStatus::non_success(kind);
     status
-        .set_type(ty)
+        .set_type(example.status.name())
         .set_message(visible(&message).into_owned())
         .set_description(details());
     status
@@ -124,11 +120,7 @@ fn drift_message(example: &ExampleVerdict, doc: &DocumentReport) -> String {
 /// (`Timeout: ran past its 5 s time limit`, as the JSON report names it).
 fn error_message(example: &ExampleVerdict) -> String {
     if let Some(stop) = &example.interrupted {
-        let name = match example.status {
-            Status::Timeout => "Timeout",
-            _ => "Crash",
-        };
-        return format!("{name}: {}", stop.message);
+        return format!("{}: {}", stop.kind.type_name(), stop.message);
     }
     match &example.error {
         Some(error) => exception(error),

@@ -64,8 +64,9 @@ pub fn prepare_process() {
 /// One event of a document's child, relayed to the parent by its worker
 /// (see [`protocol`]). The child runs example code, so each one is checked
 /// before it counts ([`Collector::apply`]).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, strum::IntoStaticStr)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Event {
     /// Which layers of the sandbox are in force, in words.
     Sandbox {
@@ -90,14 +91,7 @@ pub enum Event {
 impl Event {
     /// The event's name on the wire.
     pub(crate) fn kind(&self) -> &'static str {
-        match self {
-            Event::Sandbox { .. } => "sandbox",
-            Event::Begin { .. } => "begin",
-            Event::Start { .. } => "start",
-            Event::Done { .. } => "done",
-            Event::End => "end",
-            Event::Fatal { .. } => "fatal",
-        }
+        self.into()
     }
 }
 

@@ -484,6 +484,8 @@ fn describe_exit(code: Option<i32>, signal: Option<i32>, stderr: &str) -> String
     message
 }
 
+/// A table: rustix's `Signal` names differ from POSIX's (`ABORT`, `ALARM`),
+/// and glibc's `sigabbrev_np` is in neither the libc crate nor musl.
 fn signal_name(signal: i32) -> &'static str {
     match signal {
         libc::SIGSEGV => "SIGSEGV",
