@@ -172,7 +172,7 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
             note: Some(settings.selection.why_no_document()),
         });
     }
-    let jobs = load(&selected, settings)?;
+    let jobs = load_documents(&selected, settings)?;
     let progress = progress_bar(&jobs);
     let outcomes = settings.pool.run(&jobs, &|| progress.inc(1));
     progress.finish_and_clear();
@@ -305,7 +305,10 @@ fn progress_bar(jobs: &[(Document, Config)]) -> indicatif::ProgressBar {
 
 /// Every document and its config, read before anything runs: bad input
 /// stops the run before any work is done.
-pub fn load(paths: &[PathBuf], settings: &Settings) -> Result<Vec<(Document, Config)>, Error> {
+pub fn load_documents(
+    paths: &[PathBuf],
+    settings: &Settings,
+) -> Result<Vec<(Document, Config)>, Error> {
     let virtual_env = std::env::var_os("VIRTUAL_ENV")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from);

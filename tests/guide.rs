@@ -29,7 +29,7 @@ impl LazyDocument {
             // Snapshots are asserted through insta below, for its review flow.
             let mut settings = Settings::new(PathBuf::from(env!("CARGO_BIN_EXE_snipcheck")));
             settings.snapshots = false;
-            let mut jobs = check::load(std::slice::from_ref(&self.path), &settings)
+            let mut jobs = check::load_documents(std::slice::from_ref(&self.path), &settings)
                 .map_err(|e| e.to_string())?;
             let (doc, config) = jobs.pop().expect("one document");
             let outcome = settings

@@ -70,7 +70,7 @@ pub fn prepare_process() {
 pub enum Event {
     /// Which layers of the sandbox are in force, in words.
     Sandbox {
-        status: sandbox::Status,
+        status: sandbox::Level,
         detail: String,
     },
     /// The document's run began.
@@ -120,7 +120,7 @@ pub struct Collector {
     /// The example that started and has not finished.
     pub(crate) running: Option<usize>,
     pub(crate) ended: bool,
-    pub(crate) sandbox: Option<(sandbox::Status, String)>,
+    pub(crate) sandbox: Option<(sandbox::Level, String)>,
     phase: Phase,
     /// The last example that started in this child (each starts once,
     /// while no other runs). After one started, a `fatal` is not the
@@ -556,7 +556,7 @@ mod tests {
     use crate::run::outcome::InterruptionKind;
 
     fn fence_and_begin(c: &mut Collector) {
-        let status = sandbox::Status::Full;
+        let status = sandbox::Level::Full;
         c.apply(Event::Sandbox {
             status,
             detail: "full".into(),

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use super::protocol::{self, Line, LineReader, Message, WorkerEvent};
-use super::sandbox::{self, Status};
+use super::sandbox::{self, Level};
 use super::worker::{Command as WorkerCommand, Job};
 use super::{Collector, Event, Resume};
 use crate::config::Config;
@@ -553,7 +553,7 @@ fn tail_of(pipe: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
 }
 
 /// The sandbox layers the last child reported, for the report's header.
-static LAYERS: Mutex<Option<(Status, String)>> = Mutex::new(None);
+static LAYERS: Mutex<Option<(Level, String)>> = Mutex::new(None);
 
 /// Keeps what the sandbox of a document's child was, and says once per
 /// process when it is not fully in force.
@@ -564,10 +564,10 @@ fn remember_layers(collector: &Collector) {
     };
     let mut seen = LAYERS.lock().unwrap_or_else(|e| e.into_inner());
     // The weakest sandbox seen is the one to report.
-    if seen.as_ref().is_none_or(|(s, _)| *s == Status::Full) {
+    if seen.as_ref().is_none_or(|(s, _)| *s == Level::Full) {
         *seen = Some((*status, detail.clone()));
     }
-    if matches!(status, Status::Partial | Status::Unavailable)
+    if matches!(status, Level::Partial | Level::Unavailable)
         && !WARNED.swap(true, Ordering::Relaxed)
     {
         eprintln!("snipcheck: warning: sandbox not fully in force: {detail}");
@@ -576,6 +576,6 @@ fn remember_layers(collector: &Collector) {
 
 /// The sandbox as the documents' children reported it (the weakest one,
 /// when they differ); `None` before any document ran.
-pub(crate) fn layers() -> Option<(Status, String)> {
+pub(crate) fn layers() -> Option<(Level, String)> {
     LAYERS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 /// How much of the sandbox is in force in a worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub enum Level {
     /// Every layer is in force: Landlock fully enforced and seccomp.
     Full,
     /// The kernel enforces only part of it (an older Landlock ABI, or no
@@ -42,13 +42,13 @@ pub enum Status {
 
 /// The report header's words for the sandbox a run had: `full (…)` when
 /// every layer was in force, else what the kernel allowed.
-pub(crate) fn summary(layers: Option<(Status, String)>) -> String {
+pub(crate) fn summary(layers: Option<(Level, String)>) -> String {
     match layers {
         None => "not used (no document ran)".to_string(),
-        Some((Status::Full, _)) => "full (Landlock, seccomp, limits)".to_string(),
-        Some((Status::Disabled, _)) => "disabled (--no-sandbox)".to_string(),
-        Some((Status::Partial, detail)) => format!("partial ({detail})"),
-        Some((Status::Unavailable, detail)) => format!("limits only ({detail})"),
+        Some((Level::Full, _)) => "full (Landlock, seccomp, limits)".to_string(),
+        Some((Level::Disabled, _)) => "disabled (--no-sandbox)".to_string(),
+        Some((Level::Partial, detail)) => format!("partial ({detail})"),
+        Some((Level::Unavailable, detail)) => format!("limits only ({detail})"),
     }
 }
 
@@ -133,7 +133,7 @@ const SYSTEM_READ: &[&str] = &[
 /// calling thread and every thread it starts afterwards, so call it on the
 /// thread that will run Python, before any other thread exists.
 #[cfg(target_os = "linux")]
-pub(crate) fn restrict(workdir: &Path, readable: &[PathBuf]) -> (Status, String) {
+pub(crate) fn restrict(workdir: &Path, readable: &[PathBuf]) -> (Level, String) {
     use landlock::{
         ABI, Access, AccessFs, AccessNet, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus,
         Scope, path_beneath_rules,
@@ -159,26 +159,26 @@ pub(crate) fn restrict(workdir: &Path, readable: &[PathBuf]) -> (Status, String)
         .and_then(|r| r.restrict_self());
     match result {
         Ok(status) => match status.ruleset {
-            RulesetStatus::FullyEnforced => (Status::Full, "landlock: fully enforced".into()),
+            RulesetStatus::FullyEnforced => (Level::Full, "landlock: fully enforced".into()),
             RulesetStatus::PartiallyEnforced => (
-                Status::Partial,
+                Level::Partial,
                 "landlock: partially enforced (older kernel ABI: TCP, abstract sockets or signals may be open)".into(),
             ),
             RulesetStatus::NotEnforced => (
-                Status::Unavailable,
+                Level::Unavailable,
                 "landlock is not supported by this kernel".into(),
             ),
         },
         Err(e) => (
-            Status::Unavailable,
+            Level::Unavailable,
             format!("landlock could not be applied: {e}"),
         ),
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn restrict(_workdir: &Path, _readable: &[PathBuf]) -> (Status, String) {
-    (Status::Unavailable, "landlock exists only on Linux".into())
+pub(crate) fn restrict(_workdir: &Path, _readable: &[PathBuf]) -> (Level, String) {
+    (Level::Unavailable, "landlock exists only on Linux".into())
 }
 
 /// A worker started as root gives root up: run as `nobody`, owning only its

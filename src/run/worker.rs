@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::protocol::{FROM_CHILD, FROM_WORKER};
-use super::sandbox::{self, Limits, Status};
+use super::sandbox::{self, Level, Limits};
 use crate::error::Error;
 
 /// One document for a worker to run.
@@ -228,7 +228,7 @@ fn child_main(job: &Job, channels: Channels, worker: Pid) -> ! {
     let code = match run_child(job, &send) {
         Ok(()) => 0,
         Err(e) => {
-            send(fatal(&e));
+            send(child_fatal(&e));
             3
         }
     };
@@ -376,14 +376,14 @@ fn run_child(job: &Job, send: &Sender) -> Result<(), Error> {
         detail.push_str("; ");
         detail.push_str(seccomp.as_ref().unwrap_or_else(|e| e));
         let status = match (landlock, seccomp.is_ok()) {
-            (Status::Full, true) => Status::Full,
-            (Status::Unavailable, false) => Status::Unavailable,
-            _ => Status::Partial,
+            (Level::Full, true) => Level::Full,
+            (Level::Unavailable, false) => Level::Unavailable,
+            _ => Level::Partial,
         };
         (status, detail)
     } else {
         (
-            Status::Disabled,
+            Level::Disabled,
             "sandbox disabled (--no-sandbox)".to_string(),
         )
     };
@@ -421,7 +421,7 @@ fn worker_fatal(message: &str) -> String {
 }
 
 /// The child's `fatal`: it could not run the document.
-fn fatal(e: &Error) -> String {
+fn child_fatal(e: &Error) -> String {
     let config = matches!(e, Error::Config(_));
     json!({"event": "fatal", "config": config, "message": unlabelled(e)}).to_string()
 }
@@ -440,7 +440,7 @@ fn exit(code: i32) -> ! {
 }
 
 /// Landlock, then root dropped where the Python installation allows it.
-fn fence(workdir: &Path, readable: &[PathBuf]) -> (Status, String) {
+fn fence(workdir: &Path, readable: &[PathBuf]) -> (Level, String) {
     let python = super::python_paths();
     let all: Vec<PathBuf> = python.iter().chain(readable).cloned().collect();
     let (status, mut detail) = sandbox::restrict(workdir, &all);
