@@ -10,11 +10,8 @@ use std::fmt::Write as _;
 
 use similar::{ChangeTag, TextDiff};
 
+use super::model::{ClaimKind, ClaimVerdict, ExampleVerdict, PyError, SnapshotCheck, Verdict};
 use super::{DocumentReport, visible};
-use crate::claim::ClaimKind;
-use crate::run::outcome::PyError;
-use crate::snapshot::SnapshotCheck;
-use crate::verdict::{ClaimVerdict, ExampleVerdict, Verdict};
 
 /// How the terminal report is drawn.
 #[derive(Debug, Clone, Copy, Default)]

@@ -16,9 +16,8 @@
 
 use std::fmt::Write as _;
 
+use super::model::{ClaimVerdict, ExampleVerdict, SnapshotCheck, Status};
 use super::{DocumentReport, Report, counts, exception, visible};
-use crate::snapshot::SnapshotCheck;
-use crate::verdict::{ClaimVerdict, ExampleVerdict, Status};
 
 /// Every annotation, one per line, and a closing `::notice::` summary.
 pub fn render(report: &Report) -> String {

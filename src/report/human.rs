@@ -8,8 +8,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::model::ExampleVerdict;
 use super::{Options, Report, details, visible};
-use crate::verdict::ExampleVerdict;
 
 /// The whole report, ending in a one-line summary.
 pub fn render(report: &Report, options: Options) -> String {

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
+use super::model::{ClaimVerdict, ExampleVerdict};
 use super::{Report, Summary};
-use crate::verdict::{ClaimVerdict, ExampleVerdict};
 
 /// Bumped when the shape changes incompatibly.
 pub const VERSION: u32 = 1;

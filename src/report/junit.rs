@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
+use super::model::{ExampleVerdict, Status};
 use super::{DocumentReport, Options, Report, details, exception, is_failure, visible};
-use crate::verdict::{ExampleVerdict, Status};
 
 /// The report as a JUnit XML document.
 pub fn render(report: &Report) -> String {

@@ -12,9 +12,8 @@
 
 use std::fmt::Write as _;
 
+use super::model::{ExampleVerdict, SnapshotCheck, Status};
 use super::{DocumentReport, Options, Report, counts, details, exception, is_failure, visible};
-use crate::snapshot::SnapshotCheck;
-use crate::verdict::{ExampleVerdict, Status};
 
 /// Longest text a table cell quotes from a claim or its output.
 const CELL_CHARS: usize = 60;

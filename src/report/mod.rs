@@ -14,8 +14,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::error::Error;
-use crate::run::outcome::PyError;
-use crate::verdict::{ExampleVerdict, Status};
+use model::{ExampleVerdict, PyError, Status};
 
 pub use diagnostic::{ColorChoice, Options, details, unified};
 pub use model::{ClaimCounts, DocumentReport, Report, Summary};

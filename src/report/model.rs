@@ -5,7 +5,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::snapshot;
-use crate::verdict::{ExampleVerdict, Status, Verdict};
+
+// What a Report holds, named here so that the formats read `report::model`
+// alone and nothing of the stages behind it.
+pub use crate::claim::ClaimKind;
+pub use crate::run::outcome::PyError;
+pub use crate::snapshot::SnapshotCheck;
+pub use crate::verdict::{ClaimVerdict, ExampleVerdict, Status, Verdict};
 
 /// The verdicts of one document.
 #[derive(Debug, Clone)]
