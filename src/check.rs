@@ -1,7 +1,7 @@
 //! The pipeline, end to end: paths → documents → outcomes → verdicts.
 //!
 //! Markdown → [`Example`](crate::markdown::Example) → run →
-//! [`DocumentOutcome`](crate::run::outcome::DocumentOutcome) →
+//! [`DocumentOutcome`] →
 //! [`ExampleVerdict`](crate::verdict::ExampleVerdict) → [`Report`]. Each
 //! stage is its own module; this one only wires them together and builds
 //! the [`Report`].

@@ -2,7 +2,7 @@
 //!
 //! Each document runs in a worker process ([`pool`]): the tool's own binary,
 //! started as `snipcheck __worker`, embedding CPython, sandboxed
-//! ([`sandbox`]), streaming one [`Event`] per line back to the parent. A worker
+//! (`sandbox`), streaming one [`Event`] per line back to the parent. A worker
 //! that dies or hangs takes only its current example with it. The Python side
 //! lives in `harness.py`, compiled into the binary.
 

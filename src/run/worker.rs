@@ -3,13 +3,13 @@
 //! Starting CPython and importing what the harness needs costs far more than
 //! running a typical document, so a worker does it once and then *forks* a
 //! fresh child per document (a zygote). Each child fences itself in
-//! ([`super::sandbox`]) around its own working directory, runs one document
+//! (`super::sandbox`) around its own working directory, runs one document
 //! and exits; the worker reports how it ended. A child that crashes takes
 //! nothing else with it, and nothing one document did can leak into the next.
 //!
 //! The worker never runs example code, so it is the one that deals with the
 //! child: it knows the child's pid from `fork` itself and kills it when the
-//! parent asks ([`Command::Kill`]); the parent never signals a pid it was
+//! parent asks (`Command::Kill`); the parent never signals a pid it was
 //! told. Each child gets channels of its own, made for it and closed
 //! everywhere else: a pipe for its events and one for its stdout and stderr,
 //! with `/dev/null` as stdin. The worker relays its events to the parent,
@@ -18,7 +18,7 @@
 //! speak for the worker. A child dies with its worker (`PR_SET_PDEATHSIG`).
 //!
 //! Command line: `snipcheck __worker [MODULE...]`, the modules to preload.
-//! Protocol: one [`Command`] per line on stdin; one message per line on a
+//! Protocol: one `Command` per line on stdin; one message per line on a
 //! private copy of stdout (file descriptor 1 itself is pointed at stderr).
 
 use std::fs::File;
