@@ -313,14 +313,6 @@ fn below_anchor(lines: &[Line<'_>], i: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strum::VariantArray;
-
-    #[test]
-    fn kind_names_are_the_json_reports() {
-        for kind in ClaimKind::VARIANTS {
-            assert_eq!(serde_json::to_value(kind).unwrap(), kind.name());
-        }
-    }
 
     fn claims(code: &str) -> Vec<(ClaimKind, usize, String, usize)> {
         parse_code(code, 10)

@@ -438,16 +438,19 @@ fn unclaimed_stdout(
 mod tests {
     use super::*;
     use crate::run::outcome::{Stream, Write};
-    use strum::VariantArray;
+
+    /// strum's names are serde's: the JSON report spells them both ways.
+    fn assert_names_are_serdes<T: Serialize + strum::VariantArray>(name: fn(&T) -> &'static str) {
+        for variant in T::VARIANTS {
+            assert_eq!(serde_json::to_value(variant).unwrap(), name(variant));
+        }
+    }
 
     #[test]
     fn names_are_the_json_reports() {
-        for v in Verdict::VARIANTS {
-            assert_eq!(serde_json::to_value(v).unwrap(), v.name());
-        }
-        for s in Status::VARIANTS {
-            assert_eq!(serde_json::to_value(s).unwrap(), s.name());
-        }
+        assert_names_are_serdes::<Verdict>(|v| v.name());
+        assert_names_are_serdes::<Status>(|s| s.name());
+        assert_names_are_serdes::<ClaimKind>(|k| k.name());
     }
 
     fn example(code: &str) -> Example {
