@@ -404,7 +404,7 @@ fn harness_error(py: Python<'_>, err: PyErr) -> Error {
 
 /// The file name examples are compiled under: absolute, so that frames of
 /// the guide are recognised whatever the working directory.
-fn code_path(doc: &Document) -> String {
+pub(crate) fn code_path(doc: &Document) -> String {
     std::path::absolute(&doc.path)
         .unwrap_or_else(|_| doc.path.clone())
         .to_string_lossy()
