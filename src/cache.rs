@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
-use crate::outcome::DocumentOutcome;
+use crate::run::outcome::DocumentOutcome;
 use crate::run::pool::Pool;
 
 /// Bumped when the entry format changes.
@@ -264,7 +264,7 @@ fn files_under(dir: &Path, digest: &mut String) {
 mod tests {
     use super::*;
     use crate::config::Fixture;
-    use crate::outcome::{ExampleOutcome, Interruption, InterruptionKind};
+    use crate::run::outcome::{ExampleOutcome, Interruption, InterruptionKind};
 
     struct Case {
         programs: Programs,

@@ -1,9 +1,10 @@
 //! The pipeline, end to end: paths → documents → outcomes → verdicts.
 //!
 //! Markdown → [`Example`](crate::markdown::Example) → run →
-//! [`DocumentOutcome`](crate::outcome::DocumentOutcome) →
-//! [`ExampleVerdict`] → reports. Each stage is its own module; this one only
-//! wires them together.
+//! [`DocumentOutcome`] →
+//! [`ExampleVerdict`](crate::verdict::ExampleVerdict) → [`Report`]. Each
+//! stage is its own module; this one only wires them together and builds
+//! the [`Report`].
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -13,12 +14,13 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
 use crate::nondeterminism;
-use crate::outcome::DocumentOutcome;
 use crate::record::Cassette;
+use crate::report::{DocumentReport, Report};
+use crate::run::outcome::DocumentOutcome;
 use crate::run::{self, environment::Environment, pool::Pool};
 use crate::select::Selection;
 use crate::snapshot::{self, SnapshotCheck};
-use crate::verdict::{self, ExampleVerdict, Status, Verdict};
+use crate::verdict;
 
 /// How a check runs; the CLI and the test harness each build one.
 #[derive(Debug, Clone)]
@@ -54,133 +56,6 @@ impl Settings {
             selection: Selection::default(),
             cache: false,
         }
-    }
-}
-
-/// The verdicts of one document.
-#[derive(Debug, Clone)]
-pub struct DocumentReport {
-    pub path: PathBuf,
-    /// The working directory it ran in, for redaction.
-    pub workdir: String,
-    /// The Markdown text, for showing the guide's lines in reports.
-    pub source: String,
-    pub examples: Vec<ExampleVerdict>,
-    /// Its run came from the result cache.
-    pub cached: bool,
-}
-
-impl DocumentReport {
-    /// An example's stdout as its snapshot holds it (see [`snapshot::redact`]).
-    pub fn snapshot_text(&self, example: &ExampleVerdict) -> String {
-        snapshot_text(&example.stdout, &self.workdir, &self.path)
-    }
-}
-
-/// Stdout as a snapshot holds it: redacted of this run's working directory
-/// and the document's absolute path (tracebacks name it).
-fn snapshot_text(stdout: &str, workdir: &str, document: &Path) -> String {
-    let document = std::path::absolute(document).unwrap_or_else(|_| document.to_path_buf());
-    snapshot::redact(stdout, workdir, &document.to_string_lossy())
-}
-
-/// The verdicts of a whole run.
-#[derive(Debug, Clone)]
-pub struct Report {
-    /// Version of the embedded CPython.
-    pub python: String,
-    /// The venv the examples imported from, if any.
-    pub venv: Option<PathBuf>,
-    /// Which sandbox layers were in force, in a few words (the header).
-    pub sandbox: String,
-    pub documents: Vec<DocumentReport>,
-    pub elapsed: Duration,
-    /// The documents run a second time for nondeterminism, and how long
-    /// that took (the cost of the `varies` verdict).
-    pub second_run: (usize, Duration),
-    /// Why nothing ran, when that is legitimate (`--changed-since` with
-    /// nothing changed, an empty `--partition` shard).
-    pub note: Option<String>,
-}
-
-/// Counts by status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Summary {
-    pub examples: usize,
-    pub pass: usize,
-    pub drift: usize,
-    pub error: usize,
-    pub skipped: usize,
-    pub timeout: usize,
-    pub crash: usize,
-    /// Claims and prose comments, by verdict: what was checked and what not.
-    pub claims: ClaimCounts,
-    /// Documents run a second time to find the claims that vary (the
-    /// time it took is in [`Report::second_run`]).
-    pub second_run_documents: usize,
-}
-
-/// `412 claims: 398 hold, 3 drift, 2 vary, 9 prose`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ClaimCounts {
-    /// Every claim and prose comment: the sum of the counts below.
-    pub total: usize,
-    pub hold: usize,
-    pub drift: usize,
-    pub vary: usize,
-    /// Comments read as prose and claims left unchecked.
-    pub prose: usize,
-    pub not_reached: usize,
-    pub error: usize,
-    pub skipped: usize,
-}
-
-impl Report {
-    /// `embedded CPython 3.11.2` and, when one is used, `· venv .venv`: the
-    /// header of every report format.
-    pub fn interpreter(&self) -> String {
-        match &self.venv {
-            Some(venv) => format!("embedded CPython {} · venv {}", self.python, venv.display()),
-            None => format!("embedded CPython {}", self.python),
-        }
-    }
-
-    pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
-        for e in self.documents.iter().flat_map(|d| &d.examples) {
-            s.examples += 1;
-            match e.status {
-                Status::Pass => s.pass += 1,
-                Status::Drift => s.drift += 1,
-                Status::Error => s.error += 1,
-                Status::Skipped => s.skipped += 1,
-                Status::Timeout => s.timeout += 1,
-                Status::Crash => s.crash += 1,
-            }
-            let c = &mut s.claims;
-            for claim in &e.claims {
-                match claim.verdict {
-                    Verdict::Holds => c.hold += 1,
-                    Verdict::Drifts => c.drift += 1,
-                    Verdict::Varies => c.vary += 1,
-                    Verdict::NotReached => c.not_reached += 1,
-                    Verdict::Error => c.error += 1,
-                    Verdict::Skipped => c.skipped += 1,
-                    Verdict::Unchecked => {}
-                }
-            }
-            c.prose += e.prose.len();
-        }
-        let c = &mut s.claims;
-        c.total = c.hold + c.drift + c.vary + c.prose + c.not_reached + c.error + c.skipped;
-        s.second_run_documents = self.second_run.0;
-        s
-    }
-
-    /// Everything passed (or was skipped on purpose).
-    pub fn is_success(&self) -> bool {
-        let s = self.summary();
-        s.drift == 0 && s.error == 0 && s.timeout == 0 && s.crash == 0
     }
 }
 
@@ -259,7 +134,7 @@ pub fn judge_document(
         .iter()
         .zip(&outcome.examples)
         .map(|(example, result)| {
-            let stdout = snapshot_text(&result.stdout(), &outcome.workdir, &doc.path);
+            let stdout = snapshot::redact(&result.stdout(), &outcome.workdir, &doc.path);
             let check = match &store {
                 None => SnapshotCheck::Disabled,
                 Some(_)
@@ -305,7 +180,7 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
             note: Some(settings.selection.why_no_document()),
         });
     }
-    let jobs = load(&selected, settings)?;
+    let jobs = load_documents(&selected, settings)?;
     let progress = progress_bar(&jobs);
     let runs = cache::run(&settings.pool, settings.cache, &jobs, &|| progress.inc(1));
     progress.finish_and_clear();
@@ -335,7 +210,10 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
         venv: jobs
             .iter()
             .find_map(|(_, config)| config.environment.venv.clone()),
-        sandbox: run::sandbox::summary(run::pool::layers()),
+        sandbox: match run::pool::layers() {
+            None if !documents.is_empty() => "not used (every run came from the cache)".into(),
+            layers => run::sandbox::summary(layers),
+        },
         documents,
         elapsed: start.elapsed(),
         second_run,
@@ -442,7 +320,10 @@ fn progress_bar(jobs: &[(Document, Config)]) -> indicatif::ProgressBar {
 
 /// Every document and its config, read before anything runs: bad input
 /// stops the run before any work is done.
-pub fn load(paths: &[PathBuf], settings: &Settings) -> Result<Vec<(Document, Config)>, Error> {
+pub fn load_documents(
+    paths: &[PathBuf],
+    settings: &Settings,
+) -> Result<Vec<(Document, Config)>, Error> {
     let virtual_env = std::env::var_os("VIRTUAL_ENV")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from);
@@ -462,10 +343,11 @@ pub fn load(paths: &[PathBuf], settings: &Settings) -> Result<Vec<(Document, Con
         .collect()
 }
 
-/// A harness failure names the document it happened in.
+/// An internal failure (worker, harness, protocol) names the document it
+/// happened in.
 fn in_document(error: Error, doc: &Document) -> Error {
     match error {
-        Error::Python(_) => Error::Document {
+        error if error.is_internal() => Error::Document {
             path: doc.path.clone(),
             source: Box::new(error),
         },

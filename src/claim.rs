@@ -11,8 +11,10 @@ use crate::markdown::Example;
 use crate::pysource::{self, Line};
 
 /// How a claim is written in the guide.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(test, derive(strum::VariantArray))]
 pub enum ClaimKind {
     /// `print(x)  # 42`: the output of the statement on that line.
     Trailing,
@@ -41,19 +43,9 @@ pub enum ClaimKind {
 }
 
 impl ClaimKind {
+    /// `output_block`: as serde spells it in the JSON report.
     pub fn name(self) -> &'static str {
-        match self {
-            ClaimKind::Trailing => "trailing",
-            ClaimKind::Below => "below",
-            ClaimKind::Output => "output",
-            ClaimKind::Value => "value",
-            ClaimKind::Arrow => "arrow",
-            ClaimKind::Chevron => "chevron",
-            ClaimKind::Doctest => "doctest",
-            ClaimKind::Docstring => "docstring",
-            ClaimKind::OutputBlock => "output_block",
-            ClaimKind::Raises => "raises",
-        }
+        self.into()
     }
 }
 

@@ -57,7 +57,7 @@ pub struct Config {
     #[serde(skip)]
     pub origin: Option<PathBuf>,
     /// The venv and import paths, once resolved
-    /// ([`Environment::resolve`](crate::run::environment::Environment::resolve)).
+    /// (`Environment::resolve`).
     #[serde(skip)]
     pub environment: crate::run::environment::Environment,
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Exit status when the user must fix the input, the config or the command.
 pub const EXIT_USAGE: u8 = 2;
-/// Exit status when snipcheck itself failed (the worker, the harness).
+/// Exit status when snipcheck itself failed (worker, harness, protocol).
 pub const EXIT_INTERNAL: u8 = 3;
 
 #[derive(Debug, thiserror::Error)]
@@ -28,10 +28,20 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The embedded interpreter, the worker or its protocol failed:
-    /// snipcheck's fault, not the guide's.
-    #[error("internal error: embedded Python failed: {0}")]
-    Python(String),
+    /// A worker process could not be started, died outside any example,
+    /// or could not take a command: snipcheck's fault, not the guide's.
+    #[error("internal error: a worker process failed: {0}")]
+    Worker(String),
+    /// The Python harness raised (it did not load, or could not run a
+    /// document): snipcheck's fault. An example's own exceptions are
+    /// verdicts, never this.
+    #[error("internal error: the Python harness failed: {0}")]
+    Harness(String),
+    /// The worker broke the protocol (a message of its own that does not
+    /// decode, a command that cannot be encoded). A document's child that
+    /// does so is the example's doing: a `crash` verdict, not this.
+    #[error("internal error: the worker protocol was broken: {0}")]
+    Protocol(String),
     /// The config asks for something the harness cannot set up (a stub that
     /// does not evaluate); the caller knows which file to name.
     #[error("invalid config: {0}")]
@@ -82,12 +92,21 @@ impl Error {
         }
     }
 
+    /// snipcheck's own failure (exit 3), not something the user must fix.
+    pub fn is_internal(&self) -> bool {
+        match self {
+            Error::Worker(_) | Error::Harness(_) | Error::Protocol(_) => true,
+            Error::Document { source, .. } => source.is_internal(),
+            _ => false,
+        }
+    }
+
     /// The process exit status this error ends a run with.
     pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Python(_) => EXIT_INTERNAL,
-            Error::Document { source, .. } => source.exit_code(),
-            _ => EXIT_USAGE,
+        if self.is_internal() {
+            EXIT_INTERNAL
+        } else {
+            EXIT_USAGE
         }
     }
 
@@ -112,19 +131,24 @@ mod tests {
         assert_eq!(Error::file(Path::new("a.md"), "bad").exit_code(), 2);
         assert_eq!(Error::Config("x".into()).exit_code(), 2);
         assert_eq!(Error::NothingToCheck("x".into()).exit_code(), 2);
-        let internal = Error::Document {
-            path: "a.md".into(),
-            source: Box::new(Error::Python("the worker died".into())),
-        };
-        assert_eq!(internal.exit_code(), 3);
-        let report = internal.report();
-        assert!(
-            report.starts_with("a.md: could not run the document"),
-            "{report}"
-        );
-        assert!(
-            report.contains("caused by: internal error: embedded Python failed: the worker died")
-        );
+        for cause in [
+            Error::Worker("it died".into()),
+            Error::Harness("it raised".into()),
+            Error::Protocol("a bad line".into()),
+        ] {
+            assert_eq!(cause.exit_code(), 3, "{cause}");
+            let internal = Error::Document {
+                path: "a.md".into(),
+                source: Box::new(cause),
+            };
+            assert_eq!(internal.exit_code(), 3);
+            let report = internal.report();
+            assert!(
+                report
+                    .starts_with("a.md: could not run the document\n  caused by: internal error: "),
+                "{report}"
+            );
+        }
     }
 
     #[test]

@@ -11,7 +11,8 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 /// A way a claim may state output. Listed in the order they are tried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Rule {
     /// Same text, trailing whitespace of each line and trailing newlines ignored.
     Exact,
@@ -59,25 +60,9 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// `normalize_whitespace`: how reports name the rule.
     pub fn name(self) -> &'static str {
-        match self {
-            Rule::Exact => "exact",
-            Rule::Iterations => "iterations",
-            Rule::Commentary => "commentary",
-            Rule::Unit => "unit",
-            Rule::Quoted => "quoted",
-            Rule::Quotes => "quotes",
-            Rule::Label => "label",
-            Rule::Ellipsis => "ellipsis",
-            Rule::Approximate => "approximate",
-            Rule::Whitespace => "whitespace",
-            Rule::NormalizeWhitespace => "normalize_whitespace",
-            Rule::Literal => "literal",
-            Rule::LabelledValue => "labelled_value",
-            Rule::Address => "address",
-            Rule::Ansi => "ansi",
-            Rule::Range => "range",
-        }
+        self.into()
     }
 }
 

@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, value};
 
-use crate::check::DocumentReport;
-use crate::outcome::{Missing, MissingKind};
+use crate::report::DocumentReport;
+use crate::run::outcome::{Missing, MissingKind};
 
 /// One entry `init` added, as printed for the writer.
 #[derive(Debug, Clone, PartialEq, Eq)]

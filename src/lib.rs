@@ -5,7 +5,7 @@
 //! 1. [`markdown`]: Markdown → [`markdown::Example`]s (pulldown-cmark, exact lines);
 //! 2. [`claim`]: an example's comments → the [`claim::Claim`]s they make about
 //!    output ([`pysource`] finds the comments);
-//! 3. [`run`]: examples → [`outcome::DocumentOutcome`], in embedded CPython
+//! 3. [`run`]: examples → [`run::outcome::DocumentOutcome`], in embedded CPython
 //!    with placeholders stubbed from [`config`];
 //! 4. [`verdict`]: claims + outcome → [`verdict::ExampleVerdict`]s, using the
 //!    matching rules of [`expect`] and the [`snapshot`]s;
@@ -24,7 +24,6 @@ pub mod expect;
 pub mod init;
 pub mod markdown;
 pub mod nondeterminism;
-pub mod outcome;
 pub mod pysource;
 pub mod record;
 pub mod report;

@@ -6,11 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use snipcheck::check::{self, Report, Settings};
-use snipcheck::outcome::MissingKind;
+use snipcheck::check::{self, Settings};
 use snipcheck::record::Cassette;
-use snipcheck::report::human::ColorChoice;
-use snipcheck::report::{self, Format, ReportTarget};
+use snipcheck::report::{self, ColorChoice, Format, Report, ReportTarget};
+use snipcheck::run::outcome::MissingKind;
 use snipcheck::select::Selection;
 use snipcheck::{Error, update};
 
@@ -235,9 +234,9 @@ fn check(
     } else {
         std::io::stdout().is_terminal()
     };
-    let options = report::human::Options::new(verbose, color, terminal);
+    let options = report::Options::new(verbose, color, terminal);
     for target in &targets {
-        let plain = report::human::Options::new(verbose, ColorChoice::Never, false);
+        let plain = report::Options::new(verbose, ColorChoice::Never, false);
         target.write(&report, plain)?;
     }
     let text = report::render(format, &report, options);
@@ -253,7 +252,7 @@ fn watch(run: RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     use std::io::IsTerminal;
     let settings = settings(&run, true)?;
     let paths = run.documents(&settings)?;
-    let options = report::human::Options::new(false, color, std::io::stdout().is_terminal());
+    let options = report::Options::new(false, color, std::io::stdout().is_terminal());
     snipcheck::watch::watch(&paths, &settings, |round| {
         let changed: Vec<String> = round
             .changed
@@ -323,7 +322,7 @@ const ROUNDS: usize = 10;
 fn until_settled(
     run: &RunArgs,
     settings: &Settings,
-    mut declare: impl FnMut(&check::DocumentReport, &Path) -> Result<usize, Error>,
+    mut declare: impl FnMut(&report::DocumentReport, &Path) -> Result<usize, Error>,
 ) -> Result<(Report, usize), Error> {
     let mut total = 0;
     for _ in 0..ROUNDS {
@@ -440,14 +439,12 @@ fn review(
         .flat_map(|d| snipcheck::snapshot::pending_in(d))
         .collect();
     let ask = !accept && !reject && std::io::stdin().is_terminal();
-    let options = report::human::Options::for_terminal(false);
+    let options = report::Options::for_terminal(false);
     let (mut accepted, mut rejected) = (0, 0);
     for snapshot in &pending {
         let (stored, proposed) = snapshot.contents();
         println!("{}", snapshot.snap.display());
-        print(&report::human::unified(
-            &stored, &proposed, "snapshot", options,
-        ));
+        print(&report::unified(&stored, &proposed, "snapshot", options));
         let choice = match (accept, reject, ask) {
             (true, _, _) => 'a',
             (_, true, _) => 'r',

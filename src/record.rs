@@ -5,7 +5,7 @@
 //! `snipcheck.cassette.json`, and `check` replays them: runs stay offline and
 //! deterministic. The examples themselves never reach the network, even
 //! while recording: they run sandboxed and report the URLs they wanted (a
-//! [`Missing`](crate::outcome::Missing) of kind `url`), and this module, in
+//! [`Missing`](crate::run::outcome::Missing) of kind `url`), and this module, in
 //! the parent, fetches those with the user's explicit consent.
 
 use std::collections::BTreeMap;

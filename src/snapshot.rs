@@ -175,9 +175,13 @@ static ADDRESS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bat 0x[0-9a-fA-
 /// - `[WORKDIR]`: the temporary working directory the document ran in;
 /// - `[DOCUMENT]`: the document's own path (tracebacks name it);
 /// - `at 0x[ADDR]`: object addresses in default reprs (`<Foo object at 0x7f…>`).
-pub fn redact(stdout: &str, workdir: &str, document: &str) -> String {
+///
+/// `document` is made absolute first: tracebacks name it that way.
+pub fn redact(stdout: &str, workdir: &str, document: &Path) -> String {
+    let document = std::path::absolute(document).unwrap_or_else(|_| document.to_path_buf());
+    let document = document.to_string_lossy();
     let mut text = stdout.to_string();
-    for (value, mark) in [(workdir, "[WORKDIR]"), (document, "[DOCUMENT]")] {
+    for (value, mark) in [(workdir, "[WORKDIR]"), (&*document, "[DOCUMENT]")] {
         if !value.is_empty() {
             text = text.replace(value, mark);
         }
@@ -213,7 +217,7 @@ mod tests {
     fn redacts_workdir_document_and_addresses() {
         let out = "cwd /tmp/snipcheck-x/a\n<Foo object at 0x7f12ab>\n  File \"/r/g.md\", line 3\n";
         assert_eq!(
-            redact(out, "/tmp/snipcheck-x", "/r/g.md"),
+            redact(out, "/tmp/snipcheck-x", Path::new("/r/g.md")),
             "cwd [WORKDIR]/a\n<Foo object at 0x[ADDR]>\n  File \"[DOCUMENT]\", line 3\n"
         );
     }

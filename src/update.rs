@@ -10,10 +10,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::check::DocumentReport;
 use crate::claim::ClaimKind;
 use crate::expect;
 use crate::pysource::{self, Literal};
+use crate::report::DocumentReport;
 use crate::verdict::{ClaimVerdict, Status, Verdict};
 
 /// Replace guide lines `first..=last` (1-based) with `lines` (no endings).

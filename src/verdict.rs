@@ -11,15 +11,17 @@ use serde::Serialize;
 use crate::claim::{self, Claim, ClaimKind};
 use crate::expect::{self, Match, Shape};
 use crate::markdown::Example;
-use crate::outcome::{
+use crate::run::outcome::{
     DoctestKind, DoctestResult, DoctestVerdict, ExampleOutcome, Interruption, InterruptionKind,
     PyError, Stream, Write,
 };
 use crate::snapshot::SnapshotCheck;
 
 /// What became of one claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(test, derive(strum::VariantArray))]
 pub enum Verdict {
     Holds,
     Drifts,
@@ -37,16 +39,9 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// `not_reached`: as serde spells it in the JSON report.
     pub fn name(self) -> &'static str {
-        match self {
-            Verdict::Holds => "holds",
-            Verdict::Drifts => "drifts",
-            Verdict::Unchecked => "unchecked",
-            Verdict::NotReached => "not_reached",
-            Verdict::Error => "error",
-            Verdict::Skipped => "skipped",
-            Verdict::Varies => "varies",
-        }
+        self.into()
     }
 }
 
@@ -61,8 +56,10 @@ pub struct ClaimVerdict {
 }
 
 /// The status of one example.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(test, derive(strum::VariantArray))]
 pub enum Status {
     Pass,
     Drift,
@@ -75,15 +72,9 @@ pub enum Status {
 }
 
 impl Status {
+    /// `timeout`: as serde spells it in the JSON report.
     pub fn name(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Drift => "drift",
-            Status::Error => "error",
-            Status::Skipped => "skipped",
-            Status::Timeout => "timeout",
-            Status::Crash => "crash",
-        }
+        self.into()
     }
 }
 
@@ -446,7 +437,21 @@ fn unclaimed_stdout(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::{Stream, Write};
+    use crate::run::outcome::{Stream, Write};
+
+    /// strum's names are serde's: the JSON report spells them both ways.
+    fn assert_names_are_serdes<T: Serialize + strum::VariantArray>(name: fn(&T) -> &'static str) {
+        for variant in T::VARIANTS {
+            assert_eq!(serde_json::to_value(variant).unwrap(), name(variant));
+        }
+    }
+
+    #[test]
+    fn names_are_the_json_reports() {
+        assert_names_are_serdes::<Verdict>(|v| v.name());
+        assert_names_are_serdes::<Status>(|s| s.name());
+        assert_names_are_serdes::<ClaimKind>(|k| k.name());
+    }
 
     fn example(code: &str) -> Example {
         Example {

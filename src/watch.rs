@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 
 use notify::{EventKind, RecursiveMode, Watcher};
 
-use crate::check::{self, Report, Settings};
+use crate::check::{self, Settings};
 use crate::error::Error;
+use crate::report::Report;
 
 /// Editors save in several steps (write a temporary file, rename it): wait
 /// this long after a change for the rest of it.

@@ -141,9 +141,15 @@ fn watch_checks_again_when_a_document_is_saved() {
     std::fs::write(dir.path().join(".b.md.tmp"), fixed).unwrap();
     std::fs::rename(dir.path().join(".b.md.tmp"), &b).unwrap();
     let second = next_round(&stderr, &stdout);
-    assert!(second.contains("changed:") && second.contains("b.md"), "{second}");
+    assert!(
+        second.contains("changed:") && second.contains("b.md"),
+        "{second}"
+    );
     assert!(!second.contains("DRIFT"), "{second}");
-    assert!(second.contains("1 of 2 documents from the cache"), "{second}");
+    assert!(
+        second.contains("1 of 2 documents from the cache"),
+        "{second}"
+    );
 
     let _ = child.kill();
     let _ = child.wait();

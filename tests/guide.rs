@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use snipcheck::check::{self, DocumentReport, Settings};
+use snipcheck::check::{self, Settings};
 use snipcheck::markdown::Document;
-use snipcheck::report::human;
+use snipcheck::report::{DocumentReport, Options, details};
 use snipcheck::verdict::Status;
 
 /// A document is run once, by whichever of its tests comes first.
@@ -29,7 +29,7 @@ impl LazyDocument {
             // Snapshots are asserted through insta below, for its review flow.
             let mut settings = Settings::new(PathBuf::from(env!("CARGO_BIN_EXE_snipcheck")));
             settings.snapshots = false;
-            let mut jobs = check::load(std::slice::from_ref(&self.path), &settings)
+            let mut jobs = check::load_documents(std::slice::from_ref(&self.path), &settings)
                 .map_err(|e| e.to_string())?;
             let (doc, config) = jobs.pop().expect("one document");
             let outcome = settings
@@ -85,7 +85,7 @@ fn run(doc: &LazyDocument, id: &str) -> Result<(), Failed> {
     let example = verdicts[id];
     match example.status {
         Status::Drift | Status::Error | Status::Timeout | Status::Crash => {
-            let message = human::details(example, report, human::Options::default());
+            let message = details(example, report, Options::default());
             Err(message.into())
         }
         Status::Skipped => Ok(()),

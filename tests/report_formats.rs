@@ -10,8 +10,8 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use snipcheck::check::{self, Report, Settings};
-use snipcheck::report::{github, json, junit, markdown};
+use snipcheck::check::{self, Settings};
+use snipcheck::report::{Report, github, json, junit, markdown};
 use snipcheck::verdict::Status;
 
 const DOC: &str = "tests/fixtures/report-formats/report-formats.md";

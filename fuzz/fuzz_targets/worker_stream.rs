@@ -42,8 +42,8 @@ fuzz_target!(|data: &[u8]| {
             Ok(Message::Worker(_)) | Err(_) => {}
         }
     }
-    collector.interrupt(snipcheck::outcome::Interruption {
-        kind: snipcheck::outcome::InterruptionKind::Crash,
+    collector.interrupt(snipcheck::run::outcome::Interruption {
+        kind: snipcheck::run::outcome::InterruptionKind::Crash,
         message: String::new(),
         line: None,
     });

@@ -16,11 +16,8 @@
 
 use std::fmt::Write as _;
 
-use super::visible;
-use crate::check::{DocumentReport, Report};
-use crate::outcome::PyError;
-use crate::snapshot::SnapshotCheck;
-use crate::verdict::{ClaimVerdict, ExampleVerdict, Status};
+use super::model::{ClaimVerdict, ExampleVerdict, SnapshotCheck, Status};
+use super::{DocumentReport, Report, counts, exception, visible};
 
 /// Every annotation, one per line, and a closing `::notice::` summary.
 pub fn render(report: &Report) -> String {
@@ -111,15 +108,6 @@ fn error(
     );
 }
 
-/// `KeyError: 'b'`, or just `MemoryError` when the message is empty.
-pub(crate) fn exception(error: &PyError) -> String {
-    if error.message.is_empty() {
-        error.type_name.clone()
-    } else {
-        format!("{}: {}", error.type_name, error.message)
-    }
-}
-
 /// `expected 26, got 25`; claims or output of several lines get a line
 /// each, under `expected:` and `got:`.
 fn claim_message(claim: &ClaimVerdict) -> String {
@@ -132,23 +120,6 @@ fn claim_message(claim: &ClaimVerdict) -> String {
         return format!("expected {expected}, got {actual}");
     }
     format!("expected:\n{expected}\ngot:\n{actual}")
-}
-
-/// `5 examples: 1 pass, 2 drift, 1 error, 1 skipped` (timeouts and crashes
-/// named only when there are some), without the run time.
-pub(crate) fn counts(report: &Report) -> String {
-    let s = report.summary();
-    let mut text = format!(
-        "{} examples: {} pass, {} drift, {} error",
-        s.examples, s.pass, s.drift, s.error
-    );
-    for (n, name) in [(s.timeout, "timeout"), (s.crash, "crash")] {
-        if n > 0 {
-            let _ = write!(text, ", {n} {name}");
-        }
-    }
-    let _ = write!(text, ", {} skipped", s.skipped);
-    text
 }
 
 /// Escapes a command's message (`escapeData` in `@actions/core`).

@@ -1,5 +1,5 @@
-//! The terminal report: one line per example, and for each drift a diff that
-//! points at the guide's line.
+//! The terminal report: one line per example, and under each failing one
+//! its [`details`]: a diff that points at the guide's line.
 //!
 //! Everything that comes from a guide or a run (source lines, output,
 //! messages, paths) goes through [`visible`]: a terminal never receives an
@@ -8,51 +8,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use similar::{ChangeTag, TextDiff};
-
-use super::visible;
-use crate::check::{DocumentReport, Report};
-use crate::snapshot::SnapshotCheck;
-use crate::verdict::{ClaimVerdict, ExampleVerdict, Status, Verdict};
-
-/// How the terminal report is drawn.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
-    /// Also list the claims that hold and the comments left unchecked.
-    pub verbose: bool,
-    /// ANSI colours (only on a terminal, and never with `NO_COLOR` set).
-    pub color: bool,
-}
-
-/// `--color`: when the human report is coloured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum ColorChoice {
-    /// On a terminal, unless `NO_COLOR` is set.
-    #[default]
-    Auto,
-    Always,
-    Never,
-}
-
-impl Options {
-    /// Colour when stdout is a terminal and `NO_COLOR` is not set.
-    pub fn for_terminal(verbose: bool) -> Options {
-        use std::io::IsTerminal;
-        Options::new(verbose, ColorChoice::Auto, std::io::stdout().is_terminal())
-    }
-
-    /// `terminal`: whether the stream the report goes to is one.
-    pub fn new(verbose: bool, color: ColorChoice, terminal: bool) -> Options {
-        let color = match color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            }
-        };
-        Options { verbose, color }
-    }
-}
+use super::model::ExampleVerdict;
+use super::{Options, Report, details, visible};
 
 /// The whole report, ending in a one-line summary.
 pub fn render(report: &Report, options: Options) -> String {
@@ -94,262 +51,6 @@ pub fn example_line(example: &ExampleVerdict, path: &Path) -> String {
     line
 }
 
-/// Why an example did not pass: errors, drifting claims with a diff, a
-/// snapshot diff. This is also the message of a failing `cargo test`.
-pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options) -> String {
-    let path = doc.path.as_path();
-    let mut out = String::new();
-    if let Some(stop) = &example.interrupted {
-        let line = stop.line.unwrap_or(example.example.fence_line);
-        out.push_str(&annotated(
-            doc,
-            example.status.name(),
-            &stop.message,
-            &[line],
-            "here",
-            options,
-        ));
-    }
-    if let Some(error) = &example.error {
-        let title = format!("{}: {}", error.type_name, error.message);
-        match error.line {
-            Some(line) => out.push_str(&annotated(
-                doc,
-                "error",
-                &title,
-                &[line],
-                "raised here",
-                options,
-            )),
-            None => {
-                let _ = writeln!(
-                    out,
-                    "error: {}\n  --> {}",
-                    visible(&title),
-                    visible(&path.display().to_string())
-                );
-            }
-        }
-        if let Some(missing) = &error.missing {
-            let _ = writeln!(out, "  = help: {}", visible(&missing.help()));
-        }
-    }
-    if example.error.as_ref().is_some_and(refused_by_the_kernel) {
-        let _ = writeln!(
-            out,
-            "note: refused by the sandbox (seccomp): examples may not start processes, \
-             use the network or signal other processes (see SECURITY.md)"
-        );
-    }
-    for claim in example.drifts() {
-        out.push_str(&claim_diff(claim, doc, options));
-    }
-    match &example.snapshot {
-        SnapshotCheck::Differs {
-            path: snap,
-            expected,
-            ..
-        } => {
-            let _ = writeln!(
-                out,
-                "snapshot differs: {}",
-                visible(&snap.display().to_string())
-            );
-            out.push_str(&unified(
-                expected,
-                &doc.snapshot_text(example),
-                "snapshot",
-                options,
-            ));
-            let _ = writeln!(
-                out,
-                "  (accept with `snipcheck review` or `cargo insta review`)"
-            );
-        }
-        SnapshotCheck::New { path, in_ci } => {
-            let _ = writeln!(
-                out,
-                "new snapshot{}: {} (accept with `snipcheck review` or `cargo insta review`)",
-                if *in_ci { " missing under CI" } else { "" },
-                visible(&path.display().to_string())
-            );
-        }
-        _ => {}
-    }
-    if example.truncated {
-        let _ = writeln!(
-            out,
-            "note: output cut at the configured limit ([run] max_output)"
-        );
-    }
-    if options.verbose {
-        for claim in example
-            .claims
-            .iter()
-            .filter(|c| c.verdict != Verdict::Drifts)
-        {
-            let rule = claim
-                .rule
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "{}:{}: {} {}{rule}: {}",
-                visible(&path.display().to_string()),
-                claim.claim.line,
-                claim.claim.kind.name(),
-                claim.verdict.name(),
-                visible(&claim.claim.expected.replace('\n', "⏎"))
-            );
-        }
-    }
-    out
-}
-
-/// `PermissionError: [Errno 1] Operation not permitted`: `EPERM`, the
-/// seccomp filter's answer (Landlock's is `EACCES`, "Permission denied").
-fn refused_by_the_kernel(error: &crate::outcome::PyError) -> bool {
-    error.type_name == "PermissionError" && error.message.starts_with("[Errno 1] ")
-}
-
-fn claim_diff(claim: &ClaimVerdict, doc: &DocumentReport, options: Options) -> String {
-    let title = format!(
-        "{} claim does not match what CPython printed",
-        claim.claim.kind.name()
-    );
-    let actual = claim.actual.trim_end_matches('\n');
-    let label = if actual.contains('\n') || claim.claim.is_multiline() {
-        "the guide says this; CPython printed what the diff shows".to_string()
-    } else {
-        let verb = if claim.claim.kind == crate::claim::ClaimKind::Raises {
-            "raised"
-        } else {
-            "printed"
-        };
-        format!("CPython {verb} `{actual}`")
-    };
-    let mut out = annotated_at(
-        doc,
-        "drift",
-        &title,
-        &claim.claim.lines,
-        Some(&claim.claim.expected),
-        &label,
-        options,
-    );
-    out.push_str(&unified(
-        &claim.claim.expected,
-        &claim.actual,
-        "guide",
-        options,
-    ));
-    out
-}
-
-/// A rustc-style diagnostic on guide lines, drawn by annotate-snippets: the
-/// lines (and the one before, for context) with `lines` underlined.
-fn annotated(
-    doc: &DocumentReport,
-    id: &str,
-    title: &str,
-    lines: &[usize],
-    label: &str,
-    options: Options,
-) -> String {
-    annotated_at(doc, id, title, lines, None, label, options)
-}
-
-/// Same, underlining only `claim` when it ends its (single) line.
-fn annotated_at(
-    doc: &DocumentReport,
-    id: &str,
-    title: &str,
-    lines: &[usize],
-    claim: Option<&str>,
-    label: &str,
-    options: Options,
-) -> String {
-    use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
-    let (Some(&first), Some(&last)) = (lines.iter().min(), lines.iter().max()) else {
-        return String::new();
-    };
-    let start = first.saturating_sub(1).max(1);
-    let lines: Vec<String> = doc
-        .source
-        .lines()
-        .skip(start - 1)
-        .take(last + 1 - start)
-        .map(|line| visible(line).into_owned())
-        .collect();
-    let text: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let source = text.join("\n");
-    let (title, label) = (visible(title), visible(label));
-    let claim = claim.map(visible);
-    let claim = claim.as_deref();
-    // Underline the claim itself: from its first non-blank byte to the end.
-    let offset: usize = text[..first - start].iter().map(|l| l.len() + 1).sum();
-    let first_text = text.get(first - start).copied().unwrap_or("");
-    let end = source.trim_end().len();
-    let span = match claim
-        .filter(|c| first == last && !c.is_empty() && first_text.trim_end().ends_with(c))
-    {
-        Some(c) => {
-            offset + first_text.trim_end().len() - c.len()..offset + first_text.trim_end().len()
-        }
-        None => {
-            let span_start = offset + (first_text.len() - first_text.trim_start().len());
-            span_start..end.max(span_start)
-        }
-    };
-    let path = visible(&doc.path.display().to_string()).into_owned();
-    let report = &[Level::ERROR.primary_title(&*title).id(id).element(
-        Snippet::source(&source)
-            .line_start(start)
-            .path(&path)
-            .fold(false)
-            .annotation(AnnotationKind::Primary.span(span).label(&*label)),
-    )];
-    let renderer = if options.color {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
-    };
-    format!("{}\n", renderer.render(report))
-}
-
-/// `- expected` / `+ actual`, line by line (red and green in colour);
-/// `source` says where the expected text comes from (the guide, a snapshot).
-pub fn unified(expected: &str, actual: &str, source: &str, options: Options) -> String {
-    let (expected, actual) = (visible(expected), visible(actual));
-    let (expected, actual) = (
-        expected.trim_end_matches('\n'),
-        actual.trim_end_matches('\n'),
-    );
-    let mut out = String::new();
-    let paint = |sign: char, text: &str| match (options.color, sign) {
-        (true, '-') => format!("\x1b[31m{text}\x1b[0m"),
-        (true, '+') => format!("\x1b[32m{text}\x1b[0m"),
-        _ => text.to_string(),
-    };
-    if !expected.contains('\n') && !actual.contains('\n') {
-        let _ = writeln!(out, "{}", paint('-', &format!("- expected: {expected}")));
-        let _ = writeln!(out, "{}", paint('+', &format!("+ actual:   {actual}")));
-        return out;
-    }
-    let _ = writeln!(out, "--- expected ({source})\n+++ actual (CPython)");
-    for change in TextDiff::from_lines(expected, actual).iter_all_changes() {
-        let sign = match change.tag() {
-            ChangeTag::Delete => '-',
-            ChangeTag::Insert => '+',
-            ChangeTag::Equal => ' ',
-        };
-        let line = format!("{sign} {}", change.value().trim_end_matches('\n'));
-        let _ = writeln!(out, "{}", paint(sign, &line));
-    }
-    out
-}
-
 /// `38 examples: 36 pass, 1 drift, 1 error, 0 skipped in 0.12 s` (timeouts
 /// and crashes are named only when there are some), then the claims by
 /// verdict: `412 claims: 398 hold, 3 drift, 2 vary, 9 prose`.
@@ -383,18 +84,14 @@ pub fn summary_line(report: &Report) -> String {
             report.second_run.1.as_secs_f64()
         );
     }
+    let cached = match s.cached_documents {
+        0 => String::new(),
+        n => format!(" ({n} of {} documents from the cache)", s.documents),
+    };
     format!(
-        "{} examples: {counts}, {} skipped in {:.2} s\n{claims}\n",
+        "{} examples: {counts}, {} skipped in {:.2} s{cached}\n{claims}\n",
         s.examples,
         s.skipped,
         report.elapsed.as_secs_f64()
-    )
-}
-
-/// Whether an example needs a closer look in the report.
-pub fn is_failure(example: &ExampleVerdict) -> bool {
-    matches!(
-        example.status,
-        Status::Drift | Status::Error | Status::Timeout | Status::Crash
     )
 }

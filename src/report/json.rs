@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::check::{Report, Summary};
-use crate::verdict::{ClaimVerdict, ExampleVerdict, Status};
+use super::model::{ClaimVerdict, ExampleVerdict};
+use super::{Report, Summary};
 
 /// Bumped when the shape changes incompatibly.
 pub const VERSION: u32 = 1;
@@ -27,6 +27,8 @@ struct JsonReport<'a> {
 #[derive(Serialize)]
 struct JsonDocument {
     path: String,
+    /// Its run came from the result cache (its verdicts are fresh).
+    cached: bool,
     examples: Vec<JsonExample>,
 }
 
@@ -80,6 +82,7 @@ pub fn render(report: &Report) -> String {
             .iter()
             .map(|d| JsonDocument {
                 path: d.path.display().to_string(),
+                cached: d.cached,
                 examples: d.examples.iter().map(example).collect(),
             })
             .collect(),
@@ -116,13 +119,8 @@ fn example(e: &ExampleVerdict) -> JsonExample {
 /// `Timeout` / `Crash`).
 fn error(e: &ExampleVerdict) -> Option<JsonError> {
     if let Some(stop) = &e.interrupted {
-        let type_name = if e.status == Status::Timeout {
-            "Timeout"
-        } else {
-            "Crash"
-        };
         return Some(JsonError {
-            type_name: type_name.into(),
+            type_name: stop.kind.type_name().into(),
             message: stop.message.clone(),
             line: stop.line,
         });

@@ -24,11 +24,8 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
-use super::visible;
-use crate::check::{DocumentReport, Report};
-use crate::report::github::exception;
-use crate::report::human::{self, Options};
-use crate::verdict::{ExampleVerdict, Status};
+use super::model::{ExampleVerdict, Status};
+use super::{DocumentReport, Options, Report, details, exception, is_failure, visible};
 
 /// The report as a JUnit XML document.
 pub fn render(report: &Report) -> String {
@@ -46,6 +43,9 @@ fn suite(doc: &DocumentReport, report: &Report) -> TestSuite {
     let mut suite = TestSuite::new(visible(&doc.path.display().to_string()).into_owned());
     suite.set_time(Duration::ZERO);
     suite.add_property(Property::new("python", report.python.as_str()));
+    if doc.cached {
+        suite.add_property(Property::new("cached", "true"));
+    }
     suite.add_property(Property::new(
         "sandbox",
         visible(&report.sandbox).into_owned(),
@@ -71,7 +71,7 @@ fn case(example: &ExampleVerdict, doc: &DocumentReport) -> TestCase {
     );
     case.extra
         .insert("line".into(), example.example.fence_line.to_string().into());
-    if human::is_failure(example) {
+    if is_failure(example) {
         if !example.stdout.is_empty() {
             case.set_system_out(visible(&example.stdout).into_owned());
         }
@@ -83,8 +83,8 @@ fn case(example: &ExampleVerdict, doc: &DocumentReport) -> TestCase {
 }
 
 fn status(example: &ExampleVerdict, doc: &DocumentReport) -> TestCaseStatus {
-    let details = || human::details(example, doc, Options::default());
-    let (kind, ty, message) = match example.status {
+    let details = || details(example, doc, Options::default());
+    let (kind, message) = match example.status {
         Status::Pass => return TestCaseStatus::success(),
         Status::Skipped => {
             let mut status = TestCaseStatus::skipped();
@@ -93,18 +93,14 @@ fn status(example: &ExampleVerdict, doc: &DocumentReport) -> TestCaseStatus {
             }
             return status;
         }
-        Status::Drift => (
-            NonSuccessKind::Failure,
-            "drift",
-            drift_message(example, doc),
-        ),
-        Status::Error => (NonSuccessKind::Error, "error", error_message(example)),
-        Status::Timeout => (NonSuccessKind::Error, "timeout", error_message(example)),
-        Status::Crash => (NonSuccessKind::Error, "crash", error_message(example)),
+        Status::Drift => (NonSuccessKind::Failure, drift_message(example, doc)),
+        Status::Error | Status::Timeout | Status::Crash => {
+            (NonSuccessKind::Error, error_message(example))
+        }
     };
     let mut status = TestCaseStatus::non_success(kind);
     status
-        .set_type(ty)
+        .set_type(example.status.name())
         .set_message(visible(&message).into_owned())
         .set_description(details());
     status
@@ -127,11 +123,7 @@ fn drift_message(example: &ExampleVerdict, doc: &DocumentReport) -> String {
 /// (`Timeout: ran past its 5 s time limit`, as the JSON report names it).
 fn error_message(example: &ExampleVerdict) -> String {
     if let Some(stop) = &example.interrupted {
-        let name = match example.status {
-            Status::Timeout => "Timeout",
-            _ => "Crash",
-        };
-        return format!("{name}: {}", stop.message);
+        return format!("{}: {}", stop.kind.type_name(), stop.message);
     }
     match &example.error {
         Some(error) => exception(error),

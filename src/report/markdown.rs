@@ -12,12 +12,8 @@
 
 use std::fmt::Write as _;
 
-use super::visible;
-use crate::check::{DocumentReport, Report};
-use crate::report::github::{counts, exception};
-use crate::report::human::{self, Options, is_failure};
-use crate::snapshot::SnapshotCheck;
-use crate::verdict::{ExampleVerdict, Status};
+use super::model::{ExampleVerdict, SnapshotCheck, Status};
+use super::{DocumentReport, Options, Report, counts, details, exception, is_failure, visible};
 
 /// Longest text a table cell quotes from a claim or its output.
 const CELL_CHARS: usize = 60;
@@ -114,7 +110,7 @@ fn failures(out: &mut String, report: &Report) {
         );
         out.push_str(&fenced(
             language,
-            &human::details(example, doc, Options::default()),
+            &details(example, doc, Options::default()),
         ));
         out.push_str("\n</details>\n");
     }

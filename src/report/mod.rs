@@ -1,17 +1,23 @@
 //! Verdicts → what people and machines read.
 
+mod diagnostic;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+mod model;
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::check::Report;
 use crate::error::Error;
+use model::{ExampleVerdict, PyError, Status};
+
+pub use diagnostic::{ColorChoice, Options, details, unified};
+pub use model::{ClaimCounts, DocumentReport, Report, Summary};
 
 /// Report formats of `snipcheck check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -34,7 +40,7 @@ pub enum Format {
 /// lines escape their text; the others have `::` at a line's start defused
 /// (`\::`; in XML, the first `:` as a character reference, which leaves
 /// the XML's content unchanged).
-pub fn render(format: Format, report: &Report, options: human::Options) -> String {
+pub fn render(format: Format, report: &Report, options: Options) -> String {
     match format {
         Format::Human => defuse_commands(&human::render(report, options), "\\:"),
         Format::Json => json::render(report),
@@ -69,6 +75,40 @@ pub fn visible(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Whether an example needs a closer look in the report.
+pub fn is_failure(example: &ExampleVerdict) -> bool {
+    matches!(
+        example.status,
+        Status::Drift | Status::Error | Status::Timeout | Status::Crash
+    )
+}
+
+/// `KeyError: 'b'`, or just `MemoryError` when the message is empty.
+fn exception(error: &PyError) -> String {
+    if error.message.is_empty() {
+        error.type_name.clone()
+    } else {
+        format!("{}: {}", error.type_name, error.message)
+    }
+}
+
+/// `5 examples: 1 pass, 2 drift, 1 error, 1 skipped` (timeouts and crashes
+/// named only when there are some), without the run time.
+fn counts(report: &Report) -> String {
+    let s = report.summary();
+    let mut text = format!(
+        "{} examples: {} pass, {} drift, {} error",
+        s.examples, s.pass, s.drift, s.error
+    );
+    for (n, name) in [(s.timeout, "timeout"), (s.crash, "crash")] {
+        if n > 0 {
+            let _ = write!(text, ", {n} {name}");
+        }
+    }
+    let _ = write!(text, ", {} skipped", s.skipped);
+    text
 }
 
 /// A runner (GitHub Actions) acts on any line of a job's log that starts,
@@ -122,7 +162,7 @@ impl FromStr for ReportTarget {
 
 impl ReportTarget {
     /// Writes the report; a file is replaced atomically, never half-written.
-    pub fn write(&self, report: &Report, options: human::Options) -> Result<(), Error> {
+    pub fn write(&self, report: &Report, options: Options) -> Result<(), Error> {
         let text = render(self.format, report, options);
         match &self.path {
             None => {

@@ -28,7 +28,7 @@ pub struct Environment {
 impl Environment {
     /// Resolves `config`'s environment for an interpreter of version
     /// `embedded` (`3.11.2`), falling back to `virtual_env` ($VIRTUAL_ENV).
-    pub fn resolve(
+    pub(crate) fn resolve(
         config: &Config,
         virtual_env: Option<&Path>,
         embedded: &str,
@@ -50,7 +50,7 @@ impl Environment {
     }
 
     /// Every folder the examples may read modules from.
-    pub fn readable(&self) -> Vec<PathBuf> {
+    pub(crate) fn readable(&self) -> Vec<PathBuf> {
         self.venv
             .iter()
             .chain(&self.site_packages)

@@ -2,17 +2,21 @@
 //!
 //! Each document runs in a worker process ([`pool`]): the tool's own binary,
 //! started as `snipcheck __worker`, embedding CPython, sandboxed
-//! ([`sandbox`]), streaming one [`Event`] per line back to the parent. A worker
+//! (`sandbox`), streaming one [`Event`] per line back to the parent. A worker
 //! that dies or hangs takes only its current example with it. The Python side
 //! lives in `harness.py`, compiled into the binary.
 
 pub mod environment;
+pub mod outcome;
 pub mod pool;
+// Public, with `Event` and `Collector`, for the fuzz target that decodes
+// worker streams (fuzz/fuzz_targets/worker_stream.rs); the rest is internal.
 pub mod protocol;
-pub mod sandbox;
+pub(crate) mod sandbox;
 #[cfg(target_os = "linux")]
 mod seccomp;
 mod watchdog;
+// Public for the binary's `__worker` entry point alone.
 pub mod worker;
 
 use std::ffi::CString;
@@ -29,7 +33,7 @@ use serde_json::json;
 use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
-use crate::outcome::{DocumentOutcome, ExampleOutcome, Interruption};
+use crate::run::outcome::{DocumentOutcome, ExampleOutcome, Interruption};
 
 const HARNESS: &str = include_str!("harness.py");
 /// `>>>` sessions, docstring examples and REPL values; imported by the harness.
@@ -60,12 +64,13 @@ pub fn prepare_process() {
 /// One event of a document's child, relayed to the parent by its worker
 /// (see [`protocol`]). The child runs example code, so each one is checked
 /// before it counts ([`Collector::apply`]).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, strum::IntoStaticStr)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Event {
     /// Which layers of the sandbox are in force, in words.
     Sandbox {
-        status: sandbox::Status,
+        status: sandbox::Level,
         detail: String,
     },
     /// The document's run began.
@@ -85,15 +90,8 @@ pub enum Event {
 
 impl Event {
     /// The event's name on the wire.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Event::Sandbox { .. } => "sandbox",
-            Event::Begin { .. } => "begin",
-            Event::Start { .. } => "start",
-            Event::Done { .. } => "done",
-            Event::End => "end",
-            Event::Fatal { .. } => "fatal",
-        }
+    pub(crate) fn kind(&self) -> &'static str {
+        self.into()
     }
 }
 
@@ -114,15 +112,15 @@ enum Phase {
 /// (several when a crash made the parent resume in a fresh one).
 #[derive(Debug)]
 pub struct Collector {
-    pub python: String,
-    pub workdir: String,
+    pub(crate) python: String,
+    pub(crate) workdir: String,
     examples: Vec<Option<ExampleOutcome>>,
     /// Lines of the document: no event may name a guide line past it.
     lines: usize,
     /// The example that started and has not finished.
-    pub running: Option<usize>,
-    pub ended: bool,
-    pub sandbox: Option<(sandbox::Status, String)>,
+    pub(crate) running: Option<usize>,
+    pub(crate) ended: bool,
+    pub(crate) sandbox: Option<(sandbox::Level, String)>,
     phase: Phase,
     /// The last example that started in this child (each starts once,
     /// while no other runs). After one started, a `fatal` is not the
@@ -239,7 +237,7 @@ impl Collector {
     }
 
     /// Examples that were interrupted (crash or timeout): a replay skips them.
-    pub fn interrupted(&self) -> Vec<usize> {
+    pub(crate) fn interrupted(&self) -> Vec<usize> {
         (0..self.examples.len())
             .filter(|i| matches!(&self.examples[*i], Some(o) if o.interrupted.is_some()))
             .collect()
@@ -287,7 +285,7 @@ fn harness(py: Python<'_>) -> Result<&Bound<'_, PyModule>, Error> {
     });
     match module {
         Ok(m) => Ok(m.bind(py)),
-        Err(e) => Err(Error::Python(e.clone())),
+        Err(e) => Err(Error::Harness(e.clone())),
     }
 }
 
@@ -301,14 +299,14 @@ fn describe(py: Python<'_>, err: PyErr) -> String {
 
 /// Starts the interpreter, loads the harness and imports (and patches) the
 /// heavy modules the documents will use, before the worker forks.
-pub fn warm_up(preload: &[String]) -> Result<(), Error> {
+pub(crate) fn warm_up(preload: &[String]) -> Result<(), Error> {
     prepare_process();
     Python::attach(|py| {
         let harness = harness(py)?;
         harness
             .call_method1("preload", (preload.to_vec(),))
             .map(|_| ())
-            .map_err(|e| Error::Python(describe(py, e)))
+            .map_err(|e| Error::Harness(describe(py, e)))
     })
 }
 
@@ -318,7 +316,7 @@ pub fn warm_up(preload: &[String]) -> Result<(), Error> {
 /// `sys.modules`, as a reader's long-lived interpreter would. The harness
 /// imports only standard-library ones, and only those that import quietly
 /// (see `preload` in harness.py): the worker runs no document code.
-pub fn modules_to_preload<'a>(
+pub(crate) fn modules_to_preload<'a>(
     jobs: impl IntoIterator<Item = (&'a Document, &'a Config)>,
 ) -> Vec<String> {
     const CUES: &[(&str, &[&str])] = &[
@@ -368,7 +366,7 @@ fn imported_modules(code: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Runs one harness request in this process; each event line goes to `emit`.
-pub fn execute_request(
+pub(crate) fn execute_request(
     request: String,
     emit: impl Fn(String) + Send + Sync + 'static,
 ) -> Result<(), Error> {
@@ -380,13 +378,13 @@ pub fn execute_request(
             None => {
                 let exception = harness
                     .getattr("ExampleTimeout")
-                    .map_err(|e| Error::Python(describe(py, e)))?;
+                    .map_err(|e| Error::Harness(describe(py, e)))?;
                 WATCHDOG.get_or_init(|| Arc::new(watchdog::Watchdog::start(&exception)))
             }
         };
         let hooks = watchdog
             .hooks(py, harness, emit)
-            .map_err(|e| Error::Python(describe(py, e)))?;
+            .map_err(|e| Error::Harness(describe(py, e)))?;
         harness
             .call_method1("run_document", (request, hooks))
             .map(|_| ())
@@ -400,13 +398,13 @@ fn harness_error(py: Python<'_>, err: PyErr) -> Error {
     if is_config {
         Error::Config(err.value(py).to_string())
     } else {
-        Error::Python(describe(py, err))
+        Error::Harness(describe(py, err))
     }
 }
 
 /// The file name examples are compiled under: absolute, so that frames of
 /// the guide are recognised whatever the working directory.
-pub fn code_path(doc: &Document) -> String {
+pub(crate) fn code_path(doc: &Document) -> String {
     std::path::absolute(&doc.path)
         .unwrap_or_else(|_| doc.path.clone())
         .to_string_lossy()
@@ -415,15 +413,15 @@ pub fn code_path(doc: &Document) -> String {
 
 /// Where a fresh worker picks up after its predecessor died.
 #[derive(Debug, Clone, Default)]
-pub struct Resume {
+pub(crate) struct Resume {
     /// First example to report; the ones before are replayed silently.
-    pub from: usize,
+    pub(crate) from: usize,
     /// Examples never to run again (they crashed or timed out).
-    pub avoid: Vec<usize>,
+    pub(crate) avoid: Vec<usize>,
 }
 
 /// The harness request for `doc`.
-pub fn harness_request(
+pub(crate) fn harness_request(
     doc: &Document,
     config: &Config,
     cwd: &Path,
@@ -498,7 +496,7 @@ fn role(example: &crate::markdown::Example) -> &'static str {
 }
 
 /// Where the embedded CPython reads its modules from.
-pub fn python_paths() -> Vec<std::path::PathBuf> {
+pub(crate) fn python_paths() -> Vec<std::path::PathBuf> {
     Python::attach(|py| {
         let paths = py.eval(
             c"[p for p in __import__('sys').path + [__import__('sys').prefix, __import__('sys').base_prefix, __import__('sys').exec_prefix] if p]",
@@ -547,7 +545,7 @@ pub fn interpreter() -> Interpreter {
 }
 
 /// Version of the embedded CPython, e.g. `3.11.2`.
-pub fn python_version() -> String {
+pub(crate) fn python_version() -> String {
     prepare_process();
     Python::attach(|py| {
         let v = py.version_info();
@@ -558,10 +556,10 @@ pub fn python_version() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::InterruptionKind;
+    use crate::run::outcome::InterruptionKind;
 
     fn fence_and_begin(c: &mut Collector) {
-        let status = sandbox::Status::Full;
+        let status = sandbox::Level::Full;
         c.apply(Event::Sandbox {
             status,
             detail: "full".into(),

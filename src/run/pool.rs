@@ -17,13 +17,13 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use super::protocol::{self, Line, LineReader, Message, WorkerEvent};
-use super::sandbox::{self, Status};
+use super::sandbox::{self, Level};
 use super::worker::{Command as WorkerCommand, Job};
 use super::{Collector, Event, Resume};
 use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
-use crate::outcome::{DocumentOutcome, Interruption, InterruptionKind};
+use crate::run::outcome::{DocumentOutcome, Interruption, InterruptionKind};
 
 /// Extra time a stuck example gets after its limit before it is killed.
 const GRACE: Duration = Duration::from_secs(1);
@@ -143,7 +143,7 @@ impl Pool {
             .into_inner()
             .unwrap_or_else(|e| e.into_inner())
             .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(Error::Python("document was not run".into()))))
+            .map(|r| r.unwrap_or_else(|| Err(Error::Worker("document was not run".into()))))
             .collect()
     }
 
@@ -268,10 +268,15 @@ impl Pool {
                     "the document's process sent an event line longer than {max_line} bytes"
                 )),
                 Ok(Line::Complete(bytes)) => match protocol::decode(&bytes) {
+                    // A child's lines are the example's to forge; the worker's own are not.
+                    Err(reason) if !bytes.starts_with(protocol::FROM_CHILD) => {
+                        *slot = None;
+                        return Err(Error::Protocol(reason));
+                    }
                     Err(reason) => Some(reason),
                     Ok(Message::Worker(WorkerEvent::Fatal { message })) => {
                         *slot = None;
-                        return Err(Error::Python(message));
+                        return Err(Error::Worker(message));
                     }
                     Ok(Message::Worker(WorkerEvent::Exit { code, signal })) => {
                         let (kind, message) = match stop {
@@ -465,12 +470,13 @@ impl Worker {
     }
 
     fn send(&mut self, command: &WorkerCommand) -> Result<(), Error> {
-        let mut line = serde_json::to_string(command).map_err(|e| Error::Python(e.to_string()))?;
+        let mut line = serde_json::to_string(command)
+            .map_err(|e| Error::Protocol(format!("cannot encode a command: {e}")))?;
         line.push('\n');
         self.stdin
             .write_all(line.as_bytes())
             .and_then(|()| self.stdin.flush())
-            .map_err(|e| Error::Python(format!("the worker is gone: {e}")))
+            .map_err(|e| Error::Worker(format!("the worker is gone: {e}")))
     }
 
     /// Asks the worker to kill the child it runs; if the worker is gone,
@@ -520,7 +526,7 @@ fn fatal(bad_config: bool, message: String, config: &Config) -> Error {
     match (&config.origin, bad_config) {
         (Some(origin), true) => Error::file(origin, format!("invalid config: {message}")),
         (None, true) => Error::Config(message),
-        _ => Error::Python(message),
+        _ => Error::Harness(message),
     }
 }
 
@@ -543,6 +549,8 @@ fn describe_exit(code: Option<i32>, signal: Option<i32>, stderr: &str) -> String
     message
 }
 
+/// A table: rustix's `Signal` names differ from POSIX's (`ABORT`, `ALARM`),
+/// and glibc's `sigabbrev_np` is in neither the libc crate nor musl.
 fn signal_name(signal: i32) -> &'static str {
     match signal {
         libc::SIGSEGV => "SIGSEGV",
@@ -576,7 +584,7 @@ fn lines_of(pipe: impl Read + Send + 'static, max: Arc<AtomicUsize>) -> mpsc::Re
 
 /// Text of bytes a child wrote: valid UTF-8 as it is, anything else as
 /// `\xNN`, so odd output is shown rather than lost or mangled.
-pub fn escape_bytes(bytes: &[u8]) -> String {
+pub(crate) fn escape_bytes(bytes: &[u8]) -> String {
     let mut text = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         text.push_str(chunk.valid());
@@ -610,7 +618,7 @@ fn tail_of(pipe: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
 }
 
 /// The sandbox layers the last child reported, for the report's header.
-static LAYERS: Mutex<Option<(Status, String)>> = Mutex::new(None);
+static LAYERS: Mutex<Option<(Level, String)>> = Mutex::new(None);
 
 /// Keeps what the sandbox of a document's child was, and says once per
 /// process when it is not fully in force.
@@ -621,10 +629,10 @@ fn remember_layers(collector: &Collector) {
     };
     let mut seen = LAYERS.lock().unwrap_or_else(|e| e.into_inner());
     // The weakest sandbox seen is the one to report.
-    if seen.as_ref().is_none_or(|(s, _)| *s == Status::Full) {
+    if seen.as_ref().is_none_or(|(s, _)| *s == Level::Full) {
         *seen = Some((*status, detail.clone()));
     }
-    if matches!(status, Status::Partial | Status::Unavailable)
+    if matches!(status, Level::Partial | Level::Unavailable)
         && !WARNED.swap(true, Ordering::Relaxed)
     {
         eprintln!("snipcheck: warning: sandbox not fully in force: {detail}");
@@ -633,6 +641,6 @@ fn remember_layers(collector: &Collector) {
 
 /// The sandbox as the documents' children reported it (the weakest one,
 /// when they differ); `None` before any document ran.
-pub fn layers() -> Option<(Status, String)> {
+pub(crate) fn layers() -> Option<(Level, String)> {
     LAYERS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }

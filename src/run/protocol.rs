@@ -16,17 +16,17 @@ use std::io::{BufRead, ErrorKind};
 use serde::Deserialize;
 
 use super::Event;
-use crate::outcome::ExampleOutcome;
+use crate::run::outcome::ExampleOutcome;
 
 /// Prefix of a line the worker itself wrote.
-pub const FROM_WORKER: &[u8] = b"W ";
+pub(crate) const FROM_WORKER: &[u8] = b"W ";
 /// Prefix of a line relayed from a document's child.
-pub const FROM_CHILD: &[u8] = b"C ";
+pub(crate) const FROM_CHILD: &[u8] = b"C ";
 
 /// Longest line the parent accepts: room for an example's output at the
 /// configured limit, escaped (JSON writes a control character as 6 bytes),
 /// plus its tracebacks and values.
-pub fn max_line(max_output: usize) -> usize {
+pub(crate) fn max_line(max_output: usize) -> usize {
     max_output.saturating_mul(7).saturating_add(8 << 20)
 }
 

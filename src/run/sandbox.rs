@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 /// How much of the sandbox is in force in a worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub enum Level {
     /// Every layer is in force: Landlock fully enforced and seccomp.
     Full,
     /// The kernel enforces only part of it (an older Landlock ABI, or no
@@ -42,22 +42,22 @@ pub enum Status {
 
 /// The report header's words for the sandbox a run had: `full (…)` when
 /// every layer was in force, else what the kernel allowed.
-pub fn summary(layers: Option<(Status, String)>) -> String {
+pub(crate) fn summary(layers: Option<(Level, String)>) -> String {
     match layers {
         None => "not used (no document ran)".to_string(),
-        Some((Status::Full, _)) => "full (Landlock, seccomp, limits)".to_string(),
-        Some((Status::Disabled, _)) => "disabled (--no-sandbox)".to_string(),
-        Some((Status::Partial, detail)) => format!("partial ({detail})"),
-        Some((Status::Unavailable, detail)) => format!("limits only ({detail})"),
+        Some((Level::Full, _)) => "full (Landlock, seccomp, limits)".to_string(),
+        Some((Level::Disabled, _)) => "disabled (--no-sandbox)".to_string(),
+        Some((Level::Partial, detail)) => format!("partial ({detail})"),
+        Some((Level::Unavailable, detail)) => format!("limits only ({detail})"),
     }
 }
 
 /// Resource limits of a worker.
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub memory_mb: u64,
-    pub file_size_mb: u64,
-    pub processes: u64,
+pub(crate) struct Limits {
+    pub(crate) memory_mb: u64,
+    pub(crate) file_size_mb: u64,
+    pub(crate) processes: u64,
 }
 
 impl Default for Limits {
@@ -72,7 +72,7 @@ impl Default for Limits {
 
 /// Sets the worker's resource limits. A file past the size limit fails with
 /// `EFBIG` (an `OSError` in Python) instead of killing the worker.
-pub fn apply_limits(limits: &Limits) {
+pub(crate) fn apply_limits(limits: &Limits) {
     let mib = 1024 * 1024;
     set_limit(libc::RLIMIT_AS, limits.memory_mb.saturating_mul(mib));
     set_limit(libc::RLIMIT_FSIZE, limits.file_size_mb.saturating_mul(mib));
@@ -92,7 +92,7 @@ fn set_limit(resource: libc::__rlimit_resource_t, value: u64) {
 }
 
 /// The environment a worker starts with: enough for CPython, nothing else.
-pub fn scrubbed_env(workdir: &Path) -> Vec<(OsString, OsString)> {
+pub(crate) fn scrubbed_env(workdir: &Path) -> Vec<(OsString, OsString)> {
     let mut env: Vec<(OsString, OsString)> = vec![
         ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
         ("LANG".into(), "C.UTF-8".into()),
@@ -133,7 +133,7 @@ const SYSTEM_READ: &[&str] = &[
 /// calling thread and every thread it starts afterwards, so call it on the
 /// thread that will run Python, before any other thread exists.
 #[cfg(target_os = "linux")]
-pub fn restrict(workdir: &Path, readable: &[PathBuf]) -> (Status, String) {
+pub(crate) fn restrict(workdir: &Path, readable: &[PathBuf]) -> (Level, String) {
     use landlock::{
         ABI, Access, AccessFs, AccessNet, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus,
         Scope, path_beneath_rules,
@@ -159,31 +159,31 @@ pub fn restrict(workdir: &Path, readable: &[PathBuf]) -> (Status, String) {
         .and_then(|r| r.restrict_self());
     match result {
         Ok(status) => match status.ruleset {
-            RulesetStatus::FullyEnforced => (Status::Full, "landlock: fully enforced".into()),
+            RulesetStatus::FullyEnforced => (Level::Full, "landlock: fully enforced".into()),
             RulesetStatus::PartiallyEnforced => (
-                Status::Partial,
+                Level::Partial,
                 "landlock: partially enforced (older kernel ABI: TCP, abstract sockets or signals may be open)".into(),
             ),
             RulesetStatus::NotEnforced => (
-                Status::Unavailable,
+                Level::Unavailable,
                 "landlock is not supported by this kernel".into(),
             ),
         },
         Err(e) => (
-            Status::Unavailable,
+            Level::Unavailable,
             format!("landlock could not be applied: {e}"),
         ),
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn restrict(_workdir: &Path, _readable: &[PathBuf]) -> (Status, String) {
-    (Status::Unavailable, "landlock exists only on Linux".into())
+pub(crate) fn restrict(_workdir: &Path, _readable: &[PathBuf]) -> (Level, String) {
+    (Level::Unavailable, "landlock exists only on Linux".into())
 }
 
 /// A worker started as root gives root up: run as `nobody`, owning only its
 /// working directory. Returns a note when it could not.
-pub fn drop_root(workdir: &Path) -> Option<String> {
+pub(crate) fn drop_root(workdir: &Path) -> Option<String> {
     // SAFETY: plain syscalls; each failure is checked.
     unsafe {
         if libc::geteuid() != 0 {
@@ -202,14 +202,14 @@ pub fn drop_root(workdir: &Path) -> Option<String> {
 /// Bytes the working directory may hold in all, whatever the number of
 /// files: four times the per-file limit. The parent measures it while the
 /// document runs and kills a child that goes past it (see `pool`).
-pub fn workdir_budget(file_size_mb: u64) -> u64 {
+pub(crate) fn workdir_budget(file_size_mb: u64) -> u64 {
     file_size_mb.saturating_mul(4).saturating_mul(1024 * 1024)
 }
 
 /// Bytes under `dir` (files' sizes, without following symbolic links),
 /// counting stops once past `cap`; 4 KiB per entry so that a million empty
 /// files count too.
-pub fn bytes_under(dir: &Path, cap: u64) -> u64 {
+pub(crate) fn bytes_under(dir: &Path, cap: u64) -> u64 {
     let mut total = 0u64;
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {

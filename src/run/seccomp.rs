@@ -39,7 +39,7 @@ use seccompiler::{
 
 /// Installs the filter on every thread of the calling process. Returns what
 /// is in force, for the report header, or why it is not.
-pub fn install() -> Result<&'static str, String> {
+pub(crate) fn install() -> Result<&'static str, String> {
     let arch: TargetArch = std::env::consts::ARCH
         .try_into()
         .map_err(|_| format!("seccomp: no filter for {}", std::env::consts::ARCH))?;

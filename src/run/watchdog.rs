@@ -32,7 +32,7 @@ struct Armed {
 }
 
 /// The watchdog of one interpreter; dropping it stops its thread.
-pub struct Watchdog {
+pub(crate) struct Watchdog {
     shared: Arc<(Mutex<State>, Condvar)>,
     exception: Py<PyAny>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -40,7 +40,7 @@ pub struct Watchdog {
 
 impl Watchdog {
     /// Starts the watchdog thread; `exception` is the type it raises.
-    pub fn start(exception: &Bound<'_, PyAny>) -> Watchdog {
+    pub(crate) fn start(exception: &Bound<'_, PyAny>) -> Watchdog {
         let shared = Arc::new((Mutex::new(State::default()), Condvar::new()));
         let for_thread = Arc::clone(&shared);
         let raised = exception.clone().unbind();
@@ -56,7 +56,7 @@ impl Watchdog {
     }
 
     /// Arms the deadline for the example running on Python thread `thread`.
-    pub fn arm(&self, seconds: f64, thread: c_ulong) {
+    pub(crate) fn arm(&self, seconds: f64, thread: c_ulong) {
         let deadline = Instant::now() + Duration::from_secs_f64(seconds.max(0.0));
         let (lock, wake) = &*self.shared;
         lock.lock().unwrap_or_else(|e| e.into_inner()).armed = Some(Armed { deadline, thread });
@@ -65,7 +65,7 @@ impl Watchdog {
 
     /// The example is over: stop raising, and drop an exception still pending.
     /// Must be called with the GIL held, on the example's thread.
-    pub fn disarm(&self, _py: Python<'_>) {
+    pub(crate) fn disarm(&self, _py: Python<'_>) {
         let (lock, _) = &*self.shared;
         let armed = lock.lock().unwrap_or_else(|e| e.into_inner()).armed.take();
         if let Some(armed) = armed {
@@ -77,7 +77,7 @@ impl Watchdog {
     }
 
     /// The hooks object the harness expects: `emit`, `arm`, `disarm`, `interrupt`.
-    pub fn hooks<'py>(
+    pub(crate) fn hooks<'py>(
         self: &Arc<Self>,
         py: Python<'py>,
         harness: &Bound<'py, PyModule>,

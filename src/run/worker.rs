@@ -3,13 +3,13 @@
 //! Starting CPython and importing what the harness needs costs far more than
 //! running a typical document, so a worker does it once and then *forks* a
 //! fresh child per document (a zygote). Each child fences itself in
-//! ([`super::sandbox`]) around its own working directory, runs one document
+//! (`super::sandbox`) around its own working directory, runs one document
 //! and exits; the worker reports how it ended. A child that crashes takes
 //! nothing else with it, and nothing one document did can leak into the next.
 //!
 //! The worker never runs example code, so it is the one that deals with the
 //! child: it knows the child's pid from `fork` itself and kills it when the
-//! parent asks ([`Command::Kill`]); the parent never signals a pid it was
+//! parent asks (`Command::Kill`); the parent never signals a pid it was
 //! told. Each child gets channels of its own, made for it and closed
 //! everywhere else: a pipe for its events and one for its stdout and stderr,
 //! with `/dev/null` as stdin. The worker relays its events to the parent,
@@ -18,7 +18,7 @@
 //! speak for the worker. A child dies with its worker (`PR_SET_PDEATHSIG`).
 //!
 //! Command line: `snipcheck __worker [MODULE...]`, the modules to preload.
-//! Protocol: one [`Command`] per line on stdin; one message per line on a
+//! Protocol: one `Command` per line on stdin; one message per line on a
 //! private copy of stdout (file descriptor 1 itself is pointed at stderr).
 
 use std::fs::File;
@@ -34,27 +34,27 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::protocol::{FROM_CHILD, FROM_WORKER};
-use super::sandbox::{self, Limits, Status};
+use super::sandbox::{self, Level, Limits};
 use crate::error::Error;
 
 /// One document for a worker to run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Job {
+pub(crate) struct Job {
     /// The document's fresh working directory: the only writable place.
-    pub workdir: PathBuf,
+    pub(crate) workdir: PathBuf,
     /// Extra readable paths (config `[sandbox] read`).
-    pub readable: Vec<PathBuf>,
-    pub memory_mb: u64,
-    pub file_size_mb: u64,
-    pub sandbox: bool,
+    pub(crate) readable: Vec<PathBuf>,
+    pub(crate) memory_mb: u64,
+    pub(crate) file_size_mb: u64,
+    pub(crate) sandbox: bool,
     /// The harness request (see `run::harness_request`).
-    pub request: String,
+    pub(crate) request: String,
 }
 
 /// What the parent tells a worker, one per line.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
-pub enum Command {
+pub(crate) enum Command {
     /// Run a document in a fresh child.
     Run { job: Job },
     /// Kill the child running now (its time is up, or it misbehaved).
@@ -76,7 +76,10 @@ pub fn main(preload: &[String]) -> ! {
         at_line_start: true,
     };
     if let Err(e) = super::warm_up(preload) {
-        out.worker(&worker_fatal(&e.to_string()));
+        out.worker(&worker_fatal(&format!(
+            "could not warm up: {}",
+            unlabelled(&e)
+        )));
         exit(3);
     }
     // SAFETY: fd 0 is the worker's stdin, owned by nothing else here.
@@ -228,7 +231,7 @@ fn child_main(job: &Job, channels: Channels, worker: Pid) -> ! {
     let code = match run_child(job, &send) {
         Ok(()) => 0,
         Err(e) => {
-            send(fatal(&e));
+            send(child_fatal(&e));
             3
         }
     };
@@ -370,20 +373,20 @@ fn run_child(job: &Job, send: &Sender) -> Result<(), Error> {
     });
     let (status, detail) = if job.sandbox {
         let (landlock, mut detail) = fence(&job.workdir, &job.readable);
-        home_in(&job.workdir).map_err(|e| Error::Python(e.to_string()))?;
+        home_in(&job.workdir).map_err(|e| Error::Harness(e.to_string()))?;
         // Last, so that setting up needed nothing it refuses.
         let seccomp = install_seccomp();
         detail.push_str("; ");
         detail.push_str(seccomp.as_ref().unwrap_or_else(|e| e));
         let status = match (landlock, seccomp.is_ok()) {
-            (Status::Full, true) => Status::Full,
-            (Status::Unavailable, false) => Status::Unavailable,
-            _ => Status::Partial,
+            (Level::Full, true) => Level::Full,
+            (Level::Unavailable, false) => Level::Unavailable,
+            _ => Level::Partial,
         };
         (status, detail)
     } else {
         (
-            Status::Disabled,
+            Level::Disabled,
             "sandbox disabled (--no-sandbox)".to_string(),
         )
     };
@@ -427,12 +430,17 @@ fn worker_fatal(message: &str) -> String {
 }
 
 /// The child's `fatal`: it could not run the document.
-fn fatal(e: &Error) -> String {
-    let (config, message) = match e {
-        Error::Config(m) => (true, m.clone()),
-        other => (false, other.to_string()),
-    };
-    json!({"event": "fatal", "config": config, "message": message}).to_string()
+fn child_fatal(e: &Error) -> String {
+    let config = matches!(e, Error::Config(_));
+    json!({"event": "fatal", "config": config, "message": unlabelled(e)}).to_string()
+}
+
+/// An error's text for the parent, which labels it again (see `pool`).
+fn unlabelled(e: &Error) -> String {
+    match e {
+        Error::Worker(m) | Error::Harness(m) | Error::Protocol(m) | Error::Config(m) => m.clone(),
+        other => other.to_string(),
+    }
 }
 
 fn exit(code: i32) -> ! {
@@ -441,7 +449,7 @@ fn exit(code: i32) -> ! {
 }
 
 /// Landlock, then root dropped where the Python installation allows it.
-fn fence(workdir: &Path, readable: &[PathBuf]) -> (Status, String) {
+fn fence(workdir: &Path, readable: &[PathBuf]) -> (Level, String) {
     let python = super::python_paths();
     let all: Vec<PathBuf> = python.iter().chain(readable).cloned().collect();
     let (status, mut detail) = sandbox::restrict(workdir, &all);

@@ -85,11 +85,19 @@ pub struct Interruption {
     pub line: Option<usize>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+/// On the wire `timeout` / `crash`; in reports, named like an exception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
 pub enum InterruptionKind {
     Timeout,
     Crash,
+}
+
+impl InterruptionKind {
+    /// `Timeout` / `Crash`: the exception type reports give an interruption.
+    pub fn type_name(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// One chunk written to stdout or stderr.

@@ -1,0 +1,139 @@
+//! What a run found, as every report format reads it: [`check`](crate::check)
+//! builds a [`Report`], the formats only render it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::snapshot;
+
+// What a Report holds, named here so that the formats read `report::model`
+// alone and nothing of the stages behind it.
+pub use crate::claim::ClaimKind;
+pub use crate::run::outcome::PyError;
+pub use crate::snapshot::SnapshotCheck;
+pub use crate::verdict::{ClaimVerdict, ExampleVerdict, Status, Verdict};
+
+/// The verdicts of one document.
+#[derive(Debug, Clone)]
+pub struct DocumentReport {
+    pub path: PathBuf,
+    /// The working directory it ran in, for redaction.
+    pub workdir: String,
+    /// The Markdown text, for showing the guide's lines in reports.
+    pub source: String,
+    pub examples: Vec<ExampleVerdict>,
+    /// Its run came from the result cache (see [`crate::cache`]).
+    pub cached: bool,
+}
+
+impl DocumentReport {
+    /// An example's stdout as its snapshot holds it (see [`snapshot::redact`]).
+    pub fn snapshot_text(&self, example: &ExampleVerdict) -> String {
+        snapshot::redact(&example.stdout, &self.workdir, &self.path)
+    }
+}
+
+/// The verdicts of a whole run.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Version of the embedded CPython.
+    pub python: String,
+    /// The venv the examples imported from, if any.
+    pub venv: Option<PathBuf>,
+    /// Which sandbox layers were in force, in a few words (the header).
+    pub sandbox: String,
+    pub documents: Vec<DocumentReport>,
+    pub elapsed: Duration,
+    /// The documents run a second time for nondeterminism, and how long
+    /// that took (the cost of the `varies` verdict).
+    pub second_run: (usize, Duration),
+    /// Why nothing ran, when that is legitimate (`--changed-since` with
+    /// nothing changed, an empty `--partition` shard).
+    pub note: Option<String>,
+}
+
+/// Counts by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub examples: usize,
+    pub pass: usize,
+    pub drift: usize,
+    pub error: usize,
+    pub skipped: usize,
+    pub timeout: usize,
+    pub crash: usize,
+    /// Claims and prose comments, by verdict: what was checked and what not.
+    pub claims: ClaimCounts,
+    /// Documents run a second time to find the claims that vary (the
+    /// time it took is in [`Report::second_run`]).
+    pub second_run_documents: usize,
+    /// Documents whose run came from the result cache, of `documents`.
+    pub cached_documents: usize,
+    pub documents: usize,
+}
+
+/// `412 claims: 398 hold, 3 drift, 2 vary, 9 prose`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ClaimCounts {
+    /// Every claim and prose comment: the sum of the counts below.
+    pub total: usize,
+    pub hold: usize,
+    pub drift: usize,
+    pub vary: usize,
+    /// Comments read as prose and claims left unchecked.
+    pub prose: usize,
+    pub not_reached: usize,
+    pub error: usize,
+    pub skipped: usize,
+}
+
+impl Report {
+    /// `embedded CPython 3.11.2` and, when one is used, `· venv .venv`: the
+    /// header of every report format.
+    pub fn interpreter(&self) -> String {
+        match &self.venv {
+            Some(venv) => format!("embedded CPython {} · venv {}", self.python, venv.display()),
+            None => format!("embedded CPython {}", self.python),
+        }
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for e in self.documents.iter().flat_map(|d| &d.examples) {
+            s.examples += 1;
+            match e.status {
+                Status::Pass => s.pass += 1,
+                Status::Drift => s.drift += 1,
+                Status::Error => s.error += 1,
+                Status::Skipped => s.skipped += 1,
+                Status::Timeout => s.timeout += 1,
+                Status::Crash => s.crash += 1,
+            }
+            let c = &mut s.claims;
+            for claim in &e.claims {
+                match claim.verdict {
+                    Verdict::Holds => c.hold += 1,
+                    Verdict::Drifts => c.drift += 1,
+                    Verdict::Varies => c.vary += 1,
+                    Verdict::NotReached => c.not_reached += 1,
+                    Verdict::Error => c.error += 1,
+                    Verdict::Skipped => c.skipped += 1,
+                    Verdict::Unchecked => {}
+                }
+            }
+            c.prose += e.prose.len();
+        }
+        let c = &mut s.claims;
+        c.total = c.hold + c.drift + c.vary + c.prose + c.not_reached + c.error + c.skipped;
+        s.second_run_documents = self.second_run.0;
+        s.documents = self.documents.len();
+        s.cached_documents = self.documents.iter().filter(|d| d.cached).count();
+        s
+    }
+
+    /// Everything passed (or was skipped on purpose).
+    pub fn is_success(&self) -> bool {
+        let s = self.summary();
+        s.drift == 0 && s.error == 0 && s.timeout == 0 && s.crash == 0
+    }
+}
