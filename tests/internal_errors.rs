@@ -26,6 +26,7 @@ fn run_with_worker_saying(reply: &str) -> Error {
         jobs: 1,
         sandbox: false,
         hash_seed: None,
+        warm: Default::default(),
     };
     let doc = Document::parse(Path::new("a.md"), "```python\nprint(1)\n```\n".into());
     pool.run_document(&doc, &Config::default())
