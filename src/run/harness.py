@@ -410,8 +410,7 @@ def doctest_examples(text, line, result):
 
 def run_example(example, path, namespace, limit, hooks):
     recorder = Recorder(path, limit)
-    result = {"writes": recorder.writes, "statements": [], "error": None, "skipped": False,
-              "interrupted": None, "values": [], "doctests": []}
+    result = outcome(writes=recorder.writes)
     saved = sys.stdout, sys.stderr
     threads_before = threading.active_count()
     sys.stdout = CaptureStream(recorder, "out")
@@ -618,9 +617,12 @@ def write_fixtures(workdir, fixtures):
             f.write(base64.b64decode(data))
 
 
-def skipped():
-    return {"writes": [], "statements": [], "error": None, "skipped": True,
-            "truncated": False, "interrupted": None}
+def outcome(**facts):
+    """An example's outcome as the parent reads it (`ExampleOutcome` in
+    src/run/outcome.rs): every field, `facts` over the defaults. The one
+    place an outcome is built."""
+    return {"writes": [], "statements": [], "error": None, "skipped": False,
+            "truncated": False, "interrupted": None, "values": [], "doctests": []} | facts
 
 
 def run_document(request_json, hooks):
@@ -664,8 +666,8 @@ def run_document(request_json, hooks):
             return run_example(example, path, namespace, config["max_output"], hooks)
         except ExampleTimeout:  # one that slipped past run_example's guards
             settle(hooks)
-            return skipped() | {"skipped": False, "interrupted": {
-                "kind": "timeout", "line": None, "message": "ran past its time limit"}}
+            return outcome(interrupted={
+                "kind": "timeout", "line": None, "message": "ran past its time limit"})
         finally:
             if name is not None:
                 namespace["__name__"] = name
@@ -681,13 +683,13 @@ def run_document(request_json, hooks):
         if index in avoid or (example["skip"] and replaying):
             return
         if example["skip"]:
-            emit({"event": "done", "index": index, "outcome": skipped()})
+            emit({"event": "done", "index": index, "outcome": outcome(skipped=True)})
             return
         if not replaying:
             emit({"event": "start", "index": index})
-        outcome = outcome_of(example)
+        facts = outcome_of(example)
         if not replaying:
-            emit({"event": "done", "index": index, "outcome": outcome})
+            emit({"event": "done", "index": index, "outcome": facts})
 
     try:
         namespaces = Namespaces(config, script, lambda example, ns: run(example, ns))

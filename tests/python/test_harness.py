@@ -81,3 +81,91 @@ class ReplTracebacks(unittest.TestCase):
         want = 'File "<stdin>", line 1\n    a := "x"\n      ^^\nSyntaxError: invalid syntax\n'
         self.assertEqual(repl.traceback_tail(want), "SyntaxError: invalid syntax\n")
         self.assertIsNone(repl.traceback_tail("'just a value'\n"))
+
+
+class Outcomes(unittest.TestCase):
+    """Every outcome the harness reports has every field the parent reads."""
+
+    def test_a_run_a_skip_and_a_timeout_have_the_same_fields(self):
+        hooks = harness.Hooks(lambda line: None)
+        example = {"code": "print(1)  # 1\n", "first_line": 3, "session": False,
+                   "claim_lines": [3], "spans": True, "timeout": 5.0}
+        ran = harness.run_example(example, GUIDE, {"__builtins__": __builtins__}, 1 << 20, hooks)
+        fields = set(harness.outcome())
+        self.assertEqual(set(ran), fields)
+        self.assertEqual(set(harness.outcome(skipped=True)), fields)
+        self.assertEqual(ran["statements"], [[3, 3]])
+        self.assertEqual(ran["writes"], [{"s": "out", "t": "1\n", "l": [3]}])
+
+    def test_without_claims_about_statements_no_spans_are_taken(self):
+        hooks = harness.Hooks(lambda line: None)
+        example = {"code": "x = 1\n", "first_line": 1, "session": False,
+                   "claim_lines": [], "spans": False, "timeout": 5.0}
+        ran = harness.run_example(example, GUIDE, {"__builtins__": __builtins__}, 1 << 20, hooks)
+        self.assertEqual(ran["statements"], [])
+        self.assertIsNone(ran["error"])
+
+
+class Scan(unittest.TestCase):
+    """One pass over an example's statements gives what ast.walk gave."""
+
+    SOURCE = (
+        "import os\n"
+        "def f(x):\n"
+        '    """>>> f(1)\n    2\n    """\n'
+        "    return x + 1\n"
+        "try:\n"
+        "    y = f(1)  # 2\n"
+        "except ValueError:\n"
+        "    pass\n"
+        "else:\n"
+        "    y += 1  # 3\n"
+        "finally:\n"
+        "    z = [1]\n"
+        "for i in range(2): print(i)  # 0, 1\n"
+        "match y:\n"
+        "    case 3:\n"
+        "        w = 'three'  # 'three'\n"
+        "z[0] = 5  # [5]\n"
+        "class C:\n"
+        '    """no prompts here"""\n'
+        "    a = 1; b = 2\n"
+        "with open(os.devnull) as fh: fh.read()\n"
+        "async def g():\n"
+        "    async with h: pass\n"
+    )
+
+    def test_statement_spans_match_ast_walk_outermost_first(self):
+        import ast
+
+        import snipcheck_repl as repl
+
+        tree = ast.parse(self.SOURCE)
+        expected = [[n.lineno, n.end_lineno] for n in ast.walk(tree) if isinstance(n, ast.stmt)]
+        scan = repl.Scan(ast.parse(self.SOURCE), [], [])
+        self.assertEqual(sorted(scan.statements), sorted(expected))
+        # Outermost first: a statement comes after every statement holding it.
+        for i, (first, last) in enumerate(scan.statements):
+            for outer_first, outer_last in scan.statements[i + 1:]:
+                holds = outer_first <= first and last <= outer_last
+                self.assertFalse(holds and (outer_first, outer_last) != (first, last))
+
+    def test_docstrings_with_prompts_only(self):
+        import ast
+
+        import snipcheck_repl as repl
+
+        scan = repl.Scan(ast.parse(self.SOURCE), [], [])
+        self.assertEqual([line for line, _ in scan.docstrings], [3])
+
+    def test_claimed_values_are_probed_in_nested_blocks(self):
+        import ast
+
+        import snipcheck_repl as repl
+
+        values = []
+        scan = repl.Scan(ast.parse(self.SOURCE), [8, 12, 18, 19], values)
+        namespace = {"__builtins__": __builtins__}
+        exec(compile(scan.tree, "<scan>", "exec"), namespace)
+        self.assertEqual(values, [[8, "2", True], [12, "3", True], [18, "'three'", True],
+                                  [19, "[5]", True]])
