@@ -348,11 +348,13 @@ def execute(example, path, namespace, result, recorder):
     # Padding keeps CPython's own line numbers equal to the guide's.
     source = "\n" * (example["first_line"] - 1) + example["code"]
     flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-    if example.get("spans", True) or ">>>" in source:
+    spans = example.get("spans", True)
+    if example["claim_lines"] or spans is True or ">>>" in source:
         scan = repl.Scan(ast.parse(source, path), example["claim_lines"], result["values"])
         result["statements"] = scan.statements
         code, docstrings = compile(scan.tree, path, "exec", flags=flags), scan.docstrings
-    else:  # nothing to learn from the tree: compiling the text is cheaper
+    else:  # nothing to learn from the tree (Rust read the spans): compile the text
+        result["statements"] = spans or []
         code, docstrings = compile(source, path, "exec", flags=flags), ()
     value = eval(code, namespace)
     if isinstance(value, types.CoroutineType):  # top-level await

@@ -32,7 +32,7 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::markdown::Document;
+use crate::markdown::{Document, Example};
 use crate::run::outcome::{DocumentOutcome, ExampleOutcome, Interruption};
 
 const HARNESS: &str = include_str!("harness.py");
@@ -420,6 +420,49 @@ pub(crate) struct Resume {
     pub(crate) avoid: Vec<usize>,
 }
 
+/// What the harness must learn of an example's statements: their spans
+/// (`false`: no claim reads them; `true`: parse the example for them; or the
+/// spans themselves, read from the text, which spares the harness a parse),
+/// and the lines of claims that may show a REPL value (their statements get
+/// a value probe, which does need the parse). A claim on a lone `print(…)`
+/// call needs no probe: its value is `None`, what it shows is its output.
+fn statements_to_learn(e: &Example) -> (serde_json::Value, Vec<usize>) {
+    let claims = crate::claim::parse(e);
+    let about_statements: Vec<_> = claims
+        .iter()
+        .filter(|c| c.speaks_about_a_statement())
+        .collect();
+    if about_statements.is_empty() || e.is_session() {
+        return (json!(!about_statements.is_empty()), Vec::new());
+    }
+    let offset = e.first_line() - 1;
+    let Some(statements) = crate::pysource::statements(&e.code) else {
+        let lines = about_statements
+            .iter()
+            .filter(|c| c.may_be_a_value())
+            .map(|c| c.anchor)
+            .collect();
+        return (json!(true), lines);
+    };
+    // The harness probes the simple statements on a claim's line; a lone
+    // print needs none.
+    let needs_probe = |line: usize| {
+        statements.iter().any(|s| {
+            (s.first..=s.last).contains(&line) && s.kind == crate::pysource::StatementKind::Simple
+        })
+    };
+    let claim_lines = about_statements
+        .iter()
+        .filter(|c| c.may_be_a_value() && needs_probe(c.anchor - offset))
+        .map(|c| c.anchor)
+        .collect();
+    let spans: Vec<[usize; 2]> = statements
+        .iter()
+        .map(|s| [s.first + offset, s.last + offset])
+        .collect();
+    (json!(spans), claim_lines)
+}
+
 /// The harness request for `doc`.
 pub(crate) fn harness_request(
     doc: &Document,
@@ -433,17 +476,10 @@ pub(crate) fn harness_request(
         .map(|e| {
             let skip = e.skip.is_some() || config.skip.contains_key(&e.id);
             let timeout = config.timeout_for(&doc.name, &e.id);
-            let claims = crate::claim::parse(e);
-            let about_statements = || claims.iter().filter(|c| c.speaks_about_a_statement());
-            let claim_lines: Vec<usize> = about_statements()
-                .filter(|c| c.may_be_a_value())
-                .map(|c| c.anchor)
-                .collect();
+            let (spans, claim_lines) = statements_to_learn(e);
             json!({
                 "code": e.code, "first_line": e.first_line(), "skip": skip, "timeout": timeout,
-                "session": e.is_session(), "claim_lines": claim_lines,
-                // Statement spans cost a parse; only claims about statements read them.
-                "spans": about_statements().next().is_some(),
+                "session": e.is_session(), "claim_lines": claim_lines, "spans": spans,
                 "role": role(e), "groups": e.groups, "sphinx": e.sphinx,
             })
         })
