@@ -182,7 +182,7 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
     }
     let jobs = load_documents(&selected, settings)?;
     let progress = progress_bar(&jobs);
-    let runs = cache::run(&settings.pool, settings.cache, &jobs, &|| progress.inc(1));
+    let (runs, early) = run_first(&jobs, settings, &|| progress.inc(1));
     progress.finish_and_clear();
     let mut reports = Vec::new();
     let mut python = None;
@@ -195,7 +195,7 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
         report.cached = ran.cached;
         reports.push(report);
     }
-    let second_run = run_again(&jobs, &mut reports, settings)?;
+    let second_run = run_again(&jobs, &mut reports, settings, early)?;
     let mut documents = Vec::new();
     for mut report in reports {
         report
@@ -258,14 +258,94 @@ fn shown(paths: &[PathBuf]) -> String {
     names.join(", ")
 }
 
+/// Second runs made ahead, beside the first runs: (document index, run).
+struct Early {
+    runs: Vec<(usize, cache::Ran)>,
+    took: Duration,
+}
+
+/// Runs every document once. With two or more jobs, the second runs of the
+/// documents whose code shows a nondeterministic source (they will need
+/// one whatever the first run says) go at the same time, on a share of the
+/// workers, rather than after: a lone guide then costs one run's time.
+fn run_first(
+    jobs: &[(Document, Config)],
+    settings: &Settings,
+    done: &(dyn Fn() + Sync),
+) -> (Vec<cache::Ran>, Early) {
+    let workers = settings.pool.jobs;
+    let ahead: Vec<usize> = (0..jobs.len())
+        .filter(|&i| workers >= 2 && !nondeterminism::sources(&jobs[i].0).is_empty())
+        .collect();
+    if ahead.is_empty() {
+        let runs = cache::run(&settings.pool, settings.cache, jobs, done);
+        let early = Early {
+            runs: Vec::new(),
+            took: Duration::ZERO,
+        };
+        return (runs, early);
+    }
+    // Workers shared in proportion to the runs, at least one each.
+    let share = (workers * ahead.len()).div_ceil(jobs.len() + ahead.len());
+    let second_workers = share.clamp(1, workers - 1);
+    let first = Pool {
+        jobs: workers - second_workers,
+        ..settings.pool.clone()
+    };
+    let second = Pool {
+        jobs: second_workers,
+        ..second_pool(settings)
+    };
+    let second_jobs = varied_jobs(jobs, &ahead);
+    std::thread::scope(|scope| {
+        let again = scope.spawn(|| {
+            let start = Instant::now();
+            let runs = cache::run(&second, settings.cache, &second_jobs, &|| {});
+            (runs, start.elapsed())
+        });
+        let runs = cache::run(&first, settings.cache, jobs, done);
+        let early = match again.join() {
+            Ok((second_runs, took)) => Early {
+                runs: ahead.into_iter().zip(second_runs).collect(),
+                took,
+            },
+            // Nothing lost: run_again runs what is missing.
+            Err(_) => Early {
+                runs: Vec::new(),
+                took: Duration::ZERO,
+            },
+        };
+        (runs, early)
+    })
+}
+
+/// The pool of second runs: another hash seed, so workers of its own.
+fn second_pool(settings: &Settings) -> Pool {
+    Pool {
+        hash_seed: Some(nondeterminism::SECOND_HASH_SEED),
+        // Kept workers carry the first run's hash seed: not for this run.
+        warm: Default::default(),
+        ..settings.pool.clone()
+    }
+}
+
+/// The documents at `indices`, with the config of a second run.
+fn varied_jobs(jobs: &[(Document, Config)], indices: &[usize]) -> Vec<(Document, Config)> {
+    indices
+        .iter()
+        .map(|&i| (jobs[i].0.clone(), nondeterminism::varied(&jobs[i].1)))
+        .collect()
+}
+
 /// Runs the documents that touch a nondeterministic source a second time
 /// (another seed, clock origin and hash seed) and marks the claims whose
-/// output changed as varying. Returns how many documents ran again, and how
-/// long it took.
+/// output changed as varying; `early` holds the second runs already made.
+/// Returns how many documents ran again, and how long it took.
 fn run_again(
     jobs: &[(Document, Config)],
     reports: &mut [DocumentReport],
     settings: &Settings,
+    early: Early,
 ) -> Result<(usize, Duration), Error> {
     let start = Instant::now();
     let again: Vec<(usize, String)> = jobs
@@ -279,27 +359,35 @@ fn run_again(
     if again.is_empty() {
         return Ok((0, Duration::ZERO));
     }
-    let second_jobs: Vec<(Document, Config)> = again
+    let mut runs: Vec<Option<cache::Ran>> = (0..jobs.len()).map(|_| None).collect();
+    for (i, ran) in early.runs {
+        runs[i] = Some(ran);
+    }
+    let missing: Vec<usize> = again
         .iter()
-        .map(|(i, _)| (jobs[*i].0.clone(), nondeterminism::varied(&jobs[*i].1)))
+        .map(|(i, _)| *i)
+        .filter(|&i| runs[i].is_none())
         .collect();
-    let pool = Pool {
-        hash_seed: Some(nondeterminism::SECOND_HASH_SEED),
-        // Kept workers carry the first run's hash seed: not for this run.
-        warm: Default::default(),
-        ..settings.pool.clone()
-    };
+    if !missing.is_empty() {
+        let late_jobs = varied_jobs(jobs, &missing);
+        let late = cache::run(&second_pool(settings), settings.cache, &late_jobs, &|| {});
+        for (i, ran) in missing.into_iter().zip(late) {
+            runs[i] = Some(ran);
+        }
+    }
     let quiet = Settings {
         snapshots: false,
         ..settings.clone()
     };
-    let runs = cache::run(&pool, settings.cache, &second_jobs, &|| {});
-    for (((i, source), (doc, config)), ran) in again.iter().zip(&second_jobs).zip(runs) {
-        let Ok(outcome) = ran.outcome else { continue };
-        let second = judge_document(doc, config, &outcome, &quiet);
+    for (i, source) in &again {
+        let Some(Ok(outcome)) = runs[*i].take().map(|ran| ran.outcome) else {
+            continue;
+        };
+        let (doc, config) = (&jobs[*i].0, nondeterminism::varied(&jobs[*i].1));
+        let second = judge_document(doc, &config, &outcome, &quiet);
         nondeterminism::mark_varying(&mut reports[*i].examples, &second.examples, source);
     }
-    Ok((again.len(), start.elapsed()))
+    Ok((again.len(), early.took + start.elapsed()))
 }
 
 /// A progress bar on stderr for long runs; indicatif hides it when stderr
