@@ -19,7 +19,7 @@ use crate::report::Report;
 
 /// Editors save in several steps (write a temporary file, rename it): wait
 /// this long after a change for the rest of it.
-const SETTLE: Duration = Duration::from_millis(15);
+const SETTLE: Duration = Duration::from_millis(5);
 
 /// One check made by the watch.
 pub struct Round<'a> {
