@@ -158,12 +158,14 @@ pub fn run(
     jobs: &[(Document, Config)],
     done: &(dyn Fn() + Sync),
 ) -> Vec<Ran> {
-    let programs = Programs::current();
+    let programs = (cache && pool.sandbox).then(Programs::current);
     let keys: Vec<Option<(Cache, Key)>> = jobs
         .iter()
         .map(|(doc, config)| {
-            let key = Key::with(&programs, doc, config, pool).ok()?;
-            (cache && pool.sandbox).then(|| (Cache::for_config(config), key))
+            // A key that cannot be made (a fixture file gone) only means no
+            // caching: the run reports the problem itself.
+            let key = Key::with(programs.as_ref()?, doc, config, pool).ok()?;
+            Some((Cache::for_config(config), key))
         })
         .collect();
     let mut ran: Vec<Option<Ran>> = keys
@@ -180,8 +182,13 @@ pub fn run(
         .collect();
     let missing: Vec<usize> = (0..jobs.len()).filter(|&i| ran[i].is_none()).collect();
     let to_run: Vec<(Document, Config)> = missing.iter().map(|&i| jobs[i].clone()).collect();
+    let outcomes = if to_run.is_empty() {
+        Vec::new()
+    } else {
+        pool.run(&to_run, done)
+    };
     let mut not_stored = None;
-    for (i, outcome) in missing.into_iter().zip(pool.run(&to_run, done)) {
+    for (i, outcome) in missing.into_iter().zip(outcomes) {
         if let (Some((cache, key)), Ok(outcome)) = (&keys[i], &outcome) {
             if let Err(e) = cache.put(*key, outcome) {
                 not_stored.get_or_insert(e);
@@ -196,7 +203,14 @@ pub fn run(
         // The run itself is sound: a cache that cannot be written only costs time.
         eprintln!("snipcheck: warning: results not cached: {e}");
     }
-    ran.into_iter().map(|r| r.expect("every job ran")).collect()
+    ran.into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| Ran {
+                outcome: Err(Error::Worker("document was not run".into())),
+                cached: false,
+            })
+        })
+        .collect()
 }
 
 /// The snipcheck binary that runs the documents: its version, and its size
