@@ -156,42 +156,6 @@ fn lex_line(text: &str, start: State) -> (Line<'_>, State) {
     (line, state)
 }
 
-/// Is `statement` (its lines, comments included) one call to `print` and
-/// nothing else? Its value is then `None`: only its output says anything.
-pub fn is_print_call(statement: &str) -> bool {
-    let code: Vec<&str> = lines(statement)
-        .iter()
-        .map(|l| &l.text[..l.comment_col.min(l.text.len())])
-        .collect();
-    let code = code.join("\n");
-    let Some(args) = code.trim().strip_prefix("print(") else {
-        return false;
-    };
-    // The `(` after `print` must close at the very end, outside strings.
-    let mut depth = 1;
-    let mut quote: Option<char> = None;
-    let mut chars = args.chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(_), '\\') => {
-                chars.next();
-            }
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '(' | '[' | '{') => depth += 1,
-            (None, ')' | ']' | '}') => {
-                depth -= 1;
-                if depth == 0 {
-                    return chars.as_str().trim().is_empty();
-                }
-            }
-            (None, _) => {}
-        }
-    }
-    false
-}
-
 /// Does a statement whose first line is `code` (comment excluded) bind a
 /// name rather than show something: an assignment (plain, augmented or
 /// annotated), an `import`, a `def`, a `class` or a decorator? A comment on
@@ -600,29 +564,6 @@ fn unescape(body: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_lone_print_call_and_everything_else() {
-        let lone = [
-            "print(x)",
-            "print(f(1), sep=')')  # 3",
-            "print(\n    a,\n    b)",
-            "print('''a)\nb''')",
-        ];
-        for code in lone {
-            assert!(is_print_call(code), "{code}");
-        }
-        let not_lone = [
-            "print(x) or y",
-            "x = print(1)",
-            "print(a)(b)",
-            "pprint(x)",
-            "print(')'",
-        ];
-        for code in not_lone {
-            assert!(!is_print_call(code), "{code}");
-        }
-    }
-
     use super::*;
 
     fn comments(code: &str) -> Vec<Option<&str>> {

@@ -53,7 +53,7 @@ pub fn watch(
     let mut since = Instant::now();
     loop {
         let result = check::check_documents(paths, &settings);
-        let inputs = inputs(paths, &settings);
+        let (inputs, documents) = inputs(paths, &settings);
         rewatch(&mut watcher, &mut watching, paths, &inputs)?;
         show(&Round {
             result: result.as_ref(),
@@ -63,28 +63,25 @@ pub fn watch(
         });
         // Workers for the next round, in place of any that died, while the
         // writer reads this one (a change meanwhile waits in the channel).
-        let _ = settings.pool.prepare(documents(paths).len(), &[]);
+        let _ = settings.pool.prepare(documents, &[]);
         changed = next_change(&rx, &inputs, paths)?;
         since = Instant::now();
     }
 }
 
-/// The Markdown files under `paths` now (new ones included).
-fn documents(paths: &[PathBuf]) -> Vec<PathBuf> {
-    check::discover(paths).unwrap_or_default()
-}
-
-/// Every file a check of `paths` reads: the documents, their configs,
-/// fixture files and cassettes.
-fn inputs(paths: &[PathBuf], settings: &Settings) -> BTreeSet<PathBuf> {
+/// Every file a check of `paths` reads: the documents (new ones
+/// included), their configs, fixture files and cassettes; and how many
+/// documents there are.
+fn inputs(paths: &[PathBuf], settings: &Settings) -> (BTreeSet<PathBuf>, usize) {
+    let documents = check::discover(paths).unwrap_or_default();
     let mut inputs = BTreeSet::new();
-    for doc in documents(paths) {
-        if let Ok(more) = check::inputs_of(&doc, settings) {
+    for doc in &documents {
+        if let Ok(more) = check::inputs_of(doc, settings) {
             inputs.extend(more.into_iter().map(|p| absolute(&p)));
         }
-        inputs.insert(absolute(&doc));
+        inputs.insert(absolute(doc));
     }
-    inputs
+    (inputs, documents.len())
 }
 
 /// Watches the folders the inputs are in (an editor's rename replaces the

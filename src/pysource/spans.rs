@@ -285,8 +285,7 @@ impl Builder {
             let Some(first) = piece.iter().find(|c| !c.c.is_whitespace()) else {
                 continue;
             };
-            let text: String = piece.iter().map(|c| c.c).collect();
-            let kind = if super::is_print_call(&text) {
+            let kind = if is_lone_print(piece) {
                 StatementKind::Print
             } else {
                 StatementKind::Simple
@@ -369,6 +368,24 @@ fn header_colon(code: &[Char]) -> Option<usize> {
     None
 }
 
+/// `print(…)` and nothing else: the bracket after `print` closes on the
+/// statement's last code character. (Brackets carry the depth around them.)
+fn is_lone_print(piece: &[Char]) -> bool {
+    let code: Vec<&Char> = piece
+        .iter()
+        .filter(|c| c.in_string || !c.c.is_whitespace())
+        .collect();
+    let starts: String = code.iter().take(6).map(|c| c.c).collect();
+    if starts != "print(" || code[0].in_string {
+        return false;
+    }
+    let depth = code[0].depth;
+    let close = code[6..]
+        .iter()
+        .position(|c| c.c == ')' && c.depth == depth && !c.in_string);
+    close.is_some_and(|i| 6 + i == code.len() - 1)
+}
+
 fn last_code_line(code: &[Char]) -> Option<usize> {
     code.iter()
         .rev()
@@ -409,6 +426,29 @@ mod tests {
         let code = "@deco\ndef f(x: int) -> dict[str, int]:\n    return {1: 2}\n";
         assert_eq!(spans(code), [(2, 3), (3, 3)]);
         assert_eq!(spans("for i in range(3): print(i)\n"), [(1, 1), (1, 1)]);
+    }
+
+    #[test]
+    fn a_lone_print_call_and_everything_else() {
+        use super::{StatementKind, statements};
+        let kind = |code: &str| statements(code).expect("sure")[0].kind;
+        let lone = [
+            "print(x)",
+            "print(f(1), sep=')')  # 3",
+            "print(\n    a,\n    b)",
+            "print('''a)\nb''')",
+        ];
+        for code in lone {
+            assert_eq!(kind(code), StatementKind::Print, "{code}");
+        }
+        for code in ["print(x) or y", "x = print(1)", "print(a)(b)", "pprint(x)"] {
+            assert_eq!(kind(code), StatementKind::Simple, "{code}");
+        }
+        assert_eq!(kind("if x: print(x)"), StatementKind::Compound);
+        assert_eq!(
+            statements("if x: print(x)").unwrap()[1].kind,
+            StatementKind::Print
+        );
     }
 
     #[test]

@@ -436,19 +436,15 @@ fn statements_to_learn(e: &Example) -> (serde_json::Value, Vec<usize>) {
         return (json!(!about_statements.is_empty()), Vec::new());
     }
     let offset = e.first_line() - 1;
-    let Some(statements) = crate::pysource::statements(&e.code) else {
-        let lines = about_statements
-            .iter()
-            .filter(|c| c.may_be_a_value())
-            .map(|c| c.anchor)
-            .collect();
-        return (json!(true), lines);
-    };
-    // The harness probes the simple statements on a claim's line; a lone
-    // print needs none.
+    let statements = crate::pysource::statements(&e.code);
+    // The harness probes the simple statements on a claim's line (all of
+    // them when the text left the statements unsure); a lone print needs none.
     let needs_probe = |line: usize| {
-        statements.iter().any(|s| {
-            (s.first..=s.last).contains(&line) && s.kind == crate::pysource::StatementKind::Simple
+        statements.as_ref().is_none_or(|all| {
+            all.iter().any(|s| {
+                (s.first..=s.last).contains(&line)
+                    && s.kind == crate::pysource::StatementKind::Simple
+            })
         })
     };
     let claim_lines = about_statements
@@ -456,11 +452,15 @@ fn statements_to_learn(e: &Example) -> (serde_json::Value, Vec<usize>) {
         .filter(|c| c.may_be_a_value() && needs_probe(c.anchor - offset))
         .map(|c| c.anchor)
         .collect();
-    let spans: Vec<[usize; 2]> = statements
-        .iter()
-        .map(|s| [s.first + offset, s.last + offset])
-        .collect();
-    (json!(spans), claim_lines)
+    let spans = match &statements {
+        Some(all) => json!(
+            all.iter()
+                .map(|s| [s.first + offset, s.last + offset])
+                .collect::<Vec<_>>()
+        ),
+        None => json!(true),
+    };
+    (spans, claim_lines)
 }
 
 /// The harness request for `doc`.
