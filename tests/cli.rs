@@ -259,3 +259,26 @@ fn a_drift_in_a_copy_of_the_guide_shows_in_all_five_formats() {
         "markdown lists it"
     );
 }
+
+#[test]
+fn a_short_time_limit_after_a_long_one_still_stops_its_example() {
+    // The watchdog is only woken when a deadline comes before the one it
+    // already sleeps towards: this one does, by far.
+    let dir = tempfile::tempdir().unwrap();
+    let doc = "```python\nx = 1\n```\n\n```python\nwhile True:\n    pass\n```\n";
+    common::write(dir.path(), "t.md", doc);
+    let config = "[run]\ntimeout = 60.0\n\n[timeouts]\n\"t::intro::2\" = 0.3\n";
+    common::write(dir.path(), "snipcheck.toml", config);
+    let began = std::time::Instant::now();
+    let out = common::run_in(dir.path(), &["check", "t.md", "--format", "json"]);
+    assert!(began.elapsed().as_secs() < 30, "waited for the first limit");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let looping = &json["documents"][0]["examples"][1];
+    assert_eq!(looping["status"], "timeout", "{looping}");
+    let message = looping.to_string();
+    assert!(
+        message.contains("ran past its 0.3 s time limit"),
+        "{message}"
+    );
+    assert!(!message.contains("could not be interrupted"), "{message}");
+}

@@ -627,6 +627,30 @@ def outcome(**facts):
             "truncated": False, "interrupted": None, "values": [], "doctests": []} | facts
 
 
+class Events:
+    """The document's events on their way to the parent.
+
+    Each write wakes the worker and then the parent, so an event that can
+    wait does: it goes out with the next one that cannot (an example's
+    `start`, or the `end`), in one write. Nothing waits while code from the
+    document or its config runs, so a crash loses nothing already known.
+    """
+
+    def __init__(self, emit):
+        self._emit = emit
+        self._waiting = []
+
+    def later(self, event):
+        self._waiting.append(odd_safe_json(event))
+
+    def now(self, event=None):
+        if event is not None:
+            self._waiting.append(odd_safe_json(event))
+        if self._waiting:
+            self._emit("\n".join(self._waiting))
+            self._waiting.clear()
+
+
 def run_document(request_json, hooks):
     """Runs a document, reporting through `hooks.emit` as it goes.
 
@@ -656,8 +680,8 @@ def run_document(request_json, hooks):
     write_fixtures(workdir, config["fixtures"])
     script = os.path.join(workdir, os.path.splitext(os.path.basename(path))[0] + ".py")
     sys.argv = [os.path.basename(script)]
-    emit = lambda event: hooks.emit(odd_safe_json(event))  # noqa: E731
-    emit({"event": "begin", "python": python_version(), "workdir": os.path.realpath(workdir)})
+    events = Events(hooks.emit)
+    events.now({"event": "begin", "python": python_version(), "workdir": os.path.realpath(workdir)})
 
     def run(example, namespace):
         enter_workdir(workdir, config["fixtures"])
@@ -685,13 +709,13 @@ def run_document(request_json, hooks):
         if index in avoid or (example["skip"] and replaying):
             return
         if example["skip"]:
-            emit({"event": "done", "index": index, "outcome": outcome(skipped=True)})
+            events.later({"event": "done", "index": index, "outcome": outcome(skipped=True)})
             return
         if not replaying:
-            emit({"event": "start", "index": index})
+            events.now({"event": "start", "index": index})
         facts = outcome_of(example)
         if not replaying:
-            emit({"event": "done", "index": index, "outcome": facts})
+            events.later({"event": "done", "index": index, "outcome": facts})
 
     try:
         namespaces = Namespaces(config, script, lambda example, ns: run(example, ns))
@@ -702,10 +726,13 @@ def run_document(request_json, hooks):
         for index, example in examples:
             if example["role"] == "cleanup":
                 report(index, example, run_in_groups)
+    except BaseException:
+        events.now()  # the outcomes so far, before the harness's own error
+        raise
     finally:
         with contextlib.suppress(OSError):
             os.chdir(previous_cwd)
-    emit({"event": "end"})
+    events.now({"event": "end"})
 
 
 # An escaped backslash, a valid surrogate pair, or a lone surrogate.

@@ -365,7 +365,8 @@ fn imported_modules(code: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Runs one harness request in this process; each event line goes to `emit`.
+/// Runs one harness request in this process; `emit` gets one or more
+/// event lines at a time (newline-separated, no trailing newline).
 pub(crate) fn execute_request(
     request: String,
     emit: impl Fn(String) + Send + Sync + 'static,

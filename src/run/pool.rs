@@ -8,15 +8,15 @@
 //! worker fork a fresh child that replays the examples before it (to rebuild
 //! the namespace) and carries on after it. Nothing else is lost.
 
-use std::io::{BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::protocol::{self, Line, LineReader, Message, WorkerEvent};
+use super::protocol::{self, Line, LineReader, Message, Received, WorkerEvent};
 use super::sandbox::{self, Level};
 use super::worker::{Command as WorkerCommand, Job};
 use super::{Collector, Event, Resume};
@@ -239,7 +239,6 @@ impl Pool {
             .unwrap_or_else(|e| e.into_inner())
             .clear();
         let max_line = protocol::max_line(config.run.max_output);
-        worker.max_line.store(max_line, Ordering::Relaxed);
         let workdir = job.workdir.clone();
         let budget = sandbox::workdir_budget(job.file_size_mb);
         worker.send(&WorkerCommand::Run { job })?;
@@ -260,14 +259,15 @@ impl Pool {
                 None => clock.due(collector.running, limit_of),
             };
             let now = Instant::now();
-            let received = worker
-                .events
-                .recv_timeout(due.saturating_duration_since(now).min(MEASURE_EVERY));
+            let received = worker.events.next_line_within(
+                max_line,
+                due.saturating_duration_since(now).min(MEASURE_EVERY),
+            );
             let reason = match received {
-                Ok(Line::TooLong) => Some(format!(
+                Received::Line(Line::TooLong) => Some(format!(
                     "the document's process sent an event line longer than {max_line} bytes"
                 )),
-                Ok(Line::Complete(bytes)) => match protocol::decode(&bytes) {
+                Received::Line(Line::Complete(bytes)) => match protocol::decode(&bytes) {
                     // A child's lines are the example's to forge; the worker's own are not.
                     Err(reason) if !bytes.starts_with(protocol::FROM_CHILD) => {
                         *slot = None;
@@ -310,7 +310,7 @@ impl Pool {
                         Err(reason) => Some(reason),
                     },
                 },
-                Err(mpsc::RecvTimeoutError::Timeout) if stop.is_some() => {
+                Received::Quiet if stop.is_some() => {
                     if Instant::now() < due {
                         continue;
                     }
@@ -318,7 +318,7 @@ impl Pool {
                     let message = "the worker stopped answering: killed".to_string();
                     return Ok(interrupt(collector, InterruptionKind::Timeout, message));
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
+                Received::Quiet => {
                     if clock.measure_due() && sandbox::bytes_under(&workdir, budget) > budget {
                         stop = Some((
                             InterruptionKind::Crash,
@@ -336,7 +336,7 @@ impl Pool {
                     }
                     None
                 }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Received::Closed => {
                     let tail = worker.stderr_tail();
                     *slot = None;
                     let message = format!(
@@ -410,9 +410,8 @@ impl Clock {
 struct Worker {
     child: Child,
     stdin: ChildStdin,
-    events: mpsc::Receiver<Line>,
-    /// Longest line accepted from it (set per document).
-    max_line: Arc<AtomicUsize>,
+    /// Its stdout, read in the thread that keeps its clock.
+    events: LineReader<ChildStdout>,
     stderr: Arc<Mutex<Vec<u8>>>,
 }
 
@@ -450,17 +449,12 @@ impl Worker {
             .spawn()
             .map_err(|e| Error::io(program, e))?;
         let stdin = child.stdin.take().expect("stdin is piped");
-        let max_line = Arc::new(AtomicUsize::new(protocol::max_line(0)));
-        let events = lines_of(
-            child.stdout.take().expect("stdout is piped"),
-            Arc::clone(&max_line),
-        );
+        let events = LineReader::new(child.stdout.take().expect("stdout is piped"));
         let stderr = tail_of(child.stderr.take().expect("stderr is piped"));
         Ok(Worker {
             child,
             stdin,
             events,
-            max_line,
             stderr,
         })
     }
@@ -564,22 +558,6 @@ fn signal_name(signal: i32) -> &'static str {
         libc::SIGXCPU => "SIGXCPU",
         _ => "signal",
     }
-}
-
-/// The lines of the worker's stream, as a channel that closes at end of
-/// file. Bounded twice: each line (see [`LineReader`]) and the lines
-/// waiting, so a flood waits in the pipe, not in the parent's memory.
-fn lines_of(pipe: impl Read + Send + 'static, max: Arc<AtomicUsize>) -> mpsc::Receiver<Line> {
-    let (tx, rx) = mpsc::sync_channel(4);
-    std::thread::spawn(move || {
-        let mut reader = LineReader::new(BufReader::new(pipe));
-        while let Ok(Some(line)) = reader.next_line(max.load(Ordering::Relaxed)) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 /// Text of bytes a child wrote: valid UTF-8 as it is, anything else as

@@ -11,7 +11,12 @@
 //! document's child as a `crash` with the reason; it never panics the parent
 //! or grows its memory past one line.
 
-use std::io::{BufRead, ErrorKind};
+use std::collections::VecDeque;
+use std::io::{ErrorKind, Read};
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags, Timespec};
 
 use serde::Deserialize;
 
@@ -102,8 +107,21 @@ pub fn check_lines(outcome: &ExampleOutcome, lines: usize) -> Result<(), String>
 
 /// Reads lines of at most `max` bytes; a longer one is skipped to its end
 /// (never held in memory) and reported as [`Line::TooLong`].
+///
+/// It reads what is there and splits it itself, so the parent can wait on
+/// the worker's pipe with a deadline ([`LineReader::next_line_within`]) in
+/// the thread that keeps the clock: no reader thread, and no hand-off (two
+/// context switches) per event.
 pub struct LineReader<R> {
     inner: R,
+    /// The start of a line whose end has not come yet.
+    partial: Vec<u8>,
+    /// The line being read is past `max`: dropped up to its newline.
+    too_long: bool,
+    /// Lines read but not yet taken: at most one read's worth.
+    ready: VecDeque<Line>,
+    at_end: bool,
+    buf: Box<[u8]>,
 }
 
 /// One read from a [`LineReader`].
@@ -113,46 +131,109 @@ pub enum Line {
     TooLong,
 }
 
-impl<R: BufRead> LineReader<R> {
+/// What [`LineReader::next_line_within`] got.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Received {
+    Line(Line),
+    /// Nothing (or no whole line) within the time given.
+    Quiet,
+    /// End of input, or the pipe failed.
+    Closed,
+}
+
+impl<R: Read> LineReader<R> {
     pub fn new(inner: R) -> Self {
-        LineReader { inner }
+        LineReader {
+            inner,
+            partial: Vec::new(),
+            too_long: false,
+            ready: VecDeque::new(),
+            at_end: false,
+            buf: vec![0; 1 << 16].into_boxed_slice(),
+        }
     }
 
     /// The next line without its newline; `None` at end of input (a last
     /// line without newline is returned as it is).
     pub fn next_line(&mut self, max: usize) -> std::io::Result<Option<Line>> {
-        let mut line = Vec::new();
-        let mut too_long = false;
         loop {
-            let buf = match self.inner.fill_buf() {
-                Ok(buf) => buf,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if buf.is_empty() {
-                return Ok(match (too_long, line.is_empty()) {
-                    (true, _) => Some(Line::TooLong),
-                    (false, true) => None,
-                    (false, false) => Some(Line::Complete(line)),
-                });
+            if let Some(line) = self.ready.pop_front() {
+                return Ok(Some(line));
             }
-            let (chunk, used, done) = match buf.iter().position(|&b| b == b'\n') {
-                Some(i) => (&buf[..i], i + 1, true),
-                None => (buf, buf.len(), false),
-            };
-            if !too_long && line.len() + chunk.len() <= max {
-                line.extend_from_slice(chunk);
-            } else if !too_long {
-                too_long = true;
-                line = Vec::new();
+            if self.at_end {
+                return Ok(None);
             }
-            self.inner.consume(used);
-            if done {
-                return Ok(Some(if too_long {
-                    Line::TooLong
-                } else {
-                    Line::Complete(line)
-                }));
+            self.read_some(max)?;
+        }
+    }
+
+    /// One read (it blocks until there is input), split into lines.
+    fn read_some(&mut self, max: usize) -> std::io::Result<()> {
+        let n = match self.inner.read(&mut self.buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            self.at_end = true;
+            let last = std::mem::take(&mut self.partial);
+            match std::mem::take(&mut self.too_long) {
+                true => self.ready.push_back(Line::TooLong),
+                false if !last.is_empty() => self.ready.push_back(Line::Complete(last)),
+                false => {}
+            }
+            return Ok(());
+        }
+        let mut bytes = &self.buf[..n];
+        while !bytes.is_empty() {
+            let (chunk, rest, ended) = match bytes.iter().position(|&b| b == b'\n') {
+                Some(i) => (&bytes[..i], &bytes[i + 1..], true),
+                None => (bytes, &bytes[bytes.len()..], false),
+            };
+            if !self.too_long && self.partial.len() + chunk.len() <= max {
+                self.partial.extend_from_slice(chunk);
+            } else {
+                self.too_long = true;
+                self.partial = Vec::new();
+            }
+            if ended {
+                let line = match std::mem::take(&mut self.too_long) {
+                    true => Line::TooLong,
+                    false => Line::Complete(std::mem::take(&mut self.partial)),
+                };
+                self.ready.push_back(line);
+            }
+            bytes = rest;
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read + AsFd> LineReader<R> {
+    /// The next line, waiting at most `timeout` for it.
+    pub fn next_line_within(&mut self, max: usize, timeout: Duration) -> Received {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(line) = self.ready.pop_front() {
+                return Received::Line(line);
+            }
+            if self.at_end {
+                return Received::Closed;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            let left = Timespec {
+                tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
+                tv_nsec: left.subsec_nanos().into(),
+            };
+            let mut fds = [PollFd::new(&self.inner, PollFlags::IN)];
+            match rustix::event::poll(&mut fds, Some(&left)) {
+                Ok(0) => return Received::Quiet,
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(_) => return Received::Closed,
+            }
+            if self.read_some(max).is_err() {
+                return Received::Closed;
             }
         }
     }
@@ -160,6 +241,8 @@ impl<R: BufRead> LineReader<R> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
     use super::*;
 
     #[test]
@@ -176,6 +259,60 @@ mod tests {
             Some(Line::Complete(b"next".to_vec()))
         );
         assert_eq!(reader.next_line(10).unwrap(), None);
+    }
+
+    /// A reader that hands out at most `step` bytes per read.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn lines_split_across_reads_come_out_whole() {
+        let input = b"first\nsecond line\n\nlast";
+        for step in 1..input.len() {
+            let mut reader = LineReader::new(Trickle { data: input, step });
+            let mut lines = Vec::new();
+            while let Some(line) = reader.next_line(100).unwrap() {
+                lines.push(line);
+            }
+            let want: Vec<Line> = ["first", "second line", "", "last"]
+                .iter()
+                .map(|l| Line::Complete(l.as_bytes().to_vec()))
+                .collect();
+            assert_eq!(lines, want, "reads of {step} bytes");
+        }
+    }
+
+    #[test]
+    fn half_a_line_does_not_hold_the_reader_past_its_time() {
+        let (read, mut write) = std::io::pipe().unwrap();
+        let mut reader = LineReader::new(read);
+        write.write_all(b"whole\nhalf a li").unwrap();
+        let wait = Duration::from_millis(50);
+        assert_eq!(
+            reader.next_line_within(100, wait),
+            Received::Line(Line::Complete(b"whole".to_vec()))
+        );
+        let began = Instant::now();
+        assert_eq!(reader.next_line_within(100, wait), Received::Quiet);
+        assert!(began.elapsed() < Duration::from_secs(5));
+        write.write_all(b"ne\n").unwrap();
+        assert_eq!(
+            reader.next_line_within(100, wait),
+            Received::Line(Line::Complete(b"half a line".to_vec()))
+        );
+        drop(write);
+        assert_eq!(reader.next_line_within(100, wait), Received::Closed);
     }
 
     #[test]

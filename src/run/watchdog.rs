@@ -22,6 +22,8 @@ const REPEAT: Duration = Duration::from_millis(10);
 #[derive(Default)]
 struct State {
     armed: Option<Armed>,
+    /// When the thread wakes up next by itself (`None`: only when told).
+    wakes_at: Option<Instant>,
     shutdown: bool,
 }
 
@@ -56,11 +58,18 @@ impl Watchdog {
     }
 
     /// Arms the deadline for the example running on Python thread `thread`.
+    ///
+    /// The thread is woken only when it would wake too late by itself: most
+    /// examples end long before their limit, and a wake-up per example (a
+    /// futex call and a context switch) costs more than running many of them.
     pub(crate) fn arm(&self, seconds: f64, thread: c_ulong) {
         let deadline = Instant::now() + Duration::from_secs_f64(seconds.max(0.0));
         let (lock, wake) = &*self.shared;
-        lock.lock().unwrap_or_else(|e| e.into_inner()).armed = Some(Armed { deadline, thread });
-        wake.notify_all();
+        let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+        state.armed = Some(Armed { deadline, thread });
+        if state.wakes_at.is_none_or(|at| at > deadline) {
+            wake.notify_all();
+        }
     }
 
     /// The example is over: stop raising, and drop an exception still pending.
@@ -149,9 +158,10 @@ fn watch(shared: &(Mutex<State>, Condvar), exception: &Py<PyAny>) {
         }
         let now = Instant::now();
         let wait = match state.armed {
-            None => Duration::from_secs(3600),
-            Some(armed) if armed.deadline > now => armed.deadline - now,
+            None => None,
+            Some(armed) if armed.deadline > now => Some(armed.deadline - now),
             Some(_) => {
+                state.wakes_at = Some(now + REPEAT);
                 drop(state);
                 Python::attach(|py| {
                     // Still armed once the GIL is ours? disarm() runs under the
@@ -172,9 +182,14 @@ fn watch(shared: &(Mutex<State>, Condvar), exception: &Py<PyAny>) {
                 continue;
             }
         };
-        state = wake
-            .wait_timeout(state, wait)
-            .unwrap_or_else(|e| e.into_inner())
-            .0;
+        state.wakes_at = wait.map(|wait| now + wait);
+        state = match wait {
+            Some(wait) => {
+                wake.wait_timeout(state, wait)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0
+            }
+            None => wake.wait(state).unwrap_or_else(|e| e.into_inner()),
+        };
     }
 }
