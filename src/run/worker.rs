@@ -238,6 +238,19 @@ fn child_main(job: &Job, channels: Channels, worker: Pid) -> ! {
     exit(code)
 }
 
+/// How often a running child's events are relayed to the parent.
+///
+/// Not as they come: a reader blocked on the pipe would be woken by every
+/// event, and the child pays for each wake-up (a futex and an IPI, tens of
+/// microseconds, more than a small example takes). Batched, a child's
+/// writes find no one waiting. The parent's clock allows a second's grace,
+/// so a start told 10 ms late changes nothing; how the child ended is told
+/// as soon as it has (its pidfd wakes the worker).
+const RELAY_EVERY: Timespec = Timespec {
+    tv_sec: 0,
+    tv_nsec: 10_000_000,
+};
+
 /// The worker's side of one child: relays its events and output until it
 /// has ended and its pipes are drained, killing it on the parent's word.
 /// Returns its exit code or the signal that ended it.
@@ -255,12 +268,19 @@ fn supervise(
         // Our own child, not yet waited for: the pid cannot be reused.
         None => rustix::process::kill_process(pid, Signal::KILL),
     };
+    // Read without waiting: the events are relayed in batches (see RELAY_EVERY).
+    let batched = rustix::fs::fcntl_setfl(&events, rustix::fs::OFlags::NONBLOCK).is_ok();
     let mut events = Some(File::from(events));
     let mut output = Some(File::from(output));
     let mut parent_here = true;
     let mut status = None;
     let mut buf = vec![0u8; 1 << 16];
+    // A child sending a lot (a huge outcome) is read as it comes, not per tick.
+    let mut streaming = false;
     loop {
+        if batched {
+            streaming = relay_all(&mut events, &mut buf, out) >= buf.len();
+        }
         if status.is_none() && pidfd.is_none() && events.is_none() && output.is_none() {
             status = wait(pid);
         }
@@ -273,7 +293,10 @@ fn supervise(
         }
         let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(4);
         let slots = [
-            events.as_ref().map(|f| PollFd::new(f, PollFlags::IN)),
+            events
+                .as_ref()
+                .filter(|_| !batched || streaming)
+                .map(|f| PollFd::new(f, PollFlags::IN)),
             output.as_ref().map(|f| PollFd::new(f, PollFlags::IN)),
             pidfd
                 .as_ref()
@@ -284,16 +307,24 @@ fn supervise(
         let present: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].is_some()).collect();
         fds.extend(slots.into_iter().flatten());
         // Once the child has ended, only what is already in the pipes counts.
-        let timeout = status.is_some().then_some(Timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        });
+        let timeout = match (&status, &events) {
+            (Some(_), _) => Some(Timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            }),
+            (None, Some(_)) => Some(RELAY_EVERY),
+            (None, None) => None,
+        };
         match rustix::event::poll(&mut fds, timeout.as_ref()) {
-            Ok(0) => {
+            Ok(0) if status.is_some() => {
+                if batched {
+                    relay_all(&mut events, &mut buf, out);
+                }
                 events = None;
                 output = None;
                 continue;
             }
+            Ok(0) => continue,
             Ok(_) => {}
             Err(rustix::io::Errno::INTR) => continue,
             Err(_) => break,
@@ -307,6 +338,7 @@ fn supervise(
         drop(fds);
         for i in ready {
             match i {
+                0 if batched => {}
                 0 => relay(&mut events, &mut buf, |bytes| out.child(bytes)),
                 1 => relay(&mut output, &mut buf, |bytes| {
                     let _ = std::io::stderr().write_all(bytes);
@@ -321,6 +353,29 @@ fn supervise(
         wait(pid)
     });
     status.unwrap_or((None, None))
+}
+
+/// Relays all there is in non-blocking `pipe`, in one write; closes it at
+/// end of file. Returns how many bytes it relayed.
+fn relay_all(pipe: &mut Option<File>, buf: &mut [u8], out: &mut Output) -> usize {
+    let mut batch = Vec::new();
+    while let Some(file) = pipe {
+        match file.read(buf) {
+            Ok(0) => *pipe = None,
+            Ok(n) => batch.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(_) => *pipe = None,
+        }
+        // Enough for one write: the rest waits for the next round.
+        if batch.len() >= buf.len() {
+            break;
+        }
+    }
+    if !batch.is_empty() {
+        out.child(&batch);
+    }
+    batch.len()
 }
 
 /// Reads what is there from `pipe` into `sink`; closes it at end of file.
