@@ -25,7 +25,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use pyo3::prelude::*;
 use rustix::event::{PollFd, PollFlags, Timespec};
@@ -82,6 +82,7 @@ pub fn main(preload: &[String]) -> ! {
         )));
         exit(3);
     }
+    python_home();
     // SAFETY: fd 0 is the worker's stdin, owned by nothing else here.
     let mut input = BufReader::new(unsafe { File::from_raw_fd(0) });
     while let Some(command) = read_command(&mut input) {
@@ -504,11 +505,32 @@ fn exit(code: i32) -> ! {
 }
 
 /// Landlock, then root dropped where the Python installation allows it.
+/// Where the interpreter's files are, found once in the worker: asking
+/// Python in each child costs most of a millisecond.
+struct PythonHome {
+    paths: Vec<PathBuf>,
+    /// Could `nobody` read them all (so dropping root leaves Python working)?
+    world_readable: bool,
+}
+
+static PYTHON_HOME: OnceLock<PythonHome> = OnceLock::new();
+
+fn python_home() -> &'static PythonHome {
+    PYTHON_HOME.get_or_init(|| {
+        let paths = super::python_paths();
+        let world_readable = paths.iter().all(|p| world_readable(p));
+        PythonHome {
+            paths,
+            world_readable,
+        }
+    })
+}
+
 fn fence(workdir: &Path, readable: &[PathBuf]) -> (Level, String) {
-    let python = super::python_paths();
-    let all: Vec<PathBuf> = python.iter().chain(readable).cloned().collect();
+    let python = python_home();
+    let all: Vec<PathBuf> = python.paths.iter().chain(readable).cloned().collect();
     let (status, mut detail) = sandbox::restrict(workdir, &all);
-    if python.iter().all(|p| world_readable(p)) {
+    if python.world_readable {
         if let Some(note) = sandbox::drop_root(workdir) {
             detail.push_str("; ");
             detail.push_str(&note);
