@@ -341,7 +341,11 @@ mod tests {
     #[test]
     fn every_input_of_a_run_is_part_of_its_key() {
         let changes: [(&str, Change, Change); 9] = [
-            ("document", |c, _| c.doc.source.push('\n'), |_, _| {}),
+            (
+                "document",
+                |c, _| c.doc.source = format!("{}\n", c.doc.source).into(),
+                |_, _| {},
+            ),
             (
                 "config",
                 |c, _| {

@@ -7,6 +7,7 @@
 //! diff point at the guide itself.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
@@ -26,8 +27,10 @@ pub struct Document {
     /// File stem, the first part of every example id (`advanced-python`).
     pub name: String,
     /// The whole file, BOM removed; line numbers are unaffected by that.
-    pub source: String,
-    pub examples: Vec<Example>,
+    /// Shared with the reports that show its lines.
+    pub source: Arc<str>,
+    /// Shared with the verdicts that name them.
+    pub examples: Vec<Arc<Example>>,
 }
 
 /// One fenced Python block.
@@ -141,8 +144,8 @@ impl Document {
         Document {
             path: path.to_path_buf(),
             name,
-            source,
-            examples,
+            source: source.into(),
+            examples: examples.into_iter().map(Arc::new).collect(),
         }
     }
 }
@@ -499,7 +502,7 @@ impl Sections {
 mod tests {
     use super::*;
 
-    fn examples(md: &str) -> Vec<Example> {
+    fn examples(md: &str) -> Vec<Arc<Example>> {
         Document::parse(Path::new("doc.md"), md.to_string()).examples
     }
 
@@ -529,7 +532,7 @@ mod tests {
     #[test]
     fn ordinals_are_per_section_and_repeated_headings_stay_unique() {
         let md = "## A\n```python\n1\n```\n```python\n2\n```\n## B\n```python\n3\n```\n## A\n```python\n4\n```\n";
-        let ids: Vec<_> = examples(md).into_iter().map(|e| e.id).collect();
+        let ids: Vec<_> = examples(md).into_iter().map(|e| e.id.clone()).collect();
         assert_eq!(ids, ["doc::a::1", "doc::a::2", "doc::b::1", "doc::a-1::1"]);
     }
 

@@ -6,6 +6,8 @@
 //! statement, which is why the harness records the guide lines behind every
 //! write.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::claim::{self, Claim, ClaimKind};
@@ -81,7 +83,7 @@ impl Status {
 /// Everything known about one example after judging it.
 #[derive(Debug, Clone)]
 pub struct ExampleVerdict {
-    pub example: Example,
+    pub example: Arc<Example>,
     pub status: Status,
     pub claims: Vec<ClaimVerdict>,
     pub stdout: String,
@@ -103,7 +105,7 @@ impl ExampleVerdict {
 
 /// Judges one example's claims against its outcome.
 pub fn judge(
-    example: &Example,
+    example: &Arc<Example>,
     outcome: &ExampleOutcome,
     snapshot: SnapshotCheck,
 ) -> ExampleVerdict {
@@ -139,7 +141,7 @@ pub fn judge(
         Status::Pass
     };
     ExampleVerdict {
-        example: example.clone(),
+        example: Arc::clone(example),
         status,
         stdout: outcome.stdout(),
         stderr: outcome.stderr(),
@@ -453,8 +455,8 @@ mod tests {
         assert_names_are_serdes::<ClaimKind>(|k| k.name());
     }
 
-    fn example(code: &str) -> Example {
-        Example {
+    fn example(code: &str) -> Arc<Example> {
+        Arc::new(Example {
             id: "d::s::1".into(),
             kind: crate::markdown::FenceKind::Script,
             groups: vec![],
@@ -466,7 +468,7 @@ mod tests {
             code: code.into(),
             skip: None,
             output_block: None,
-        }
+        })
     }
 
     fn write(text: &str, lines: &[usize]) -> Write {

@@ -2,6 +2,7 @@
 //! builds a [`Report`], the formats only render it.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::snapshot;
@@ -19,8 +20,9 @@ pub struct DocumentReport {
     pub path: PathBuf,
     /// The working directory it ran in, for redaction.
     pub workdir: String,
-    /// The Markdown text, for showing the guide's lines in reports.
-    pub source: String,
+    /// The Markdown text, for showing the guide's lines in reports (the
+    /// document's own, shared).
+    pub source: Arc<str>,
     pub examples: Vec<ExampleVerdict>,
     /// Its run came from the result cache (see [`crate::cache`]).
     pub cached: bool,

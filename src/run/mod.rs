@@ -499,7 +499,7 @@ pub(crate) fn harness_request(
         .collect();
     Ok(json!({
         "path": code_path(doc),
-        "source": doc.source,
+        "source": &*doc.source,
         "cwd": cwd,
         "resume": resume.from,
         "avoid": resume.avoid,
