@@ -19,7 +19,7 @@ mod watchdog;
 // Public for the binary's `__worker` entry point alone.
 pub mod worker;
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::path::Path;
 use std::sync::{Arc, LazyLock, Once, OnceLock};
 
@@ -35,13 +35,82 @@ use crate::error::Error;
 use crate::markdown::{Document, Example};
 use crate::run::outcome::{DocumentOutcome, ExampleOutcome, Interruption};
 
-const HARNESS: &str = include_str!("harness.py");
+/// One of the harness's Python modules: its source, and the bytecode
+/// build.rs compiled it to (empty if it could not).
+struct PythonModule {
+    source: &'static str,
+    bytecode: &'static [u8],
+    file: &'static CStr,
+    name: &'static CStr,
+}
+
+/// `python_module!("harness.py", "snipcheck_harness")`: the file, and the
+/// name it is imported under (build.rs names the bytecode after it).
+macro_rules! python_module {
+    ($source:literal, $name:literal) => {
+        PythonModule {
+            source: include_str!($source),
+            bytecode: include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".py.bytecode")),
+            file: const_cstr(concat!($name, ".py\0")),
+            name: const_cstr(concat!($name, "\0")),
+        }
+    };
+}
+
+const fn const_cstr(text: &'static str) -> &'static CStr {
+    match CStr::from_bytes_with_nul(text.as_bytes()) {
+        Ok(text) => text,
+        Err(_) => panic!("a module name with a nul inside"),
+    }
+}
+
+const HARNESS: PythonModule = python_module!("harness.py", "snipcheck_harness");
 /// `>>>` sessions, docstring examples and REPL values; imported by the harness.
-const REPL: &str = include_str!("repl.py");
+const REPL: PythonModule = python_module!("repl.py", "snipcheck_repl");
 /// The stubbed network; imported by the harness.
-const NETWORK: &str = include_str!("network.py");
+const NETWORK: PythonModule = python_module!("network.py", "snipcheck_network");
 /// The virtual clock; imported by the harness.
-const CLOCK: &str = include_str!("clock.py");
+const CLOCK: PythonModule = python_module!("clock.py", "snipcheck_clock");
+
+impl PythonModule {
+    /// Imports the module from `code` (its compiled code object), as
+    /// `PyModule::from_code` does from source.
+    fn execute<'py>(
+        &self,
+        py: Python<'py>,
+        code: &Bound<'py, PyAny>,
+    ) -> Option<Bound<'py, PyModule>> {
+        // SAFETY: the GIL is held; both strings are nul-terminated and the
+        // code object is alive; a new reference (or null) comes back.
+        let module = unsafe {
+            pyo3::ffi::PyImport_ExecCodeModuleEx(
+                self.name.as_ptr(),
+                code.as_ptr(),
+                self.file.as_ptr(),
+            )
+        };
+        // SAFETY: `module` is a new reference or null (an error is set then).
+        let module = unsafe { Bound::from_owned_ptr_or_err(py, module) }.ok()?;
+        module.cast_into::<PyModule>().ok()
+    }
+}
+
+/// The code object in `bytecode` (magic number, then marshal data), if this
+/// CPython reads that bytecode.
+fn compiled<'py>(py: Python<'py>, bytecode: &[u8]) -> Option<Bound<'py, PyAny>> {
+    let (magic, marshalled) = bytecode.split_first_chunk::<4>()?;
+    // SAFETY: no precondition but an initialised interpreter (the GIL is held).
+    let ours = unsafe { pyo3::ffi::PyImport_GetMagicNumber() };
+    if u32::try_from(ours).ok() != Some(u32::from_le_bytes(*magic)) {
+        return None;
+    }
+    let len = pyo3::ffi::Py_ssize_t::try_from(marshalled.len()).ok()?;
+    // SAFETY: the GIL is held and the buffer outlives the call.
+    let code =
+        unsafe { pyo3::ffi::PyMarshal_ReadObjectFromString(marshalled.as_ptr().cast(), len) };
+    // SAFETY: a new reference or null (an error is set then).
+    unsafe { Bound::from_owned_ptr_or_err(py, code) }.ok()
+}
 
 /// Fixes the process environment the interpreter will read at start-up.
 ///
@@ -274,14 +343,18 @@ fn is_version(text: &str) -> bool {
 fn harness(py: Python<'_>) -> Result<&Bound<'_, PyModule>, Error> {
     static MODULE: OnceLock<Result<Py<PyModule>, String>> = OnceLock::new();
     let module = MODULE.get_or_init(|| {
-        let load = |code: &str, file: &std::ffi::CStr, name: &std::ffi::CStr| {
-            let code = CString::new(code).map_err(|e| e.to_string())?;
-            PyModule::from_code(py, &code, file, name).map_err(|e| describe(py, e))
+        let load = |module: &PythonModule| {
+            let bytecode = compiled(py, module.bytecode);
+            if let Some(module) = bytecode.and_then(|code| module.execute(py, &code)) {
+                return Ok(module);
+            }
+            let code = CString::new(module.source).map_err(|e| e.to_string())?;
+            PyModule::from_code(py, &code, module.file, module.name).map_err(|e| describe(py, e))
         };
-        load(REPL, c"snipcheck_repl.py", c"snipcheck_repl")?;
-        load(CLOCK, c"snipcheck_clock.py", c"snipcheck_clock")?;
-        load(NETWORK, c"snipcheck_network.py", c"snipcheck_network")?;
-        load(HARNESS, c"snipcheck_harness.py", c"snipcheck_harness").map(Bound::unbind)
+        load(&REPL)?;
+        load(&CLOCK)?;
+        load(&NETWORK)?;
+        load(&HARNESS).map(Bound::unbind)
     });
     match module {
         Ok(m) => Ok(m.bind(py)),
@@ -593,6 +666,25 @@ pub(crate) fn python_version() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_harness_modules_load_from_the_bytecode_build_rs_made() {
+        Python::attach(|py| {
+            for module in [&REPL, &CLOCK, &NETWORK, &HARNESS] {
+                let code = compiled(py, module.bytecode).unwrap_or_else(|| {
+                    panic!(
+                        "{:?}: no bytecode, or bytecode for another CPython",
+                        module.name
+                    )
+                });
+                let module = module.execute(py, &code).expect("the module runs");
+                assert!(module.hasattr("__file__").unwrap());
+            }
+            // Bytecode this CPython cannot read is left for the sources.
+            assert!(compiled(py, b"").is_none());
+            assert!(compiled(py, b"\0\0\0\0marshal").is_none());
+        });
+    }
     use crate::run::outcome::InterruptionKind;
 
     fn fence_and_begin(c: &mut Collector) {
