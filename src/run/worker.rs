@@ -12,10 +12,10 @@
 //! parent asks (`Command::Kill`); the parent never signals a pid it was
 //! told. Each child gets channels of its own, made for it and closed
 //! everywhere else: a pipe for its events and one for its stdout and stderr,
-//! with `/dev/null` as stdin. The worker relays its events to the parent,
-//! each line marked as the child's (see [`super::protocol`]), so a child
-//! cannot read the next job, write into the next document's stream, or
-//! speak for the worker. A child dies with its worker (`PR_SET_PDEATHSIG`).
+//! with `/dev/null` as stdin. The worker relays its events to the parent
+//! (in batches, see [`RELAY_EVERY`]), each line marked as the child's (see
+//! [`super::protocol`]), so a child cannot read the next job, write into the
+//! next document's stream, or speak for the worker. A child dies with its worker (`PR_SET_PDEATHSIG`).
 //!
 //! Command line: `snipcheck __worker [MODULE...]`, the modules to preload.
 //! Protocol: one `Command` per line on stdin; one message per line on a
@@ -504,7 +504,6 @@ fn exit(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// Landlock, then root dropped where the Python installation allows it.
 /// Where the interpreter's files are, found once in the worker: asking
 /// Python in each child costs most of a millisecond.
 struct PythonHome {
@@ -526,6 +525,7 @@ fn python_home() -> &'static PythonHome {
     })
 }
 
+/// Landlock, then root dropped where the Python installation allows it.
 fn fence(workdir: &Path, readable: &[PathBuf]) -> (Level, String) {
     let python = python_home();
     let all: Vec<PathBuf> = python.paths.iter().chain(readable).cloned().collect();
