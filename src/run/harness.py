@@ -630,10 +630,10 @@ def outcome(**facts):
 class Events:
     """The document's events on their way to the parent.
 
-    Each write wakes the worker and then the parent, so an event that can
-    wait does: it goes out with the next one that cannot (an example's
-    `start`, or the `end`), in one write. Nothing waits while code from the
-    document or its config runs, so a crash loses nothing already known.
+    A write is a system call, so an event that can wait does: it goes out
+    with the next one that cannot (an example's `start`, or the `end`), in
+    one write. Nothing waits while code from the document or its config
+    runs, so a crash loses nothing already known.
     """
 
     def __init__(self, emit):
