@@ -2,7 +2,8 @@
 //!
 //! A guide, a config, a report or a snapshot written half-way (a full disk,
 //! a killed process) is worse than none, so every write goes to a temporary
-//! file beside the target, is synced, then renamed over it. A new file gets
+//! file beside the target, is synced (except a cache entry's), then renamed
+//! over it. A new file gets
 //! the mode the user's umask gives (`0666 & !umask`, as `>` in a shell), not
 //! a temporary file's 0600; a replaced file keeps its own.
 
@@ -13,6 +14,16 @@ use std::path::Path;
 use crate::error::Error;
 
 pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    replace(path, bytes, true)
+}
+
+/// Whole or not at all, but not synced: for a cache, where a write lost to
+/// a crash is only a miss, and a sync per entry would cost more than it saves.
+pub fn write_unsynced(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    replace(path, bytes, false)
+}
+
+fn replace(path: &Path, bytes: &[u8], sync: bool) -> Result<(), Error> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -23,7 +34,13 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
+        .and_then(|()| {
+            if sync {
+                temp.as_file().sync_all()
+            } else {
+                Ok(())
+            }
+        })
         .map_err(|e| Error::io(path, e))?;
     if let Ok(meta) = std::fs::metadata(path) {
         let _ = temp.as_file().set_permissions(meta.permissions());

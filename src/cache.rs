@@ -77,15 +77,7 @@ impl Cache {
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         let bytes = serde_json::to_vec(outcome)
             .map_err(|e| Error::io(&self.dir, std::io::Error::other(e)))?;
-        // Renamed into place whole; not synced: a lost entry is only a miss.
-        let mut temp = tempfile::Builder::new()
-            .prefix(".entry-")
-            .tempfile_in(&self.dir)
-            .map_err(|e| Error::io(&self.dir, e))?;
-        std::io::Write::write_all(&mut temp, &bytes).map_err(|e| Error::io(temp.path(), e))?;
-        let path = self.path_of(key);
-        temp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
-        Ok(())
+        crate::atomic::write_unsynced(&self.path_of(key), &bytes)
     }
 }
 
