@@ -18,6 +18,7 @@
 //! file renamed into place), and one that cannot be read is a miss.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::config::Config;
 use crate::error::Error;
@@ -143,13 +144,14 @@ impl Key {
 /// Runs `jobs` with `pool`, taking from the cache what it holds and storing
 /// what it runs. Without a cache, everything runs; so it does without the
 /// sandbox, where an example may read any file, which no key could cover.
-/// Results come back in input order.
-pub fn run(
+/// `finish` takes each job's run as it comes (see [`Pool::run`]); what it
+/// returns comes back in input order.
+pub fn run<T: Send>(
     pool: &Pool,
     cache: bool,
     jobs: &[(Document, Config)],
-    done: &(dyn Fn() + Sync),
-) -> Vec<Ran> {
+    finish: &(dyn Fn(usize, Ran) -> T + Sync),
+) -> Vec<T> {
     let programs = (cache && pool.sandbox).then(Programs::current);
     let keys: Vec<Option<(Cache, Key)>> = jobs
         .iter()
@@ -160,48 +162,53 @@ pub fn run(
             Some((Cache::for_config(config), key))
         })
         .collect();
-    let mut ran: Vec<Option<Ran>> = keys
+    let mut finished: Vec<Option<T>> = keys
         .iter()
-        .map(|entry| {
+        .enumerate()
+        .map(|(i, entry)| {
             let (cache, key) = entry.as_ref()?;
             let outcome = cache.get(*key)?;
-            done();
-            Some(Ran {
-                outcome: Ok(outcome),
-                cached: true,
-            })
+            Some(finish(
+                i,
+                Ran {
+                    outcome: Ok(outcome),
+                    cached: true,
+                },
+            ))
         })
         .collect();
-    let missing: Vec<usize> = (0..jobs.len()).filter(|&i| ran[i].is_none()).collect();
+    let missing: Vec<usize> = (0..jobs.len()).filter(|&i| finished[i].is_none()).collect();
     let to_run: Vec<(Document, Config)> = missing.iter().map(|&i| jobs[i].clone()).collect();
-    let outcomes = if to_run.is_empty() {
-        Vec::new()
-    } else {
-        pool.run(&to_run, done)
-    };
-    let mut not_stored = None;
-    for (i, outcome) in missing.into_iter().zip(outcomes) {
+    let not_stored: Mutex<Option<Error>> = Mutex::new(None);
+    let store_then_finish = |j: usize, outcome: Result<DocumentOutcome, Error>| {
+        let i = missing[j];
         if let (Some((cache, key)), Ok(outcome)) = (&keys[i], &outcome) {
             if let Err(e) = cache.put(*key, outcome) {
-                not_stored.get_or_insert(e);
+                let mut first = not_stored.lock().unwrap_or_else(|e| e.into_inner());
+                first.get_or_insert(e);
             }
         }
-        ran[i] = Some(Ran {
+        let ran = Ran {
             outcome,
             cached: false,
-        });
+        };
+        finish(i, ran)
+    };
+    let ran = if to_run.is_empty() {
+        Vec::new()
+    } else {
+        pool.run(&to_run, &store_then_finish)
+    };
+    for (i, result) in missing.into_iter().zip(ran) {
+        finished[i] = Some(result);
     }
-    if let Some(e) = not_stored {
+    if let Some(e) = not_stored.into_inner().unwrap_or_else(|e| e.into_inner()) {
         // The run itself is sound: a cache that cannot be written only costs time.
         eprintln!("snipcheck: warning: results not cached: {e}");
     }
-    ran.into_iter()
-        .map(|r| {
-            r.unwrap_or_else(|| Ran {
-                outcome: Err(Error::Worker("document was not run".into())),
-                cached: false,
-            })
-        })
+    finished
+        .into_iter()
+        .map(|r| r.expect("every job is either cached or run"))
         .collect()
 }
 

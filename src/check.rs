@@ -182,17 +182,24 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
     }
     let jobs = load_documents(&selected, settings)?;
     let progress = progress_bar(&jobs);
-    let (runs, early) = run_first(&jobs, settings, &|| progress.inc(1));
+    // Each document is judged as its run ends, while the others still run.
+    let judge = |i: usize, ran: cache::Ran| {
+        progress.inc(1);
+        let (doc, config) = &jobs[i];
+        let outcome = ran.outcome.map_err(|e| in_document(e, doc))?;
+        let mut report = judge_document(doc, config, &outcome, settings);
+        report.cached = ran.cached;
+        Ok((report, outcome.python))
+    };
+    let (judged, early) = run_first(&jobs, settings, &judge);
     progress.finish_and_clear();
     let mut reports = Vec::new();
     let mut python = None;
-    for ((doc, config), ran) in jobs.iter().zip(runs) {
-        let outcome = ran.outcome.map_err(|e| in_document(e, doc))?;
-        if !outcome.python.is_empty() {
-            python.get_or_insert_with(|| outcome.python.clone());
+    for judged in judged {
+        let (report, ran_on) = judged?;
+        if !ran_on.is_empty() {
+            python.get_or_insert(ran_on);
         }
-        let mut report = judge_document(doc, config, &outcome, settings);
-        report.cached = ran.cached;
         reports.push(report);
     }
     let second_run = run_again(&jobs, &mut reports, settings, early)?;
@@ -268,17 +275,17 @@ struct Early {
 /// documents whose code shows a nondeterministic source (they will need
 /// one whatever the first run says) go at the same time, on a share of the
 /// workers, rather than after: a lone guide then costs one run's time.
-fn run_first(
+fn run_first<T: Send>(
     jobs: &[(Document, Config)],
     settings: &Settings,
-    done: &(dyn Fn() + Sync),
-) -> (Vec<cache::Ran>, Early) {
+    finish: &(dyn Fn(usize, cache::Ran) -> T + Sync),
+) -> (Vec<T>, Early) {
     let workers = settings.pool.jobs;
     let ahead: Vec<usize> = (0..jobs.len())
         .filter(|&i| workers >= 2 && !nondeterminism::sources(&jobs[i].0).is_empty())
         .collect();
     if ahead.is_empty() {
-        let runs = cache::run(&settings.pool, settings.cache, jobs, done);
+        let runs = cache::run(&settings.pool, settings.cache, jobs, finish);
         let early = Early {
             runs: Vec::new(),
             took: Duration::ZERO,
@@ -300,10 +307,10 @@ fn run_first(
     std::thread::scope(|scope| {
         let again = scope.spawn(|| {
             let start = Instant::now();
-            let runs = cache::run(&second, settings.cache, &second_jobs, &|| {});
+            let runs = cache::run(&second, settings.cache, &second_jobs, &as_ran);
             (runs, start.elapsed())
         });
-        let runs = cache::run(&first, settings.cache, jobs, done);
+        let runs = cache::run(&first, settings.cache, jobs, finish);
         let early = match again.join() {
             Ok((second_runs, took)) => Early {
                 runs: ahead.into_iter().zip(second_runs).collect(),
@@ -317,6 +324,11 @@ fn run_first(
         };
         (runs, early)
     })
+}
+
+/// A run kept as it is, to be judged later.
+fn as_ran(_: usize, ran: cache::Ran) -> cache::Ran {
+    ran
 }
 
 /// The pool of second runs: another hash seed, so workers of its own.
@@ -370,7 +382,7 @@ fn run_again(
         .collect();
     if !missing.is_empty() {
         let late_jobs = varied_jobs(jobs, &missing);
-        let late = cache::run(&second_pool(settings), settings.cache, &late_jobs, &|| {});
+        let late = cache::run(&second_pool(settings), settings.cache, &late_jobs, &as_ran);
         for (i, ran) in missing.into_iter().zip(late) {
             runs[i] = Some(ran);
         }

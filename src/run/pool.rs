@@ -12,9 +12,12 @@ use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::process::{Pid, PidfdFlags};
 
 use super::protocol::{self, Line, LineReader, Message, Received, WorkerEvent};
 use super::sandbox::{self, Level};
@@ -100,6 +103,13 @@ impl Warm {
     }
 }
 
+/// A child's job, ready to send, and its working directory (removed when
+/// dropped).
+struct Prepared {
+    workdir: tempfile::TempDir,
+    job: Job,
+}
+
 /// How one child's run of a document ended.
 enum Ending {
     /// The document ran to its end.
@@ -112,38 +122,69 @@ enum Ending {
 
 impl Pool {
     /// Runs documents in parallel; results come back in input order.
-    /// `done` is called as each document finishes (a progress bar).
-    pub fn run(
+    ///
+    /// A pipeline, each stage on threads of its own so that none waits for
+    /// another: one thread prepares the jobs (working directory, request)
+    /// ahead of the workers, a thread per worker runs them, and `finish`
+    /// takes each outcome as it comes (with its index in `jobs`) on one
+    /// more, so that what it does (judging, storing) overlaps the documents
+    /// still running.
+    pub fn run<T: Send>(
         &self,
         jobs: &[(Document, Config)],
-        done: &(dyn Fn() + Sync),
-    ) -> Vec<Result<DocumentOutcome, Error>> {
-        let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<Result<DocumentOutcome, Error>>>> =
-            Mutex::new((0..jobs.len()).map(|_| None).collect());
+        finish: &(dyn Fn(usize, Result<DocumentOutcome, Error>) -> T + Sync),
+    ) -> Vec<T> {
+        let workers = self.jobs.clamp(1, jobs.len().max(1));
         let preload = super::modules_to_preload(jobs.iter().map(|(d, c)| (d, c)));
-        std::thread::scope(|scope| {
-            for _ in 0..self.jobs.clamp(1, jobs.len().max(1)) {
-                scope.spawn(|| {
+        let (prepared, ready) = std::sync::mpsc::sync_channel(workers);
+        let (outcomes, arrived) = std::sync::mpsc::channel();
+        let finished = std::thread::scope(|scope| {
+            scope.spawn(move || {
+                for (i, (doc, config)) in jobs.iter().enumerate() {
+                    // Every runner gone (the finisher panicked): nothing to prepare for.
+                    if prepared
+                        .send((i, self.job_for(doc, config, &Resume::default())))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+            let finisher = scope.spawn(move || {
+                let mut finished: Vec<Option<T>> = (0..jobs.len()).map(|_| None).collect();
+                for (i, outcome) in arrived {
+                    finished[i] = Some(finish(i, outcome));
+                }
+                finished
+            });
+            let ready = Arc::new(Mutex::new(ready));
+            for _ in 0..workers {
+                let (ready, outcomes, preload) = (Arc::clone(&ready), outcomes.clone(), &preload);
+                scope.spawn(move || {
                     let mut worker = self.warm.take();
                     loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((doc, config)) = jobs.get(i) else {
-                            break;
-                        };
-                        let result = self.run_with(&mut worker, &preload, doc, config);
-                        results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
-                        done();
+                        let next = ready.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok((i, first)) = next else { break };
+                        let (doc, config) = &jobs[i];
+                        let outcome = self.run_with(&mut worker, preload, doc, config, first);
+                        if outcomes.send((i, outcome)).is_err() {
+                            break; // the finisher panicked: the scope reports it
+                        }
                     }
                     self.warm.keep(worker);
                 });
             }
+            drop((ready, outcomes));
+            finisher
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         });
-        results
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
+        finished
             .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(Error::Worker("document was not run".into()))))
+            .enumerate()
+            .map(|(i, r)| {
+                r.unwrap_or_else(|| finish(i, Err(Error::Worker("document was not run".into()))))
+            })
             .collect()
     }
 
@@ -164,7 +205,8 @@ impl Pool {
     /// Runs one document with a worker of its own.
     pub fn run_document(&self, doc: &Document, config: &Config) -> Result<DocumentOutcome, Error> {
         let preload = super::modules_to_preload([(doc, config)]);
-        self.run_with(&mut None, &preload, doc, config)
+        let first = self.job_for(doc, config, &Resume::default());
+        self.run_with(&mut None, &preload, doc, config, first)
     }
 
     /// Runs one document, in as many children as its crashes require.
@@ -174,25 +216,20 @@ impl Pool {
         preload: &[String],
         doc: &Document,
         config: &Config,
+        first: Result<Prepared, Error>,
     ) -> Result<DocumentOutcome, Error> {
         let mut collector = Collector::new(doc.examples.len(), doc.source.lines().count());
         let mut resume = Resume::default();
+        let mut first = Some(first);
         for _ in 0..=doc.examples.len() {
-            // A fresh directory per child: a replay starts from the fixtures again.
-            let workdir = tempfile::Builder::new()
-                .prefix("snipcheck-")
-                .tempdir()
-                .map_err(|e| Error::io(&std::env::temp_dir(), e))?;
-            let job = Job {
-                workdir: workdir.path().to_path_buf(),
-                readable: config.readable_paths(),
-                memory_mb: config.sandbox.memory_mb,
-                file_size_mb: config.sandbox.file_size_mb,
-                sandbox: self.sandbox,
-                request: super::harness_request(doc, config, workdir.path(), &resume)?,
+            let Prepared { workdir, job } = match first.take() {
+                Some(prepared) => prepared?,
+                None => self.job_for(doc, config, &resume)?,
             };
             collector.new_child(resume.from > 0);
-            match self.attempt(worker, preload, doc, config, job, &mut collector)? {
+            let ending = self.attempt(worker, preload, doc, config, job, &mut collector)?;
+            drop(workdir);
+            match ending {
                 Ending::Finished | Ending::Died => break,
                 Ending::Interrupted(index) => {
                     resume = Resume {
@@ -204,6 +241,24 @@ impl Pool {
         }
         remember_layers(&collector);
         Ok(collector.finish())
+    }
+
+    /// A child's job for `doc`, with a fresh working directory: a replay
+    /// starts from the fixtures again.
+    fn job_for(&self, doc: &Document, config: &Config, resume: &Resume) -> Result<Prepared, Error> {
+        let workdir = tempfile::Builder::new()
+            .prefix("snipcheck-")
+            .tempdir()
+            .map_err(|e| Error::io(&std::env::temp_dir(), e))?;
+        let job = Job {
+            workdir: workdir.path().to_path_buf(),
+            readable: config.readable_paths(),
+            memory_mb: config.sandbox.memory_mb,
+            file_size_mb: config.sandbox.file_size_mb,
+            sandbox: self.sandbox,
+            request: super::harness_request(doc, config, workdir.path(), resume)?,
+        };
+        Ok(Prepared { workdir, job })
     }
 
     /// One child's run: send the job, follow its events, keep the clock.
@@ -409,7 +464,8 @@ impl Clock {
 /// per document.
 struct Worker {
     child: Child,
-    stdin: ChildStdin,
+    /// `None` once the worker was told to stop.
+    stdin: Option<ChildStdin>,
     /// Its stdout, read in the thread that keeps its clock.
     events: LineReader<ChildStdout>,
     stderr: Arc<Mutex<Vec<u8>>>,
@@ -453,7 +509,7 @@ impl Worker {
         let stderr = tail_of(child.stderr.take().expect("stderr is piped"));
         Ok(Worker {
             child,
-            stdin,
+            stdin: Some(stdin),
             events,
             stderr,
         })
@@ -467,9 +523,12 @@ impl Worker {
         let mut line = serde_json::to_string(command)
             .map_err(|e| Error::Protocol(format!("cannot encode a command: {e}")))?;
         line.push('\n');
-        self.stdin
+        let Some(stdin) = &mut self.stdin else {
+            return Err(Error::Worker("the worker was stopped".into()));
+        };
+        stdin
             .write_all(line.as_bytes())
-            .and_then(|()| self.stdin.flush())
+            .and_then(|()| stdin.flush())
             .map_err(|e| Error::Worker(format!("the worker is gone: {e}")))
     }
 
@@ -484,9 +543,27 @@ impl Worker {
     }
 }
 
+/// How long a worker told to stop may take to reap its last child and exit.
+const STOP_WAIT: Timespec = Timespec {
+    tv_sec: 0,
+    tv_nsec: 100_000_000,
+};
+
 impl Drop for Worker {
+    /// Told to stop (its stdin closed), a worker reaps its last child and
+    /// exits; killed outright, it would leave that child to an init that
+    /// may never reap it. One that does not stop in time is killed.
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        drop(self.stdin.take());
+        let pidfd = Pid::from_raw(self.child.id() as i32)
+            .and_then(|pid| rustix::process::pidfd_open(pid, PidfdFlags::empty()).ok());
+        if let Some(pidfd) = &pidfd {
+            let mut fds = [PollFd::new(pidfd, PollFlags::IN)];
+            let _ = rustix::event::poll(&mut fds, Some(&STOP_WAIT));
+        }
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }

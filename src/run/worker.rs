@@ -23,7 +23,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -74,6 +74,7 @@ pub fn main(preload: &[String]) -> ! {
     let mut out = Output {
         file: Some(protocol_channel()),
         at_line_start: true,
+        child_tail: Vec::new(),
     };
     if let Err(e) = super::warm_up(preload) {
         out.worker(&worker_fatal(&format!(
@@ -92,6 +93,8 @@ pub fn main(preload: &[String]) -> ! {
             Err(e) => out.worker(&worker_fatal(&format!("bad command: {e}"))),
         }
     }
+    // The last child let go is reaped here, not left to an init that may not.
+    while rustix::process::waitpid(None, WaitOptions::empty()).is_ok_and(|s| s.is_some()) {}
     exit(0)
 }
 
@@ -110,6 +113,8 @@ struct Output {
     /// `None` in a child, which must not hold it.
     file: Option<File>,
     at_line_start: bool,
+    /// The last bytes relayed from the running child (see [`Output::child_ended`]).
+    child_tail: Vec<u8>,
 }
 
 impl Output {
@@ -144,6 +149,16 @@ impl Output {
             bytes = &bytes[end..];
         }
         self.write(&marked);
+        self.child_tail.extend_from_slice(&marked);
+        let excess = self.child_tail.len().saturating_sub(END_EVENT.len());
+        self.child_tail.drain(..excess);
+    }
+
+    /// Whether the child's last line was the harness's `end`: the document
+    /// ran to its end, so how the process exits changes nothing (the parent
+    /// reads `end` the same way). A child can forge it, as it can exit 0.
+    fn child_ended(&self) -> bool {
+        self.child_tail == END_EVENT
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -152,6 +167,9 @@ impl Output {
         }
     }
 }
+
+/// The harness's last event, as the worker relays it.
+const END_EVENT: &[u8] = b"{\"event\": \"end\"}\n";
 
 /// One child's channels: events, and its stdout and stderr together.
 struct Channels {
@@ -174,6 +192,8 @@ impl Channels {
 /// Forks a child for `job`, relays what it says, kills it when asked, and
 /// reports how it ended.
 fn run_job(job: Job, input: &mut BufReader<File>, out: &mut Output) {
+    reap_departed();
+    out.child_tail.clear();
     let channels = match Channels::new() {
         Ok(c) => c,
         Err(e) => return out.worker(&worker_fatal(&format!("no channels for the child: {e}"))),
@@ -198,11 +218,18 @@ fn run_job(job: Job, input: &mut BufReader<File>, out: &mut Output) {
             } = channels;
             drop((events_w, output_w));
             let pid = Pid::from_raw(pid).expect("fork returned a child's pid");
-            let (code, signal) = supervise(pid, events, output, input, out);
+            // Unknown when the child said its `end` and was let go.
+            let (code, signal) = supervise(pid, events, output, input, out).unwrap_or_default();
             out.worker(&json!({"event": "exit", "code": code, "signal": signal}).to_string());
         }
         Err(e) => out.worker(&worker_fatal(&format!("fork failed: {e}"))),
     }
+}
+
+/// Reaps the children let go after their `end` (see [`supervise`]): they
+/// were killed, and are gone or nearly so.
+fn reap_departed() {
+    while let Ok(Some(_)) = rustix::process::waitpid(None, WaitOptions::NOHANG) {}
 }
 
 /// In the child: its own channels in place of the worker's, then the job.
@@ -216,6 +243,7 @@ fn child_main(job: &Job, channels: Channels, worker: Pid) -> ! {
         null,
     } = channels;
     drop((events_r, output_r));
+    let events_fd = events_w.as_raw_fd();
     let plumbed = rustix::stdio::dup2_stdin(&null)
         .and_then(|()| rustix::stdio::dup2_stdout(&output_w))
         .and_then(|()| rustix::stdio::dup2_stderr(&output_w));
@@ -236,7 +264,20 @@ fn child_main(job: &Job, channels: Channels, worker: Pid) -> ! {
             3
         }
     };
+    hang_up(events_fd);
     exit(code)
+}
+
+/// Closes the child's channels before it exits, so that the worker hears
+/// their end now rather than after the kernel has torn the process down
+/// (most of two milliseconds a document, see [`supervise`]). Each is
+/// pointed at `/dev/null` (fd 0) rather than closed: a thread still writing
+/// cannot hit a file opened meanwhile under the same number.
+fn hang_up(events: RawFd) {
+    for fd in [events, 1, 2] {
+        // SAFETY: replaces a descriptor this process owns; nothing reads it after.
+        unsafe { libc::dup2(0, fd) };
+    }
 }
 
 /// How often a running child's events are relayed to the parent.
@@ -254,14 +295,16 @@ const RELAY_EVERY: Timespec = Timespec {
 
 /// The worker's side of one child: relays its events and output until it
 /// has ended and its pipes are drained, killing it on the parent's word.
-/// Returns its exit code or the signal that ended it.
+/// Returns its exit code or the signal that ended it; `None` when it closed
+/// its channels after its `end`: it is killed then, not waited for, and the
+/// next document starts while the kernel tears it down.
 fn supervise(
     pid: Pid,
     events: OwnedFd,
     output: OwnedFd,
     input: &mut BufReader<File>,
     out: &mut Output,
-) -> (Option<i32>, Option<i32>) {
+) -> Option<(Option<i32>, Option<i32>)> {
     // A pidfd says when the child ends even if its pipes stay open.
     let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok();
     let kill = |pidfd: &Option<OwnedFd>| match pidfd {
@@ -282,7 +325,12 @@ fn supervise(
         if batched {
             streaming = relay_all(&mut events, &mut buf, out) >= buf.len();
         }
-        if status.is_none() && pidfd.is_none() && events.is_none() && output.is_none() {
+        let silent = events.is_none() && output.is_none();
+        if status.is_none() && silent && out.child_ended() {
+            let _ = kill(&pidfd);
+            return None;
+        }
+        if status.is_none() && pidfd.is_none() && silent {
             status = wait(pid);
         }
         if status.is_some() && events.is_none() && output.is_none() {
@@ -353,7 +401,7 @@ fn supervise(
         let _ = kill(&pidfd);
         wait(pid)
     });
-    status.unwrap_or((None, None))
+    Some(status.unwrap_or((None, None)))
 }
 
 /// Relays all there is in non-blocking `pipe`, in one write; closes it at
