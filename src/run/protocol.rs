@@ -39,7 +39,8 @@ pub(crate) fn max_line(max_output: usize) -> usize {
 #[derive(Debug, Deserialize, PartialEq, Eq)]
 #[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
 pub enum WorkerEvent {
-    /// The child that ran the document ended (the worker waited for it).
+    /// The child that ran the document ended: waited for, with its code or
+    /// signal; or, after its `end`, let go and killed, with neither.
     Exit {
         code: Option<i32>,
         signal: Option<i32>,
