@@ -318,6 +318,7 @@ mod tests {
                     program: PathBuf::from("snipcheck"),
                     jobs: 1,
                     sandbox: true,
+                    require_full: false,
                     hash_seed: None,
                     warm: Default::default(),
                 },

@@ -50,6 +50,7 @@ impl Settings {
                 program,
                 jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
                 sandbox: true,
+                require_full: false,
                 hash_seed: None,
                 warm: Default::default(),
             },

@@ -142,6 +142,10 @@ struct RunArgs {
     /// (limits and timeouts still apply).
     #[arg(long)]
     no_sandbox: bool,
+    /// Refuse to run (exit 2) unless every sandbox layer is in force:
+    /// namespaces, Landlock, seccomp, limits, root given up.
+    #[arg(long, value_name = "LEVEL", value_enum)]
+    require_sandbox: Option<Required>,
     /// Run every document, even those whose inputs did not change since a
     /// cached run (the cache is `target/snipcheck-cache`, or `[cache] dir`).
     #[arg(long)]
@@ -187,12 +191,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// What `--require-sandbox` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Required {
+    /// Every layer.
+    Full,
+}
+
 fn settings(run: &RunArgs, snapshots: bool) -> Result<Settings, Error> {
     let program = std::env::current_exe().map_err(|e| Error::io(&PathBuf::from("snipcheck"), e))?;
     let mut settings = Settings::new(program);
     settings.config = run.config.clone();
     settings.snapshots = snapshots;
     settings.pool.sandbox = !run.no_sandbox;
+    settings.pool.require_full = run.require_sandbox == Some(Required::Full);
+    if settings.pool.require_full && run.no_sandbox {
+        return Err(Error::Config(
+            "--require-sandbox=full and --no-sandbox ask for opposite things: drop one".into(),
+        ));
+    }
     settings.cache = !run.no_cache;
     settings.selection = run.selection.clone();
     if let Some(jobs) = run.jobs {

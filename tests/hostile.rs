@@ -215,11 +215,13 @@ const CASES: &[(&str, &str, &str, &str, Option<u64>)] = &[
         Some(477),
     ),
     (
+        // The working directory is a tmpfs of the budget's size: the
+        // kernel refuses the write that would pass it.
         "filling-the-disk-with-small-files",
-        "crash",
-        "Crash",
-        "wrote more than 64 MiB under its working directory: killed",
-        None,
+        "error",
+        "OSError",
+        "No space left on device",
+        Some(488),
     ),
     // 4. The network.
     (

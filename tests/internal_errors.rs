@@ -25,6 +25,7 @@ fn run_with_worker_saying(reply: &str) -> Error {
         program,
         jobs: 1,
         sandbox: false,
+        require_full: false,
         hash_seed: None,
         warm: Default::default(),
     };

@@ -45,7 +45,11 @@ impl Environment {
         Ok(Environment {
             venv,
             site_packages,
-            paths: config.import_paths(),
+            paths: config
+                .import_paths()
+                .into_iter()
+                .chain(python_path_of_the_invoker())
+                .collect(),
         })
     }
 
@@ -58,6 +62,19 @@ impl Environment {
             .cloned()
             .collect()
     }
+}
+
+/// `$PYTHONPATH` as snipcheck was started with it: folders for the
+/// documents' processes to import from, after the fence (the worker's own
+/// CPython starts without it, so no code there runs unsandboxed).
+fn python_path_of_the_invoker() -> Vec<PathBuf> {
+    std::env::var_os("PYTHONPATH")
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The venv's `lib/pythonX.Y/site-packages`, after checking that X.Y is the

@@ -7,6 +7,7 @@
 //! lives in `harness.py`, compiled into the binary.
 
 pub mod environment;
+mod identity;
 pub mod outcome;
 pub mod pool;
 // Public, with `Event` and `Collector`, for the fuzz target that decodes
@@ -15,6 +16,7 @@ pub mod protocol;
 pub(crate) mod sandbox;
 #[cfg(target_os = "linux")]
 mod seccomp;
+mod template;
 mod watchdog;
 // Public for the binary's `__worker` entry point alone.
 pub mod worker;

@@ -48,6 +48,9 @@ pub struct Pool {
     pub jobs: usize,
     /// Landlock, root dropped, environment scrubbed.
     pub sandbox: bool,
+    /// `--require-sandbox=full`: a document whose process had less is a
+    /// config error (exit 2), not a run.
+    pub require_full: bool,
     /// The workers' `PYTHONHASHSEED` (default 0): a second run with another
     /// one shows which claims depend on hash order.
     pub hash_seed: Option<u32>,
@@ -240,7 +243,23 @@ impl Pool {
             }
         }
         remember_layers(&collector);
+        self.check_required(&collector)?;
         Ok(collector.finish())
+    }
+
+    /// Under `--require-sandbox=full`, the layers a child reported must
+    /// all be in force.
+    fn check_required(&self, collector: &Collector) -> Result<(), Error> {
+        match &collector.sandbox {
+            Some((level, detail)) if self.require_full && *level != Level::Full => {
+                Err(Error::Config(format!(
+                    "--require-sandbox=full, but the sandbox here is {}; run where every layer is \
+                     available, or drop --require-sandbox",
+                    sandbox::summary(Some((*level, detail.clone())))
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// A child's job for `doc`, with a fresh working directory: a replay

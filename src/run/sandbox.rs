@@ -45,7 +45,7 @@ pub enum Level {
 pub(crate) fn summary(layers: Option<(Level, String)>) -> String {
     match layers {
         None => "not used (no document ran)".to_string(),
-        Some((Level::Full, _)) => "full (Landlock, seccomp, limits)".to_string(),
+        Some((Level::Full, _)) => "full (namespaces, Landlock, seccomp, limits)".to_string(),
         Some((Level::Disabled, _)) => "disabled (--no-sandbox)".to_string(),
         Some((Level::Partial, detail)) => format!("partial ({detail})"),
         Some((Level::Unavailable, detail)) => format!("limits only ({detail})"),
@@ -57,7 +57,12 @@ pub(crate) fn summary(layers: Option<(Level, String)>) -> String {
 pub(crate) struct Limits {
     pub(crate) memory_mb: u64,
     pub(crate) file_size_mb: u64,
+    /// Threads, counted per user: with a uid (or user namespace) of its
+    /// own, the document's alone.
     pub(crate) processes: u64,
+    /// Descriptors: each pipe or socket pair holds kernel buffers no
+    /// address-space limit counts.
+    pub(crate) open_files: u64,
 }
 
 impl Default for Limits {
@@ -66,6 +71,7 @@ impl Default for Limits {
             memory_mb: 2048,
             file_size_mb: 256,
             processes: 256,
+            open_files: 256,
         }
     }
 }
@@ -77,6 +83,9 @@ pub(crate) fn apply_limits(limits: &Limits) {
     set_limit(libc::RLIMIT_AS, limits.memory_mb.saturating_mul(mib));
     set_limit(libc::RLIMIT_FSIZE, limits.file_size_mb.saturating_mul(mib));
     set_limit(libc::RLIMIT_NPROC, limits.processes);
+    set_limit(libc::RLIMIT_NOFILE, limits.open_files);
+    set_limit(libc::RLIMIT_MEMLOCK, 64 * 1024);
+    set_limit(libc::RLIMIT_MSGQUEUE, 0);
     set_limit(libc::RLIMIT_CORE, 0);
     // SAFETY: setting a signal to ignored is always sound.
     unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
@@ -97,19 +106,19 @@ pub(crate) fn scrubbed_env(workdir: &Path) -> Vec<(OsString, OsString)> {
         ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
         ("LANG".into(), "C.UTF-8".into()),
         ("LC_ALL".into(), "C.UTF-8".into()),
-        ("HOME".into(), workdir.into()),
+        // Nothing before the fence reads a home; each child gets its own.
+        ("HOME".into(), "/nonexistent".into()),
         ("TMPDIR".into(), workdir.into()),
         ("PYTHONHASHSEED".into(), "0".into()),
         ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
         ("PYTHONIOENCODING".into(), "utf-8".into()),
+        // Isolated, as `-I`: no user site (a `.pth` there would run before
+        // the fence). `PYTHONPATH` reaches the documents' processes only,
+        // through `[python] paths` (see `Environment`).
+        ("PYTHONNOUSERSITE".into(), "1".into()),
     ];
     // Needed to find the interpreter itself in some installations.
-    for name in [
-        "PYTHONHOME",
-        "PYTHONPATH",
-        "LD_LIBRARY_PATH",
-        "DYLD_LIBRARY_PATH",
-    ] {
+    for name in ["PYTHONHOME", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH"] {
         if let Some(value) = std::env::var_os(name) {
             env.push((name.into(), value));
         }

@@ -25,6 +25,11 @@
 //!   `userfaultfd`, `keyctl`, module and kexec calls;
 //! - what a child still running as root could do to the machine (file
 //!   handles, the clock, the host name, swap, reboot, I/O ports).
+//! - other processes' resources: `prlimit64`, `set/getpriority`,
+//!   `ioprio_set/get` and `sched_set*` act only on the caller;
+//! - memory outside the limits and objects that outlive the document:
+//!   `memfd_create`, SysV shared memory, semaphores and queues;
+//! - `mknod(at)`, `modify_ldt`, `personality` changes, inotify and fanotify.
 //!
 //! Not covered: on x86_64 kernels built with the x32 ABI enabled
 //! (`CONFIG_X86_X32_ABI`, off in most distributions' defaults), x32 system
@@ -50,7 +55,7 @@ pub(crate) fn install() -> Result<&'static str, String> {
     for program in [&unknown, &refused] {
         seccompiler::apply_filter_all_threads(program).map_err(|e| format!("seccomp: {e}"))?;
     }
-    Ok("seccomp: no processes, exec, network or signals to others")
+    Ok("seccomp: no processes, exec, network, signals or resources of others")
 }
 
 fn compile(
@@ -137,6 +142,34 @@ fn refusals(me: u64) -> BTreeMap<i64, Vec<SeccompRule>> {
         libc::SYS_iopl,
         #[cfg(target_arch = "x86_64")]
         libc::SYS_ioperm,
+        // Memory no address-space limit counts, and SysV objects that would
+        // outlive the document (its IPC namespace holds them too).
+        libc::SYS_memfd_create,
+        libc::SYS_memfd_secret,
+        libc::SYS_shmget,
+        libc::SYS_shmat,
+        libc::SYS_shmctl,
+        libc::SYS_shmdt,
+        libc::SYS_semget,
+        libc::SYS_semop,
+        libc::SYS_semtimedop,
+        libc::SYS_semctl,
+        libc::SYS_msgget,
+        libc::SYS_msgsnd,
+        libc::SYS_msgrcv,
+        libc::SYS_msgctl,
+        // Devices, odd segments, and watches on files outside the fence.
+        libc::SYS_mknodat,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_mknod,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_modify_ldt,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_inotify_init,
+        libc::SYS_inotify_init1,
+        libc::SYS_inotify_add_watch,
+        libc::SYS_fanotify_init,
+        libc::SYS_fanotify_mark,
     ];
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> =
         always.iter().map(|&call| (call, Vec::new())).collect();
@@ -167,7 +200,40 @@ fn refusals(me: u64) -> BTreeMap<i64, Vec<SeccompRule>> {
     ] {
         rules.insert(call, vec![when(0, Dword, Ne, me)]);
     }
+    // Calls that name a process act only on the caller (0 or its own pid):
+    // no document lowers another's limits or priority.
+    for call in [
+        libc::SYS_prlimit64,
+        libc::SYS_sched_setscheduler,
+        libc::SYS_sched_setparam,
+        libc::SYS_sched_setattr,
+        libc::SYS_sched_setaffinity,
+    ] {
+        rules.insert(call, vec![not_me(0, me)]);
+    }
+    // (which, who): only PRIO_PROCESS / IOPRIO_WHO_PROCESS, of itself.
+    for (call, by_process) in [
+        (libc::SYS_setpriority, libc::PRIO_PROCESS as u64),
+        (libc::SYS_getpriority, libc::PRIO_PROCESS as u64),
+        (libc::SYS_ioprio_set, 1),
+        (libc::SYS_ioprio_get, 1),
+    ] {
+        rules.insert(call, vec![when(0, Dword, Ne, by_process), not_me(1, me)]);
+    }
+    // personality() may be asked, not changed.
+    rules.insert(libc::SYS_personality, vec![when(0, Dword, Ne, 0xffff_ffff)]);
     rules
+}
+
+/// Argument `arg` names a process other than the caller (neither 0 nor `me`).
+fn not_me(arg: u8, me: u64) -> SeccompRule {
+    use SeccompCmpArgLen::Dword;
+    use SeccompCmpOp::Ne;
+    let conditions = [0, me]
+        .iter()
+        .map(|&pid| SeccompCondition::new(arg, Dword, Ne, pid).expect("argument index is 0..6"))
+        .collect();
+    SeccompRule::new(conditions).expect("two conditions")
 }
 
 /// Calls that fail with `ENOSYS`: `clone3`, so that the C library falls

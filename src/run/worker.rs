@@ -23,7 +23,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -33,8 +33,10 @@ use rustix::process::{Pid, Signal, WaitOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::identity;
 use super::protocol::{FROM_CHILD, FROM_WORKER};
 use super::sandbox::{self, Level, Limits};
+use super::template::{self, ChildFds, Forked, Template};
 use crate::error::Error;
 
 /// One document for a worker to run.
@@ -84,16 +86,25 @@ pub fn main(preload: &[String]) -> ! {
         exit(3);
     }
     python_home();
+    // Forked before the first job: what it forks from never held one.
+    let template = match Template::start(child_main) {
+        Ok(t) => t,
+        Err(e) => {
+            out.worker(&worker_fatal(&format!("no template process: {e}")));
+            exit(3);
+        }
+    };
     // SAFETY: fd 0 is the worker's stdin, owned by nothing else here.
     let mut input = BufReader::new(unsafe { File::from_raw_fd(0) });
     while let Some(command) = read_command(&mut input) {
         match command {
-            Ok(Command::Run { job }) => run_job(job, &mut input, &mut out),
+            Ok(Command::Run { job }) => run_job(job, &template, &mut input, &mut out),
             Ok(Command::Kill) => {}
             Err(e) => out.worker(&worker_fatal(&format!("bad command: {e}"))),
         }
     }
-    // The last child let go is reaped here, not left to an init that may not.
+    // The template reaps what it forked, then ends; it is reaped here.
+    drop(template);
     while rustix::process::waitpid(None, WaitOptions::empty()).is_ok_and(|s| s.is_some()) {}
     exit(0)
 }
@@ -171,83 +182,98 @@ impl Output {
 /// The harness's last event, as the worker relays it.
 const END_EVENT: &[u8] = b"{\"event\": \"end\"}\n";
 
-/// One child's channels: events, and its stdout and stderr together.
+/// One child's channels: events, its stdout and stderr together, and its
+/// job (a memfd the child reads: the template never sees it).
 struct Channels {
     events: (OwnedFd, OwnedFd),
     output: (OwnedFd, OwnedFd),
-    null: File,
+    job: OwnedFd,
 }
 
 impl Channels {
-    fn new() -> std::io::Result<Channels> {
+    fn new(job: &Job) -> std::io::Result<Channels> {
         let pipe = || rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC);
+        let memfd = rustix::fs::memfd_create("snipcheck-job", rustix::fs::MemfdFlags::CLOEXEC)?;
+        let mut file = File::from(memfd);
+        serde_json::to_writer(&mut file, job)?;
         Ok(Channels {
             events: pipe()?,
             output: pipe()?,
-            null: File::open("/dev/null")?,
+            job: file.into(),
         })
     }
 }
 
-/// Forks a child for `job`, relays what it says, kills it when asked, and
-/// reports how it ended.
-fn run_job(job: Job, input: &mut BufReader<File>, out: &mut Output) {
-    reap_departed();
+/// Has the template fork a child for `job`, relays what it says, kills it
+/// when asked, and reports how it ended.
+fn run_job(job: Job, template: &Template, input: &mut BufReader<File>, out: &mut Output) {
     out.child_tail.clear();
-    let channels = match Channels::new() {
+    let channels = match Channels::new(&job) {
         Ok(c) => c,
         Err(e) => return out.worker(&worker_fatal(&format!("no channels for the child: {e}"))),
     };
-    let worker = rustix::process::getpid();
-    // Python's own fork keeps the interpreter consistent in the child.
-    let pid = Python::attach(|py| {
-        py.import("os")
-            .and_then(|os| os.call_method0("fork")?.extract::<i32>())
-    });
-    match pid {
-        Ok(0) => {
-            // The worker's stream to the parent is not the child's to hold.
-            drop(out.file.take());
-            child_main(&job, channels, worker)
-        }
-        Ok(pid) => {
-            let Channels {
-                events: (events, events_w),
-                output: (output, output_w),
-                ..
-            } = channels;
-            drop((events_w, output_w));
-            let pid = Pid::from_raw(pid).expect("fork returned a child's pid");
+    let Channels {
+        events: (events, events_w),
+        output: (output, output_w),
+        job: job_fd,
+    } = channels;
+    let forked = template.fork(
+        fork_flags(&job),
+        [events_w.as_fd(), output_w.as_fd(), job_fd.as_fd()],
+    );
+    drop((events_w, output_w, job_fd));
+    match forked {
+        Ok(forked) => {
             // Unknown when the child said its `end` and was let go.
-            let (code, signal) = supervise(pid, events, output, input, out).unwrap_or_default();
+            let (code, signal) =
+                supervise(&forked, template, events, output, input, out).unwrap_or_default();
             out.worker(&json!({"event": "exit", "code": code, "signal": signal}).to_string());
         }
         Err(e) => out.worker(&worker_fatal(&format!("fork failed: {e}"))),
     }
 }
 
-/// Reaps the children let go after their `end` (see [`supervise`]): they
-/// were killed, and are gone or nearly so.
-fn reap_departed() {
-    while let Ok(Some(_)) = rustix::process::waitpid(None, WaitOptions::NOHANG) {}
+/// How the template is to fork for `job`: without the sandbox, a plain
+/// fork; as root, with root kept when the leased uid could not read the
+/// Python files the document needs.
+fn fork_flags(job: &Job) -> u8 {
+    if !job.sandbox {
+        return template::PLAIN;
+    }
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    let readable = python_home().world_readable && job.readable.iter().all(|p| world_readable(p));
+    if root && !readable {
+        template::KEEP_ROOT
+    } else {
+        0
+    }
 }
 
-/// In the child: its own channels in place of the worker's, then the job.
-fn child_main(job: &Job, channels: Channels, worker: Pid) -> ! {
-    // Die with the worker; if it is already gone, do not start.
+/// In the child: its own channels in place of the template's, its
+/// identity as the template told it, then the job.
+fn child_main(fds: ChildFds) -> ! {
+    // Die with the namespace's init; if it is already gone, do not start.
+    let parent = rustix::process::getppid();
     let orphan = rustix::process::set_parent_process_death_signal(Some(Signal::KILL)).is_err()
-        || rustix::process::getppid() != Some(worker);
-    let Channels {
-        events: (events_r, events_w),
-        output: (output_r, output_w),
-        null,
-    } = channels;
-    drop((events_r, output_r));
+        || rustix::process::getppid() != parent
+        || parent.is_none();
+    let ChildFds {
+        events: events_w,
+        output: output_w,
+        job,
+        sync,
+    } = fds;
     let events_fd = events_w.as_raw_fd();
-    let plumbed = rustix::stdio::dup2_stdin(&null)
-        .and_then(|()| rustix::stdio::dup2_stdout(&output_w))
-        .and_then(|()| rustix::stdio::dup2_stderr(&output_w));
-    drop((null, output_w));
+    let plumbed = File::open("/dev/null").and_then(|null| {
+        rustix::stdio::dup2_stdin(&null)
+            .and_then(|()| rustix::stdio::dup2_stdout(&output_w))
+            .and_then(|()| rustix::stdio::dup2_stderr(&output_w))
+            .map_err(std::io::Error::from)
+    });
+    drop(output_w);
+    let told = read_all(sync);
+    let job = read_all(job);
     if orphan || plumbed.is_err() {
         exit(3);
     }
@@ -257,15 +283,30 @@ fn child_main(job: &Job, channels: Channels, worker: Pid) -> ! {
         // One write per event: atomic on a pipe for all but huge events.
         let _ = events.write_all(format!("{line}\n").as_bytes());
     });
-    let code = match run_child(job, &send) {
-        Ok(()) => 0,
+    let code = match serde_json::from_slice::<Job>(&job) {
+        Ok(job) => match run_child(&job, &told, &send) {
+            Ok(()) => 0,
+            Err(e) => {
+                send(child_fatal(&e));
+                3
+            }
+        },
         Err(e) => {
-            send(child_fatal(&e));
+            send(child_fatal(&Error::Worker(format!("unreadable job: {e}"))));
             3
         }
     };
     hang_up(events_fd);
     exit(code)
+}
+
+/// Everything in `fd` from its start (a memfd) or until its end (a pipe).
+fn read_all(fd: OwnedFd) -> Vec<u8> {
+    let mut file = File::from(fd);
+    let _ = std::io::Seek::rewind(&mut file);
+    let mut bytes = Vec::new();
+    let _ = file.read_to_end(&mut bytes);
+    bytes
 }
 
 /// Closes the child's channels before it exits, so that the worker hears
@@ -299,17 +340,20 @@ const RELAY_EVERY: Timespec = Timespec {
 /// its channels after its `end`: it is killed then, not waited for, and the
 /// next document starts while the kernel tears it down.
 fn supervise(
-    pid: Pid,
+    forked: &Forked,
+    template: &Template,
     events: OwnedFd,
     output: OwnedFd,
     input: &mut BufReader<File>,
     out: &mut Output,
 ) -> Option<(Option<i32>, Option<i32>)> {
     // A pidfd says when the child ends even if its pipes stay open.
-    let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok();
+    let pidfd = &forked.pidfd;
+    let pid = Pid::from_raw(forked.pid).expect("the template forked a process");
+    let wait = |_: Pid| template.status(forked.pid);
     let kill = |pidfd: &Option<OwnedFd>| match pidfd {
         Some(fd) => rustix::process::pidfd_send_signal(fd, Signal::KILL),
-        // Our own child, not yet waited for: the pid cannot be reused.
+        // Not reaped until the template is asked to: the pid cannot be reused.
         None => rustix::process::kill_process(pid, Signal::KILL),
     };
     // Read without waiting: the events are relayed in batches (see RELAY_EVERY).
@@ -327,7 +371,8 @@ fn supervise(
         }
         let silent = events.is_none() && output.is_none();
         if status.is_none() && silent && out.child_ended() {
-            let _ = kill(&pidfd);
+            let _ = kill(pidfd);
+            template.release(forked.pid);
             return None;
         }
         if status.is_none() && pidfd.is_none() && silent {
@@ -337,7 +382,7 @@ fn supervise(
             break;
         }
         if parent_here && !input.buffer().is_empty() {
-            parent_here = obey(input, || kill(&pidfd));
+            parent_here = obey(input, || kill(pidfd));
             continue;
         }
         let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(4);
@@ -393,12 +438,12 @@ fn supervise(
                     let _ = std::io::stderr().write_all(bytes);
                 }),
                 2 => status = wait(pid),
-                _ => parent_here = obey(input, || kill(&pidfd)),
+                _ => parent_here = obey(input, || kill(pidfd)),
             }
         }
     }
     let status = status.or_else(|| {
-        let _ = kill(&pidfd);
+        let _ = kill(pidfd);
         wait(pid)
     });
     Some(status.unwrap_or((None, None)))
@@ -453,50 +498,113 @@ fn obey(input: &mut BufReader<File>, kill: impl Fn() -> rustix::io::Result<()>) 
     }
 }
 
-/// Waits for the child; `(exit code, signal)`.
-fn wait(pid: Pid) -> Option<(Option<i32>, Option<i32>)> {
-    loop {
-        match rustix::process::waitpid(Some(pid), WaitOptions::empty()) {
-            Ok(Some((_, status))) => {
-                return Some(match status.terminating_signal() {
-                    Some(signal) => (None, Some(signal)),
-                    None => (status.exit_status(), None),
-                });
-            }
-            Err(rustix::io::Errno::INTR) => continue,
-            _ => return None,
-        }
-    }
-}
-
-fn run_child(job: &Job, send: &Sender) -> Result<(), Error> {
-    sandbox::apply_limits(&Limits {
-        memory_mb: job.memory_mb,
-        file_size_mb: job.file_size_mb,
-        ..Limits::default()
-    });
+fn run_child(job: &Job, told: &[u8], send: &Sender) -> Result<(), Error> {
     let (status, detail) = if job.sandbox {
-        let (landlock, mut detail) = fence(&job.workdir, &job.readable);
-        home_in(&job.workdir).map_err(|e| Error::Harness(e.to_string()))?;
-        // Last, so that setting up needed nothing it refuses.
-        let seccomp = install_seccomp();
-        detail.push_str("; ");
-        detail.push_str(seccomp.as_ref().unwrap_or_else(|e| e));
-        let status = match (landlock, seccomp.is_ok()) {
-            (Level::Full, true) => Level::Full,
-            (Level::Unavailable, false) => Level::Unavailable,
-            _ => Level::Partial,
-        };
-        (status, detail)
+        fence(job, told)
     } else {
+        sandbox::apply_limits(&limits(job));
         (
             Level::Disabled,
             "sandbox disabled (--no-sandbox)".to_string(),
         )
     };
+    if job.sandbox {
+        home_in(&job.workdir).map_err(|e| Error::Harness(e.to_string()))?;
+    }
     send(json!({"event": "sandbox", "status": status, "detail": detail}).to_string());
     let send = Arc::clone(send);
     super::execute_request(job.request.clone(), move |line| send(line))
+}
+
+fn limits(job: &Job) -> Limits {
+    Limits {
+        memory_mb: job.memory_mb,
+        file_size_mb: job.file_size_mb,
+        ..Limits::default()
+    }
+}
+
+/// Every layer, in order: the identity the template gave (ids, a tmpfs
+/// working directory), limits, Landlock, capabilities gone, seccomp last
+/// (so that setting up needed nothing it refuses). Returns the level in
+/// force and what each layer said.
+fn fence(job: &Job, told: &[u8]) -> (Level, String) {
+    let Told {
+        kind,
+        uid,
+        gid,
+        note,
+    } = Told::read(told);
+    let mut notes = vec![note];
+    let own = kind == b'N' && step(&mut notes, identity::become_mapped(uid, gid));
+    let budget = sandbox::workdir_budget(job.file_size_mb);
+    let tmpfs = kind != b'S' && step(&mut notes, identity::mount_workdir(&job.workdir, budget));
+    sandbox::apply_limits(&limits(job));
+    let python = python_home();
+    let readable: Vec<PathBuf> = python.paths.iter().chain(&job.readable).cloned().collect();
+    let (landlock, detail) = sandbox::restrict(&job.workdir, &readable);
+    notes.push(detail);
+    if kind == b'S' && python.world_readable {
+        if let Some(note) = sandbox::drop_root(&job.workdir) {
+            notes.push(note);
+        }
+    }
+    let caps = own && step(&mut notes, identity::drop_capabilities());
+    // Never silent: a process still uid 0 is not a full sandbox.
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    if root && kind != b'R' {
+        notes.push("root kept".to_string());
+    }
+    let seccomp = install_seccomp();
+    notes.push(seccomp.clone().unwrap_or_else(|e| e));
+    if !tmpfs {
+        notes.push("working directory measured, not capped by the kernel".to_string());
+    }
+    let identity = own && caps && tmpfs && !root;
+    let level = match (landlock, seccomp.is_ok(), identity) {
+        (Level::Full, true, true) => Level::Full,
+        (Level::Unavailable, false, _) => Level::Unavailable,
+        _ => Level::Partial,
+    };
+    (level, notes.join("; "))
+}
+
+/// What the template told the child of its identity (see `template::tell`).
+struct Told {
+    kind: u8,
+    uid: u32,
+    gid: u32,
+    note: String,
+}
+
+impl Told {
+    fn read(bytes: &[u8]) -> Told {
+        let word = |i: usize| {
+            bytes
+                .get(i..i + 4)
+                .map_or(0, |w| u32::from_le_bytes(w.try_into().expect("four bytes")))
+        };
+        match bytes.first() {
+            Some(&kind) if bytes.len() >= 9 => Told {
+                kind,
+                uid: word(1),
+                gid: word(5),
+                note: String::from_utf8_lossy(&bytes[9..]).into_owned(),
+            },
+            _ => Told {
+                kind: b'S',
+                uid: 0,
+                gid: 0,
+                note: "no identity was given".to_string(),
+            },
+        }
+    }
+}
+
+/// Records a setup step's failure in `notes`; whether it succeeded.
+fn step(notes: &mut Vec<String>, result: Result<(), String>) -> bool {
+    result.map_err(|e| notes.push(e)).is_ok()
 }
 
 #[cfg(target_os = "linux")]
@@ -571,20 +679,6 @@ fn python_home() -> &'static PythonHome {
             world_readable,
         }
     })
-}
-
-/// Landlock, then root dropped where the Python installation allows it.
-fn fence(workdir: &Path, readable: &[PathBuf]) -> (Level, String) {
-    let python = python_home();
-    let all: Vec<PathBuf> = python.paths.iter().chain(readable).cloned().collect();
-    let (status, mut detail) = sandbox::restrict(workdir, &all);
-    if python.world_readable {
-        if let Some(note) = sandbox::drop_root(workdir) {
-            detail.push_str("; ");
-            detail.push_str(&note);
-        }
-    }
-    (status, detail)
 }
 
 /// Could `nobody` read this path (every ancestor searchable by others)?

@@ -1,0 +1,222 @@
+//! A kernel identity of its own for each document's process.
+//!
+//! Every document's process is created in fresh user, PID, IPC and mount
+//! namespaces (see [`super::template`]). Run as root, snipcheck maps each
+//! one to a uid (and gid) of its own, leased from a range no other run on
+//! the host holds ([`Lease`]): per-user limits (threads, pipe buffers),
+//! `prlimit64`, `setpriority` and signals then cannot reach another
+//! document, another run or any host process, whatever the filter allows.
+//! Run unprivileged, the process keeps the invoking uid (the kernel allows
+//! no other mapping), and the PID namespace and the filter keep it from
+//! naming anyone else's processes.
+//!
+//! Inside, the process mounts a size-capped tmpfs over its working
+//! directory: a disk budget the kernel enforces, counting files that are
+//! unlinked while open, gone with the namespace. Then it gives up every
+//! capability it holds in its namespace.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+/// Where leases are kept: root's, and not a folder others can write to.
+const LEASES: &str = "/run/snipcheck/uids";
+/// The leased range: far above login and system users, subordinate ranges
+/// (`/etc/subuid` starts at 100000) and systemd's dynamic users.
+const FIRST_UID: u32 = 1_600_000_000;
+/// Uids one worker holds: a document's process is killed before its uid
+/// comes round again.
+pub(crate) const BLOCK: u32 = 64;
+const BLOCKS: u32 = 4096;
+
+/// How a document's process is created, as its template decides once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Identity {
+    /// Own namespaces, and as root a leased uid: `uid` is its first.
+    Namespaced { first_uid: Option<u32> },
+    /// Own namespaces but no user namespace: a root run whose Python files
+    /// only root may read (see `keep_root`).
+    RootKept,
+    /// No namespaces could be made: a plain fork.
+    Shared,
+}
+
+/// A block of [`BLOCK`] uids held by this process while it lives (a lock
+/// on a file under [`LEASES`]; the kernel drops it when the holder dies).
+#[derive(Debug)]
+pub(crate) struct Lease {
+    pub(crate) first: u32,
+    _lock: File,
+}
+
+/// Leases a free block, skipping any whose uids a live process runs as.
+pub(crate) fn lease() -> std::io::Result<Lease> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(LEASES)?;
+    let in_use = uids_in_use();
+    for block in 0..BLOCKS {
+        let first = FIRST_UID + block * BLOCK;
+        if in_use
+            .iter()
+            .any(|uid| (first..first + BLOCK).contains(uid))
+        {
+            continue;
+        }
+        let lock = File::create(Path::new(LEASES).join(block.to_string()))?;
+        // SAFETY: flock on a descriptor this function owns.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(Lease { first, _lock: lock });
+        }
+    }
+    Err(std::io::Error::other("every block of uids is leased"))
+}
+
+/// The real uids of the host's processes now.
+fn uids_in_use() -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("status")).ok())
+        .filter_map(|status| {
+            let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .collect()
+}
+
+/// Maps `pid`'s fresh user namespace: `uid` inside and out (a leased one
+/// as root, the invoker's own otherwise). Written by its parent, which
+/// alone may map another uid.
+pub(crate) fn map(pid: i32, uid: u32, gid: u32) -> std::io::Result<()> {
+    let proc = format!("/proc/{pid}");
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        // Unprivileged: a gid map needs setgroups denied first.
+        write_proc(&proc, "setgroups", "deny")?;
+    }
+    write_proc(&proc, "uid_map", &format!("{uid} {uid} 1\n"))?;
+    write_proc(&proc, "gid_map", &format!("{gid} {gid} 1\n"))
+}
+
+fn write_proc(proc: &str, file: &str, text: &str) -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(format!("{proc}/{file}"))?
+        .write_all(text.as_bytes())
+}
+
+/// In the document's process, once mapped: no supplementary groups (the
+/// worker's would still open files), and the mapped ids taken, which moves
+/// the process to the uid its namespace maps (its creator's until then).
+pub(crate) fn become_mapped(uid: u32, gid: u32) -> Result<(), String> {
+    // SAFETY: plain syscalls; each result is checked.
+    unsafe {
+        // Fails where setgroups is denied (unprivileged): then the groups
+        // are the invoker's own, which opens nothing new.
+        libc::setgroups(0, std::ptr::null());
+        if libc::setresgid(gid, gid, gid) != 0 || libc::setresuid(uid, uid, uid) != 0 {
+            return Err(format!(
+                "could not take the mapped ids: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Mounts are private to the namespace, then a tmpfs of `bytes` becomes
+/// the working directory, owned by the process.
+pub(crate) fn mount_workdir(workdir: &Path, bytes: u64) -> Result<(), String> {
+    use std::ffi::CString;
+    let target = CString::new(workdir.as_os_str().as_encoded_bytes())
+        .map_err(|_| "the working directory's path holds a NUL".to_string())?;
+    // SAFETY: getuid/getgid cannot fail.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let options = CString::new(format!(
+        "size={bytes},nr_inodes=65536,mode=0700,uid={uid},gid={gid}"
+    ))
+    .expect("no NUL in numbers");
+    // SAFETY: valid NUL-terminated strings; results checked.
+    unsafe {
+        let none = std::ptr::null();
+        if libc::mount(
+            none,
+            c"/".as_ptr(),
+            none,
+            libc::MS_REC | libc::MS_PRIVATE,
+            none.cast(),
+        ) != 0
+        {
+            return Err(format!(
+                "mounts could not be made private: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        if libc::mount(
+            c"snipcheck".as_ptr(),
+            target.as_ptr(),
+            c"tmpfs".as_ptr(),
+            libc::MS_NOSUID | libc::MS_NODEV,
+            options.as_ptr().cast(),
+        ) != 0
+        {
+            return Err(format!(
+                "no tmpfs for the working directory: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Gives up every capability: the process has them all in its own user
+/// namespace, and needs none to run examples.
+pub(crate) fn drop_capabilities() -> Result<(), String> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    let header = Header {
+        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
+        pid: 0,
+    };
+    let data = [Data {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: the kernel reads a v3 header and two data words.
+    unsafe {
+        for cap in 0..64 {
+            libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0);
+        }
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        );
+        if libc::syscall(libc::SYS_capset, &header, data.as_ptr()) != 0 {
+            return Err(format!(
+                "capabilities could not be dropped: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,358 @@
+//! One document cannot touch another, nor anything else on the host: each
+//! child has a kernel identity of its own (user, PID, IPC and mount
+//! namespaces; a leased uid when snipcheck runs as root), a clean template
+//! to fork from, and a filter that scopes every call naming a pid.
+//!
+//! Each case writes a small document whose claims hold only while the
+//! boundary holds, runs the real binary on it (as the invoking user and,
+//! when that is root, again as an unprivileged one), and asserts it passes.
+//! Victims are real processes the test starts itself, standing in for other
+//! documents and other runs on a shared host.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+mod common;
+
+/// Who runs snipcheck in a trial.
+#[derive(Clone, Copy, Debug)]
+enum As {
+    Invoker,
+    /// uid/gid 65534 through `setpriv`, when the tests run as root.
+    Unprivileged,
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A folder everyone can use: the unprivileged run reads and writes it.
+fn open_dir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    dir
+}
+
+/// Writes `doc.md` (and `snipcheck.toml`) in a fresh folder.
+fn document(body: &str, config: &str) -> tempfile::TempDir {
+    let dir = open_dir();
+    std::fs::write(dir.path().join("doc.md"), body).unwrap();
+    std::fs::write(dir.path().join("snipcheck.toml"), config).unwrap();
+    dir
+}
+
+fn snipcheck(who: As, dir: &Path, tmp: &Path, args: &[&str]) -> Output {
+    let bin = env!("CARGO_BIN_EXE_snipcheck");
+    let mut command = match who {
+        As::Invoker => Command::new(bin),
+        As::Unprivileged => {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                .arg(bin);
+            c
+        }
+    };
+    command
+        .args(["check", "--no-cache", "--color", "never"])
+        .args(args)
+        .current_dir(dir)
+        .env("TMPDIR", tmp)
+        .env("HOME", tmp)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Runs the documents in `dir`; fails unless every example passes and no
+/// claim varies.
+fn passes(who: As, dir: &Path, args: &[&str]) -> Result<Output, Failed> {
+    let tmp = open_dir();
+    let out = snipcheck(who, dir, tmp.path(), args);
+    let stdout = common::text(&out.stdout);
+    // A claim read as `varies` would hide a boundary that held only once.
+    if out.status.code() != Some(0) || !stdout.contains(" 0 vary") {
+        return Err(format!(
+            "exit {:?}\n{stdout}\nstderr: {}",
+            out.status.code(),
+            common::text(&out.stderr)
+        )
+        .into());
+    }
+    Ok(out)
+}
+
+/// A process of the uid the unprivileged run (or, as root, the old shared
+/// `nobody`) has: another document or run on the host.
+fn victim(code: &str) -> Child {
+    let mut command = if is_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        c.arg("/usr/bin/python3");
+        c
+    } else {
+        Command::new("/usr/bin/python3")
+    };
+    let mut child = command
+        .args(["-c", code])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 starts");
+    // Ready when it says so.
+    let mut byte = [0u8; 1];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut byte).unwrap();
+    child
+}
+
+struct Victim(Child);
+
+impl Drop for Victim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const CTYPES: &str = "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n";
+
+/// prlimit64, setpriority, ioprio_set and sched_setaffinity on a process
+/// that is not the example's own are refused; on itself they work.
+fn resources_of_another_process(who: As) -> Result<(), Failed> {
+    let victim = Victim(victim(
+        "import sys, time; sys.stdout.write('r'); sys.stdout.flush(); time.sleep(120)",
+    ));
+    let pid = victim.0.id();
+    let body = format!(
+        "# Other processes\n\n```python\n{CTYPES}\
+class Limit(ctypes.Structure):\n    _fields_ = [(\"cur\", ctypes.c_ulong), (\"max\", ctypes.c_ulong)]\n\
+low = Limit(1 << 20, 1 << 20)\nold = Limit()\n\
+print(libc.prlimit({pid}, 9, ctypes.byref(low), None) == 0)  # False\n\
+print(libc.prlimit({pid}, 9, None, ctypes.byref(old)) == 0)  # False\n\
+print(libc.setpriority(0, {pid}, 19) == 0)  # False\n\
+print(libc.setpriority(2, 0, 19) == 0)  # False\n\
+print(libc.syscall(251, 1, {pid}, 7 << 13) == 0)  # False\n\
+mask = ctypes.c_ulong(1)\n\
+print(libc.sched_setaffinity({pid}, 8, ctypes.byref(mask)) == 0)  # False\n\
+print(libc.prlimit(0, 9, None, ctypes.byref(old)) == 0)  # True\n\
+print(libc.setpriority(0, 0, 1) == 0)  # True\n\
+```\n"
+    );
+    let dir = document(&body, "");
+    passes(who, dir.path(), &[])?;
+    Ok(())
+}
+
+/// Another holder of the same uid with many threads does not stop the
+/// example from starting one: the per-user count is the document's own.
+fn threads_are_counted_per_document(who: As) -> Result<(), Failed> {
+    let _victim = Victim(victim(
+        "import sys, threading, time\n\
+for _ in range(300):\n    threading.Thread(target=time.sleep, args=(120,), daemon=True).start()\n\
+sys.stdout.write('r'); sys.stdout.flush(); time.sleep(120)",
+    ));
+    let body = "# Threads\n\n```python\nimport threading\n\
+t = threading.Thread(target=sum, args=([1, 2],))\nt.start()\nt.join()\n\
+print(\"a thread ran\")  # a thread ran\n```\n";
+    let dir = document(body, "");
+    passes(who, dir.path(), &[])?;
+    Ok(())
+}
+
+/// Memory outside the address-space limit: SysV shared memory (which
+/// would outlive the document) and memfd are refused.
+fn shared_memory_is_refused(who: As) -> Result<(), Failed> {
+    let body = format!(
+        "# Shared memory\n\n```python\n{CTYPES}\
+print(libc.shmget(0x5eed, 1 << 20, 0o1666) >= 0)  # False\n\
+try:\n    os.memfd_create(\"x\")\n    print(\"made\")\nexcept OSError:\n    print(\"refused\")\n\
+# Output: refused\n```\n"
+    );
+    let dir = document(&body, "");
+    passes(who, dir.path(), &[])?;
+    Ok(())
+}
+
+/// The working directory's budget counts what is allocated, named or not:
+/// files unlinked while open still fill it.
+fn disk_budget_counts_unlinked_files(who: As) -> Result<(), Failed> {
+    let body = "# Disk\n\n```python\nimport os\nheld = []\nmade = 0\n\
+for i in range(16):\n    try:\n        f = open(f\"f{i}\", \"wb\")\n        os.unlink(f\"f{i}\")\n        held.append(f)\n        os.posix_fallocate(f.fileno(), 0, (8 << 20) - 4096)\n        made += 1\n    except OSError:\n        break\n\
+print(made <= 4)  # True\n```\n";
+    let dir = document(body, "[sandbox]\nfile_size_mb = 8\n");
+    passes(who, dir.path(), &[])?;
+    Ok(())
+}
+
+/// Nothing of an earlier document (its code, its fixtures) is in the
+/// memory of a later one's process, even from the same worker.
+fn no_earlier_document_in_memory(who: As) -> Result<(), Failed> {
+    let dir = open_dir();
+    let secret = "secret-of-a-4c7e19";
+    std::fs::write(
+        dir.path().join("a.md"),
+        format!("# A\n\n```python\nmine = \"{secret}\"\nprint(mine)  # {secret}\n```\n"),
+    )
+    .unwrap();
+    let scan = format!(
+        "# B\n\n```python\n{CTYPES}\
+libc.sbrk.restype = ctypes.c_void_p\nlibc.msync.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]\n\
+top = libc.sbrk(0) & ~4095\nlow = top\n\
+while libc.msync(low - 4096, 4096, 1) == 0:\n    low -= 4096\n\
+heap = ctypes.string_at(low, top - low)\n\
+needle = \"-\".join([\"secret\", \"of\", \"a\", \"4c7e19\"]).encode()\n\
+print(len(heap) > 100_000)  # True\n\
+print(needle in heap)  # False\n```\n"
+    );
+    std::fs::write(dir.path().join("b.md"), scan).unwrap();
+    passes(who, dir.path(), &["--jobs", "1", "a.md", "b.md"])?;
+    Ok(())
+}
+
+/// A `.pth` file in the user site of the worker's environment runs no
+/// code: the worker's CPython starts isolated.
+fn no_user_site_before_the_fence(who: As) -> Result<(), Failed> {
+    let tmp = open_dir();
+    let marker = tmp.path().join("pwned");
+    for minor in 9..=14 {
+        let site = tmp
+            .path()
+            .join(format!(".local/lib/python3.{minor}/site-packages"));
+        std::fs::create_dir_all(&site).unwrap();
+        std::fs::write(
+            site.join("evil.pth"),
+            format!(
+                "import os; open({:?}, 'w').close()\n",
+                marker.display().to_string()
+            ),
+        )
+        .unwrap();
+    }
+    let dir = document("# Plain\n\n```python\nprint(1 + 1)  # 2\n```\n", "");
+    let out = snipcheck(who, dir.path(), tmp.path(), &[]);
+    if out.status.code() != Some(0) {
+        return Err(format!(
+            "exit {:?}: {}",
+            out.status.code(),
+            common::text(&out.stderr)
+        )
+        .into());
+    }
+    if marker.exists() {
+        return Err("a .pth file in the user site ran before the sandbox".into());
+    }
+    Ok(())
+}
+
+/// `--require-sandbox=full` refuses a run whose sandbox is not full.
+fn require_full_refuses_less() -> Result<(), Failed> {
+    let dir = document("# Plain\n\n```python\nprint(1 + 1)  # 2\n```\n", "");
+    let tmp = open_dir();
+    let out = snipcheck(
+        As::Invoker,
+        dir.path(),
+        tmp.path(),
+        &["--no-sandbox", "--require-sandbox=full"],
+    );
+    if out.status.code() != Some(2) || !common::text(&out.stderr).contains("--require-sandbox") {
+        return Err(format!(
+            "exit {:?}: {}",
+            out.status.code(),
+            common::text(&out.stderr)
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// As root, a Python path the child's own uid cannot read means root is
+/// kept: the header says so, and `--require-sandbox=full` stops.
+fn root_kept_is_never_silent() -> Result<(), Failed> {
+    use std::os::unix::fs::PermissionsExt;
+    let private = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::write(private.path().join("privmod.py"), "VALUE = 42\n").unwrap();
+    let dir = document(
+        "# Private\n\n```python\nimport privmod\nprint(privmod.VALUE)  # 42\n```\n",
+        "[python]\npaths = [\"private\"]\n",
+    );
+    std::os::unix::fs::symlink(private.path(), dir.path().join("private")).unwrap();
+    let tmp = open_dir();
+    let out = snipcheck(As::Invoker, dir.path(), tmp.path(), &[]);
+    let stdout = common::text(&out.stdout);
+    let header = stdout.lines().next().unwrap_or_default();
+    if header.contains("sandbox: full") || !header.contains("root") {
+        return Err(format!("header hides the kept root: {header}").into());
+    }
+    let out = snipcheck(
+        As::Invoker,
+        dir.path(),
+        tmp.path(),
+        &["--require-sandbox=full"],
+    );
+    if out.status.code() != Some(2) || !common::text(&out.stderr).contains("root kept") {
+        return Err(format!(
+            "exit {:?}: {}",
+            out.status.code(),
+            common::text(&out.stderr)
+        )
+        .into());
+    }
+    Ok(())
+}
+
+type Case = fn(As) -> Result<(), Failed>;
+
+const CASES: &[(&str, Case)] = &[
+    ("resources-of-another-process", resources_of_another_process),
+    (
+        "threads-are-counted-per-document",
+        threads_are_counted_per_document,
+    ),
+    ("shared-memory-is-refused", shared_memory_is_refused),
+    (
+        "disk-budget-counts-unlinked-files",
+        disk_budget_counts_unlinked_files,
+    ),
+    (
+        "no-earlier-document-in-memory",
+        no_earlier_document_in_memory,
+    ),
+    (
+        "no-user-site-before-the-fence",
+        no_user_site_before_the_fence,
+    ),
+];
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut who = vec![As::Invoker];
+    if is_root() {
+        who.push(As::Unprivileged);
+    }
+    let mut trials: Vec<Trial> = Vec::new();
+    for &w in &who {
+        for &(name, case) in CASES {
+            let label = match w {
+                As::Invoker => "invoker",
+                As::Unprivileged => "unprivileged",
+            };
+            trials.push(Trial::test(
+                format!("isolation::{label}::{name}"),
+                move || case(w),
+            ));
+        }
+    }
+    trials.push(Trial::test(
+        "isolation::require-full-refuses-less",
+        require_full_refuses_less,
+    ));
+    if is_root() {
+        trials.push(Trial::test(
+            "isolation::root-kept-is-never-silent",
+            root_kept_is_never_silent,
+        ));
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
