@@ -220,3 +220,49 @@ pub(crate) fn drop_capabilities() -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Where per-document memory cgroups go: under this process's own v1
+/// memory cgroup, when it may make them (root, v1 mounted).
+#[derive(Debug)]
+pub(crate) struct Cgroups {
+    root: std::path::PathBuf,
+}
+
+impl Cgroups {
+    /// The place for them, or why there is none (said in the report).
+    pub(crate) fn find() -> Result<Cgroups, String> {
+        let own = std::fs::read_to_string("/proc/self/cgroup")
+            .map_err(|e| format!("no memory cgroup (/proc/self/cgroup: {e})"))?;
+        let path = own
+            .lines()
+            .find_map(|l| l.split_once(":memory:").map(|(_, p)| p.to_string()))
+            .ok_or("no memory cgroup (the v1 memory controller is not mounted)")?;
+        let root = Path::new("/sys/fs/cgroup/memory").join(path.trim_start_matches('/'));
+        let probe = root.join("snipcheck-probe");
+        std::fs::create_dir_all(&probe)
+            .and_then(|()| std::fs::remove_dir(&probe))
+            .map_err(|e| format!("no memory cgroup (cannot make one: {e})"))?;
+        Ok(Cgroups { root })
+    }
+
+    /// Puts `pid` (before it forks the document's process) into the cgroup
+    /// of `uid`, capped at `bytes`: anonymous memory, the tmpfs and kernel
+    /// memory together. Returns the cgroup's folder.
+    pub(crate) fn enter(
+        &self,
+        uid: u32,
+        pid: i32,
+        bytes: u64,
+    ) -> std::io::Result<std::path::PathBuf> {
+        let dir = self.root.join(format!("snipcheck-{uid}"));
+        match std::fs::create_dir(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+            _ => {}
+        }
+        std::fs::write(dir.join("memory.limit_in_bytes"), bytes.to_string())?;
+        // The memory+swap limit, where swap accounting exists.
+        let _ = std::fs::write(dir.join("memory.memsw.limit_in_bytes"), bytes.to_string());
+        std::fs::write(dir.join("cgroup.procs"), pid.to_string())?;
+        Ok(dir)
+    }
+}

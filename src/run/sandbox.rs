@@ -8,7 +8,9 @@
 //!   working directory, read only the Python installation and declared paths,
 //!   no TCP connect or bind (ABI ≥ 4), no abstract Unix sockets or signals
 //!   outside the child (ABI ≥ 6);
-//! - no root: a worker started as root drops to `nobody`;
+//! - a kernel identity of its own: user, PID, IPC and mount namespaces, a
+//!   leased uid as root, a tmpfs working directory (`super::identity`);
+//! - no root: without namespaces, a worker started as root drops to `nobody`;
 //! - seccomp-bpf ([`super::seccomp`]): no processes, exec, network or
 //!   signals to others, whatever the example calls;
 //! - a byte budget for the working directory as a whole

@@ -79,9 +79,18 @@ impl Template {
         Ok(Template { socket: ours })
     }
 
-    /// Forks a document's process with these descriptors.
-    pub(crate) fn fork(&self, flags: u8, fds: [BorrowedFd<'_>; 3]) -> std::io::Result<Forked> {
-        send(&self.socket, &[FORK, flags, 0, 0, 0, 0], &fds)?;
+    /// Forks a document's process with these descriptors, its memory
+    /// (address space and working directory) capped at `memory_mb` where a
+    /// cgroup can do it.
+    pub(crate) fn fork(
+        &self,
+        flags: u8,
+        memory_mb: u32,
+        fds: [BorrowedFd<'_>; 3],
+    ) -> std::io::Result<Forked> {
+        let mut message = vec![FORK, flags, 0, 0, 0, 0];
+        message.extend_from_slice(&memory_mb.to_le_bytes());
+        send(&self.socket, &message, &fds)?;
         let (reply, mut received) = receive(&self.socket)?;
         match reply.split_first() {
             Some((1, pid)) if pid.len() >= 4 => Ok(Forked {
@@ -171,12 +180,10 @@ fn serve(socket: OwnedFd, child: fn(ChildFds) -> !) -> ! {
         let Ok((message, fds)) = receive(&socket) else {
             break;
         };
-        let pid = message
-            .get(2..6)
-            .map_or(0, |p| i32::from_le_bytes(p.try_into().expect("four bytes")));
+        let pid = word(&message, 2) as i32;
         let reply = match (message.first(), <[OwnedFd; 3]>::try_from(fds)) {
             (None, _) => break,
-            (Some(&FORK), Ok(fds)) => match state.fork(message[1], fds, child) {
+            (Some(&FORK), Ok(fds)) => match state.fork(message[1], word(&message, 6), fds, child) {
                 Ok((pid, pidfd)) => {
                     let mut ok = vec![1u8];
                     ok.extend_from_slice(&pid.to_le_bytes());
@@ -206,8 +213,18 @@ fn serve(socket: OwnedFd, child: fn(ChildFds) -> !) -> ! {
     for pid in state.live.keys().copied().collect::<Vec<_>>() {
         state.wait(pid);
     }
+    for dir in &state.made {
+        let _ = std::fs::remove_dir(dir);
+    }
     // SAFETY: ends the process at once, which is the point.
     unsafe { libc::_exit(0) }
+}
+
+/// The little-endian word at `at` in a message (0 when it is short).
+fn word(message: &[u8], at: usize) -> u32 {
+    message
+        .get(at..at + 4)
+        .map_or(0, |w| u32::from_le_bytes(w.try_into().expect("four bytes")))
 }
 
 /// A forked namespace's init, and the pipe its exit status comes on.
@@ -219,6 +236,9 @@ struct Live {
 struct State {
     identity: Identity,
     lease: Option<Lease>,
+    /// Per-document memory cgroups, or why there are none.
+    cgroups: Result<identity::Cgroups, String>,
+    made: Vec<std::path::PathBuf>,
     turn: u32,
     live: HashMap<i32, Live>,
     released: Vec<i32>,
@@ -233,6 +253,11 @@ impl State {
             identity: Identity::Namespaced {
                 first_uid: lease.as_ref().map(|l| l.first),
             },
+            cgroups: match &lease {
+                Some(_) => identity::Cgroups::find(),
+                None => Err("no memory cgroup (not root)".to_string()),
+            },
+            made: Vec::new(),
             lease,
             turn: 0,
             live: HashMap::new(),
@@ -258,6 +283,7 @@ impl State {
     fn fork(
         &mut self,
         flags: u8,
+        memory_mb: u32,
         fds: [OwnedFd; 3],
         child: fn(ChildFds) -> !,
     ) -> Result<(i32, Option<OwnedFd>), String> {
@@ -272,7 +298,8 @@ impl State {
             Identity::Namespaced { first_uid: Some(_) } => self.next_uid(),
             _ => None,
         };
-        let (pid, identity, status) = spawn(wanted, uid, fds, child)?;
+        let cap = |pid: i32| self.cap_memory(uid, pid, memory_mb);
+        let (pid, identity, status) = spawn(wanted, uid, fds, cap, child)?;
         if matches!(self.identity, Identity::Namespaced { .. })
             && identity == Identity::Shared
             && wanted != Identity::Shared
@@ -285,6 +312,26 @@ impl State {
             rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok()
         });
         Ok((pid, pidfd))
+    }
+
+    /// Puts the namespace's init `pid` into the memory cgroup of its uid;
+    /// what to say of it in the report.
+    fn cap_memory(&mut self, uid: Option<u32>, pid: i32, memory_mb: u32) -> String {
+        let (Ok(cgroups), Some(uid)) = (&self.cgroups, uid) else {
+            return match &self.cgroups {
+                Err(why) => why.clone(),
+                Ok(_) => "no memory cgroup (no leased uid)".to_string(),
+            };
+        };
+        match cgroups.enter(uid, pid, u64::from(memory_mb) << 20) {
+            Ok(dir) => {
+                if !self.made.contains(&dir) {
+                    self.made.push(dir);
+                }
+                format!("memory cgroup of {memory_mb} MiB")
+            }
+            Err(e) => format!("no memory cgroup ({e})"),
+        }
     }
 
     /// Waits for `pid`, one of ours; the exit of the document's process
@@ -350,6 +397,7 @@ fn spawn(
     wanted: Identity,
     uid: Option<u32>,
     fds: [OwnedFd; 3],
+    mut cap_memory: impl FnMut(i32) -> String,
     child: fn(ChildFds) -> !,
 ) -> Result<(i32, Identity, File), String> {
     let pipe = || rustix::pipe::pipe().map_err(|e| format!("no pipe: {e}"));
@@ -378,9 +426,13 @@ fn spawn(
         };
         match clone_init(flags, &init, child) {
             Ok(pid) => {
-                let told = tell(identity, uid, pid, &refused);
+                let mut told = tell(identity, uid, pid, &refused);
+                if identity != Identity::Shared {
+                    told.extend_from_slice(format!("; {}", cap_memory(pid)).as_bytes());
+                }
+                // The init forks the document's process on `G`; it reads the rest.
                 let mut sync = File::from(sync_w);
-                let _ = sync.write_all(&told);
+                let _ = sync.write_all(b"G").and_then(|()| sync.write_all(&told));
                 return Ok((pid, identity_after(identity, &told), File::from(status_r)));
             }
             Err(e) => refused = format!("namespaces refused ({e})"),
@@ -479,6 +531,10 @@ fn clone_init(flags: i32, fds: &InitFds, child: fn(ChildFds) -> !) -> std::io::R
 /// status on, and exits. Runs no Python.
 fn init_main(fds: &InitFds, child: fn(ChildFds) -> !) -> ! {
     let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
+    // Mapped and in its cgroup once the template says go.
+    let mut go = [0u8; 1];
+    // SAFETY: reads one byte from the sync pipe this process holds.
+    unsafe { libc::read(fds.child[3], go.as_mut_ptr().cast(), 1) };
     // SAFETY: a plain fork; the child takes over the interpreter below.
     let pid = unsafe { libc::fork() };
     if pid == 0 {

@@ -219,6 +219,7 @@ fn run_job(job: Job, template: &Template, input: &mut BufReader<File>, out: &mut
     } = channels;
     let forked = template.fork(
         fork_flags(&job),
+        memory_cap_mb(&job),
         [events_w.as_fd(), output_w.as_fd(), job_fd.as_fd()],
     );
     drop((events_w, output_w, job_fd));
@@ -231,6 +232,13 @@ fn run_job(job: Job, template: &Template, input: &mut BufReader<File>, out: &mut
         }
         Err(e) => out.worker(&worker_fatal(&format!("fork failed: {e}"))),
     }
+}
+
+/// What a document's process may hold in memory in all: its address
+/// space, its tmpfs working directory, and room for the kernel's share.
+fn memory_cap_mb(job: &Job) -> u32 {
+    let workdir_mb = sandbox::workdir_budget(job.file_size_mb) >> 20;
+    u32::try_from(job.memory_mb + workdir_mb + 256).unwrap_or(u32::MAX)
 }
 
 /// How the template is to fork for `job`: without the sandbox, a plain
