@@ -1,0 +1,164 @@
+//! A config comes with the guide, often in a pull request: the paths it
+//! names (`[sandbox] read`, `snapshots`, `[cache] dir`) stay inside the
+//! repository, a changed file under a read path is never replayed from the
+//! cache, and a run leaves no file behind, whatever an example did to the
+//! permissions of its working directory. Through the binary.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use common::{assert_exit, root, text, write};
+
+const DOC: &str = "# D\n\n```python\nprint(1)  # 1\n```\n";
+
+/// A repository (a folder holding `.git`) with `guide/doc.md`, and a folder
+/// beside it, outside, for paths to lead to.
+struct Repo {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    outside: PathBuf,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, outside) = (dir.path().join("repo"), dir.path().join("outside"));
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        write(&root, "guide/doc.md", DOC);
+        Repo {
+            _dir: dir,
+            root,
+            outside,
+        }
+    }
+
+    /// `snipcheck check guide/` in the repository, with `config` as
+    /// `guide/snipcheck.toml`.
+    fn check(&self, config: &str) -> Output {
+        write(&self.root, "guide/snipcheck.toml", config);
+        Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+            .args(["check", "--no-snapshots", "guide/"])
+            .current_dir(&self.root)
+            .env("CI", "true")
+            .output()
+            .unwrap()
+    }
+}
+
+/// Exit 2, and a message naming the file and the key, saying where the
+/// path had to stay.
+fn assert_refused(out: &Output, key: &str, value: &str) {
+    let stderr = text(&out.stderr);
+    let named = stderr.contains("guide/snipcheck.toml")
+        && stderr.contains(&format!("{key} `{value}` must be inside the repository"))
+        && stderr.contains("or remove the entry");
+    assert!(
+        out.status.code() == Some(2) && named,
+        "{key} = {value:?}: exit {:?}: {stderr}",
+        out.status.code()
+    );
+}
+
+#[test]
+fn read_paths_outside_the_repository_are_a_config_error() {
+    let repo = Repo::new();
+    std::os::unix::fs::symlink(&repo.outside, repo.root.join("guide/link")).unwrap();
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+    let outside = repo.outside.display().to_string();
+    for read in [
+        "/",
+        "/etc",
+        "/proc/self",
+        &home,
+        &outside,
+        "../../outside",
+        "link",
+    ] {
+        let out = repo.check(&format!("[sandbox]\nread = [{read:?}]\n"));
+        assert_refused(&out, "[sandbox] read", read);
+    }
+}
+
+#[test]
+fn snapshots_and_cache_outside_the_repository_are_a_config_error() {
+    let repo = Repo::new();
+    std::os::unix::fs::symlink(&repo.outside, repo.root.join("guide/link")).unwrap();
+    let outside = repo.outside.join("cache").display().to_string();
+    // Not there yet: judged by where they would be created.
+    for dir in [
+        "../../outside/snapshots",
+        "link/snapshots",
+        "link/new/../snapshots",
+    ] {
+        let out = repo.check(&format!("snapshots = {dir:?}\n"));
+        assert_refused(&out, "snapshots", dir);
+    }
+    for dir in [outside.as_str(), "../../outside/cache", "link/cache"] {
+        let out = repo.check(&format!("[cache]\ndir = {dir:?}\n"));
+        assert_refused(&out, "[cache] dir", dir);
+    }
+    let written: Vec<_> = std::fs::read_dir(&repo.outside).unwrap().collect();
+    assert!(written.is_empty(), "written outside: {written:?}");
+}
+
+#[test]
+fn paths_inside_the_repository_are_accepted() {
+    let repo = Repo::new();
+    write(&repo.root, "data/input.txt", "x");
+    let out = repo.check(
+        "snapshots = \"../snapshots\"\n[sandbox]\nread = [\"../data\", \"doc.md\"]\n\
+         [cache]\ndir = \"../target/bounded-cache\"\n",
+    );
+    assert_exit(&out, 0);
+    assert!(repo.root.join("target/bounded-cache").is_dir());
+}
+
+#[test]
+fn a_copied_guide_cannot_keep_its_snapshots_outside_its_folder() {
+    // The shipped config, copied where no `.git` is above it: its
+    // `../snapshots` would land beside the copy, outside what is checked.
+    let dir = tempfile::tempdir().unwrap();
+    let guide = dir.path().join("guide");
+    std::fs::create_dir(&guide).unwrap();
+    std::fs::copy(
+        root().join("guide/snipcheck.toml"),
+        guide.join("snipcheck.toml"),
+    )
+    .unwrap();
+    write(&guide, "doc.md", DOC);
+    let out = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        .args(["check", "doc.md"])
+        .current_dir(&guide)
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("snipcheck.toml: invalid config: snapshots `../snapshots` must be inside the config's folder")
+            && stderr.contains("no `.git` above it"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("snapshots").exists());
+}
+
+#[test]
+fn fixture_files_work_from_a_config_in_the_current_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "x.txt", "hi\n");
+    write(
+        dir.path(),
+        "snipcheck.toml",
+        "[fixtures]\n\"d.txt\" = { file = \"x.txt\" }\n",
+    );
+    write(
+        dir.path(),
+        "a.md",
+        "# A\n\n```python\nprint(open('d.txt').read().strip())  # hi\n```\n",
+    );
+    let out = common::run_in(dir.path(), &["check", "--no-cache", "a.md"]);
+    assert_exit(&out, 0);
+}
