@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::{assert_exit, root, text, write};
@@ -161,4 +161,49 @@ fn fixture_files_work_from_a_config_in_the_current_folder() {
     );
     let out = common::run_in(dir.path(), &["check", "--no-cache", "a.md"]);
     assert_exit(&out, 0);
+}
+
+/// Per document, whether its run came from the cache; and the exit code.
+fn cached(repo: &Path) -> (i32, bool) {
+    let out = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        .args(["check", "--format", "json", "guide/"])
+        .current_dir(repo)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+    let cached = report["documents"][0]["cached"].as_bool().unwrap();
+    (out.status.code().unwrap(), cached)
+}
+
+#[test]
+fn hidden_and_git_ignored_files_under_a_read_path_are_part_of_the_cache_key() {
+    let repo = Repo::new();
+    let data = repo.root.join("data");
+    write(&data, ".gitignore", "ignored.txt\n");
+    write(&data, ".hidden", "one");
+    write(&data, "ignored.txt", "one");
+    let doc = format!(
+        "# D\n\n```python\nprint(open({:?}).read(), open({:?}).read())  # one one\n```\n",
+        data.join(".hidden"),
+        data.join("ignored.txt"),
+    );
+    write(&repo.root, "guide/doc.md", &doc);
+    write(
+        &repo.root,
+        "guide/snipcheck.toml",
+        "[sandbox]\nread = [\"../data\"]\n",
+    );
+    assert_eq!(cached(&repo.root), (0, false));
+    assert_eq!(cached(&repo.root), (0, true));
+    for file in [".hidden", "ignored.txt"] {
+        write(&data, file, "three");
+        assert_eq!(
+            cached(&repo.root),
+            (1, false),
+            "{file} changed: the run must not come from the cache, and must see it"
+        );
+        write(&data, file, "one");
+        cached(&repo.root);
+    }
 }
