@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -206,4 +207,69 @@ fn hidden_and_git_ignored_files_under_a_read_path_are_part_of_the_cache_key() {
         write(&data, file, "one");
         cached(&repo.root);
     }
+}
+
+/// Runs `snipcheck ARGS` in `dir` as an unprivileged user (`nobody`, when
+/// this test runs as root), for whom permissions do bind; `None` when
+/// that cannot be arranged here.
+fn unprivileged(dir: &Path, tmp: &Path, args: &[&str]) -> Option<Output> {
+    let mut command = if is_root() {
+        let setpriv = Path::new("/usr/bin/setpriv");
+        if !setpriv.exists() {
+            return None;
+        }
+        for path in [dir, tmp] {
+            std::os::unix::fs::chown(path, Some(65534), Some(65534)).ok()?;
+        }
+        let mut command = Command::new(setpriv);
+        command.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+        command.arg(env!("CARGO_BIN_EXE_snipcheck"));
+        command
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+    };
+    let out = command
+        .args(args)
+        .current_dir(dir)
+        .env("TMPDIR", tmp)
+        .output()
+        .ok()?;
+    Some(out)
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid cannot fail and touches no memory.
+    unsafe { libc::geteuid() == 0 }
+}
+
+#[test]
+fn read_only_folders_an_example_made_are_removed() {
+    let (dir, tmp) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    write(
+        dir.path(),
+        "a.md",
+        "# A\n\n```python\nimport os\nos.mkdir('d')\nopen('d/f', 'w').write('x')\n\
+         os.mkdir('e')\nos.chmod('d', 0o500)\nos.chmod('e', 0o000)\nos.chmod('.', 0o500)\n\
+         print('made')  # made\n```\n",
+    );
+    let Some(out) = unprivileged(dir.path(), tmp.path(), &["check", "--no-cache", "a.md"]) else {
+        eprintln!("note: no unprivileged user to run as; the removal's unit test still runs");
+        return;
+    };
+    assert_exit(&out, 0);
+    let left: Vec<_> = walkdir(tmp.path());
+    assert!(left.is_empty(), "files left in TMPDIR: {left:?}");
+}
+
+/// Every path under `dir`, permissions regardless (the test may be root).
+fn walkdir(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        found.push(entry.path());
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            found.extend(walkdir(&entry.path()));
+        }
+    }
+    found
 }

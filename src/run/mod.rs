@@ -16,6 +16,7 @@ pub(crate) mod sandbox;
 #[cfg(target_os = "linux")]
 mod seccomp;
 mod watchdog;
+mod workdir;
 // Public for the binary's `__worker` entry point alone.
 pub mod worker;
 
