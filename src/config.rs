@@ -238,16 +238,23 @@ impl Config {
             ),
             (Bound::ConfigFolder, _) => (folder.clone(), "the config's folder", ""),
         };
+        let origin = self.origin.as_deref().unwrap_or(Path::new(FILE_NAME));
         let problem = match resolve(&folder.join(path)) {
             Ok(Some(real)) => match refusal(&real, &limit) {
                 None => return Ok(real),
                 Some(problem) => problem,
             },
             Ok(None) => "is a symbolic link that leads nowhere".to_string(),
-            Err(e) => return Err(Error::io(&base.join(path), e)),
+            Err(e) => {
+                let shown = path.display();
+                return Err(Error::file(
+                    origin,
+                    format!("invalid config: {key} `{shown}`: {e}"),
+                ));
+            }
         };
         Err(Error::file(
-            self.origin.as_deref().unwrap_or(Path::new(FILE_NAME)),
+            origin,
             format!(
                 "invalid config: {key} `{}` must be inside {scope} (`{}`{note}), but it \
                  {problem}; a config may come from a pull request, so snipcheck reads and \
