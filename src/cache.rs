@@ -248,16 +248,48 @@ fn environment_digest(config: &Config) -> String {
         names.sort();
         digest.push_str(&names.join("\n"));
     }
-    for dir in env.paths.iter().chain(&config.sandbox.read) {
+    let cache = folder_identity(&Cache::for_config(config).dir);
+    let imported = env.paths.iter().map(|dir| (dir, Walk::Imported));
+    let read = config.sandbox.read.iter().map(|dir| (dir, Walk::Read));
+    for (dir, walk) in imported.chain(read) {
         digest.push_str(&format!("files {}\n", dir.display()));
-        files_under(&config.base_dir().join(dir), &mut digest);
+        files_under(&config.base_dir().join(dir), walk, cache, &mut digest);
     }
     digest
 }
 
-fn files_under(dir: &Path, digest: &mut String) {
+/// Which files under a folder a run depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// An import path: what git would track (the `ignore` crate's
+    /// filters), so that a `.venv/` or `target/` there is not walked on
+    /// every run.
+    Imported,
+    /// A `[sandbox] read` path: every file, hidden and git-ignored ones
+    /// too. An example may read any of them, so a change to any must miss
+    /// the cache, never replay a stale pass.
+    Read,
+}
+
+/// A folder's device and inode, if it exists.
+fn folder_identity(dir: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(dir).ok()?;
+    Some((meta.dev(), meta.ino()))
+}
+
+/// The files under `dir` as `walk` says, but for the cache's own folder
+/// (`cache`), which changes with every run stored: under it, no key
+/// would ever be found again.
+fn files_under(dir: &Path, walk: Walk, cache: Option<(u64, u64)>, digest: &mut String) {
+    let not_the_cache = move |entry: &ignore::DirEntry| {
+        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        cache.is_none() || !is_dir || folder_identity(entry.path()) != cache
+    };
     for entry in ignore::WalkBuilder::new(dir)
+        .standard_filters(walk == Walk::Imported)
         .sort_by_file_path(Ord::cmp)
+        .filter_entry(not_the_cache)
         .build()
         .flatten()
     {

@@ -6,7 +6,7 @@
 //! about one guide is ever hard-coded in the tool.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -200,7 +200,69 @@ impl Config {
             }
         })?;
         config.origin = Some(path.to_path_buf());
+        config.check_bounds()?;
         Ok(config)
+    }
+
+    /// Keeps the paths this config has snipcheck read or write inside its
+    /// repository (SECURITY.md, "Threat model"): a guide's config may come
+    /// from a pull request, and must neither grant its examples `/` or
+    /// `~/.ssh` (`[sandbox] read`) nor have snipcheck write outside what
+    /// is checked (`snapshots`, `[cache] dir`).
+    fn check_bounds(&self) -> Result<(), Error> {
+        let named = self
+            .sandbox
+            .read
+            .iter()
+            .map(|p| ("[sandbox] read", p))
+            .chain(self.snapshots.iter().map(|p| ("snapshots", p)))
+            .chain(self.cache.dir.iter().map(|p| ("[cache] dir", p)));
+        for (key, path) in named {
+            self.confined(key, path, Bound::Repository)?;
+        }
+        Ok(())
+    }
+
+    /// Where `path`, relative to the config, really leads: inside `bound`,
+    /// once symbolic links are resolved (a part that does not exist yet is
+    /// taken as written), or a config error naming the file and `key`.
+    fn confined(&self, key: &str, path: &Path, bound: Bound) -> Result<PathBuf, Error> {
+        let base = self.base_dir();
+        let folder = real_folder(&base)?;
+        let (limit, scope, note) = match (bound, repository_root(&folder)) {
+            (Bound::Repository, Some(root)) => (root, "the repository", ""),
+            (Bound::Repository, None) => (
+                folder.clone(),
+                "the config's folder",
+                "; no `.git` above it",
+            ),
+            (Bound::ConfigFolder, _) => (folder.clone(), "the config's folder", ""),
+        };
+        let origin = self.origin.as_deref().unwrap_or(Path::new(FILE_NAME));
+        let problem = match resolve(&folder.join(path)) {
+            Ok(Some(real)) => match refusal(&real, &limit) {
+                None => return Ok(real),
+                Some(problem) => problem,
+            },
+            Ok(None) => "is a symbolic link that leads nowhere".to_string(),
+            Err(e) => {
+                let shown = path.display();
+                return Err(Error::file(
+                    origin,
+                    format!("invalid config: {key} `{shown}`: {e}"),
+                ));
+            }
+        };
+        Err(Error::file(
+            origin,
+            format!(
+                "invalid config: {key} `{}` must be inside {scope} (`{}`{note}), but it \
+                 {problem}; a config may come from a pull request, so snipcheck reads and \
+                 writes nothing outside for it: move what it names inside, or remove the entry",
+                path.display(),
+                limit.display()
+            ),
+        ))
     }
 
     /// The config that applies to a document: the `snipcheck.toml` in its
@@ -302,34 +364,15 @@ impl Config {
             .collect()
     }
 
-    /// Where fixture `name`'s `file =` is: inside the config's folder, as
-    /// written and once symbolic links are resolved, or a config error
-    /// naming the key. A guide's config must not copy, say, `~/.ssh/id_rsa`
-    /// into the sandbox.
+    /// Where fixture `name`'s `file =` is: inside the config's folder, or a
+    /// config error naming the key. A guide's config must not copy, say,
+    /// `~/.ssh/id_rsa` into the sandbox.
     fn fixture_file(&self, name: &str, file: &Path) -> Result<PathBuf, Error> {
-        let origin = self.origin.clone().unwrap_or_default();
-        let outside = || {
-            Error::file(
-                &origin,
-                format!(
-                    "invalid config: fixture `{name}`: file `{}` must be inside the config's folder",
-                    file.display()
-                ),
-            )
-        };
-        if file.is_absolute() || file.components().any(|c| c.as_os_str() == "..") {
-            return Err(outside());
-        }
-        let base = self.base_dir();
-        let source = base.join(file);
-        let base = std::path::absolute(&base)
-            .and_then(std::fs::canonicalize)
-            .map_err(|e| Error::io(&base, e))?;
-        match std::fs::canonicalize(&source) {
-            Ok(real) if real.starts_with(&base) => Ok(real),
-            Ok(_) => Err(outside()),
-            Err(e) => Err(Error::io(&source, e)),
-        }
+        self.confined(
+            &format!("fixture `{name}`: file"),
+            file,
+            Bound::ConfigFolder,
+        )
     }
 
     /// Fixture names and contents; names must stay inside the working directory.
@@ -351,7 +394,8 @@ impl Config {
                     Fixture::Text(text) => text.clone().into_bytes(),
                     Fixture::File { file } => {
                         let source = self.fixture_file(name, file)?;
-                        std::fs::read(&source).map_err(|e| Error::io(&source, e))?
+                        let named = self.base_dir().join(file);
+                        std::fs::read(source).map_err(|e| Error::io(&named, e))?
                     }
                 };
                 Ok((name.clone(), bytes))
@@ -360,13 +404,120 @@ impl Config {
     }
 }
 
+/// How far a path a config names may lead (see [`Config::confined`]).
+#[derive(Debug, Clone, Copy)]
+enum Bound {
+    /// The config's own folder: fixture files, copied into every run.
+    ConfigFolder,
+    /// The config's repository (the nearest folder holding `.git`), or its
+    /// folder when there is none: read paths, snapshots, the cache.
+    Repository,
+}
+
+/// `base` (a config's folder; `""` is the current one), absolute and with
+/// symbolic links resolved.
+fn real_folder(base: &Path) -> Result<PathBuf, Error> {
+    let base = if base.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        base
+    };
+    std::fs::canonicalize(base).map_err(|e| Error::io(base, e))
+}
+
+/// The repository `folder` (real and absolute) belongs to: the nearest
+/// folder holding `.git`, where [`Config::nearest`] stops looking too.
+fn repository_root(folder: &Path) -> Option<PathBuf> {
+    folder
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// Where the absolute `path` leads, as the kernel would follow it: symbolic
+/// links and `..` resolved in the part that exists, the rest (a folder to
+/// be created) taken as written. `None` when a link in it leads nowhere,
+/// since what creating through it would make cannot be judged.
+fn resolve(path: &Path) -> std::io::Result<Option<PathBuf>> {
+    let mut real = PathBuf::from("/");
+    // Parts taken as written since the last one that exists.
+    let mut missing = 0_usize;
+    for part in path.components() {
+        match part {
+            Component::Normal(name) if missing == 0 => {
+                let next = real.join(name);
+                match std::fs::canonicalize(&next) {
+                    Ok(found) => real = found,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        if next.symlink_metadata().is_ok() {
+                            return Ok(None);
+                        }
+                        (real, missing) = (next, 1);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Component::Normal(name) => (real, missing) = (real.join(name), missing + 1),
+            Component::ParentDir => {
+                real.pop();
+                missing = missing.saturating_sub(1);
+            }
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    Ok(Some(real))
+}
+
+/// Why `real` is out of bounds for a config whose paths must stay inside
+/// `limit`, if it is: it leads outside `limit`, or into (or above) a
+/// protected folder that `limit` itself holds.
+fn refusal(real: &Path, limit: &Path) -> Option<String> {
+    if !real.starts_with(limit) {
+        return Some(format!("leads to `{}`", real.display()));
+    }
+    let (folder, what) = protected_folders()
+        .into_iter()
+        .find(|(f, _)| f.starts_with(limit) && (real.starts_with(f) || f.starts_with(real)))?;
+    let shown = real.display();
+    Some(if real == folder {
+        format!("leads to `{shown}` ({what})")
+    } else if real.starts_with(&folder) {
+        format!("leads to `{shown}`, inside `{}` ({what})", folder.display())
+    } else {
+        format!(
+            "leads to `{shown}`, which holds `{}` ({what})",
+            folder.display()
+        )
+    })
+}
+
+/// Folders no config may name, nor anything in them, even when its
+/// repository holds them (a config at `/`, a dotfiles repository in the
+/// home folder, `/etc` kept in git): the file system's root, the home
+/// folder and the system's folders.
+fn protected_folders() -> Vec<(PathBuf, &'static str)> {
+    const SYSTEM: [&str; 16] = [
+        "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root",
+        "/run", "/sbin", "/srv", "/sys", "/usr", "/var",
+    ];
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty());
+    std::iter::once((PathBuf::from("/"), "the file system's root"))
+        .chain(home.map(|h| (PathBuf::from(h), "the home folder")))
+        .chain(SYSTEM.map(|s| (PathBuf::from(s), "a system folder")))
+        .map(|(folder, what)| (folder.canonicalize().unwrap_or(folder), what))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// `text` as the config of `guide/` in a repository.
     fn parse(text: &str) -> Result<Config, Error> {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(FILE_NAME);
+        std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+        std::fs::create_dir_all(dir.path().join("guide")).unwrap();
+        let path = dir.path().join("guide").join(FILE_NAME);
         std::fs::write(&path, text).unwrap();
         Config::load(&path)
     }
@@ -429,6 +580,116 @@ json = { id = 1 }
                 err.contains("fixture `f`: file") && err.contains("inside the config's folder"),
                 "{err}"
             );
+        }
+    }
+
+    /// `[sandbox] read`, `snapshots` and `[cache] dir` stay inside the
+    /// repository, `..` or not, once links are resolved and, for what does
+    /// not exist yet, as it would be created.
+    #[test]
+    fn paths_a_config_names_stay_in_its_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        let (repo, outside) = (dir.path().join("repo"), dir.path().join("outside"));
+        for folder in [
+            repo.join(".git"),
+            repo.join("guide"),
+            repo.join("data"),
+            outside.clone(),
+        ] {
+            std::fs::create_dir_all(folder).unwrap();
+        }
+        let guide = repo.join("guide");
+        std::os::unix::fs::symlink(&outside, guide.join("out")).unwrap();
+        std::os::unix::fs::symlink(repo.join("data"), guide.join("data")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("gone"), guide.join("gone")).unwrap();
+        let path = guide.join(FILE_NAME);
+        let load = |key: &str, value: &str| {
+            let text = match key {
+                "[sandbox] read" => format!("[sandbox]\nread = [{value:?}]\n"),
+                "snapshots" => format!("snapshots = {value:?}\n"),
+                _ => format!("[cache]\ndir = {value:?}\n"),
+            };
+            std::fs::write(&path, text).unwrap();
+            Config::load(&path).map(|_| ()).map_err(|e| e.to_string())
+        };
+        let keys = ["[sandbox] read", "snapshots", "[cache] dir"];
+        for value in ["../snapshots", "new/deeper", "sub/../x", "data/new", "."] {
+            for key in keys {
+                assert_eq!(load(key, value), Ok(()), "{key} = {value:?}");
+            }
+        }
+        let absolute = outside.display().to_string();
+        for value in [
+            "../../outside",
+            "/",
+            &absolute,
+            "out",
+            "out/new",
+            "new/../../../x",
+            "gone",
+        ] {
+            for key in keys {
+                let err = load(key, value).unwrap_err();
+                assert!(
+                    err.contains(&format!("{key} `{value}` must be inside the repository"))
+                        && err.contains("snipcheck.toml")
+                        && err.contains("or remove the entry"),
+                    "{key} = {value:?}: {err}"
+                );
+            }
+        }
+        assert!(
+            load("snapshots", "gone")
+                .unwrap_err()
+                .contains("leads nowhere")
+        );
+    }
+
+    /// A repository that holds `/`, the home folder or a system folder
+    /// (a config at `/`, dotfiles in git, etckeeper) grants none of them.
+    #[test]
+    fn protected_folders_stay_out_even_when_the_repository_holds_them() {
+        let refused = |real: &str, limit: &str| refusal(Path::new(real), Path::new(limit));
+        for (real, limit, what) in [
+            ("/", "/", "the file system's root"),
+            ("/srv/data", "/", "the file system's root"),
+            ("/etc", "/etc", "a system folder"),
+            ("/etc/ssh", "/etc", "a system folder"),
+        ] {
+            let why = refused(real, limit).unwrap_or_default();
+            assert!(why.contains(what), "{real} in {limit}: {why:?}");
+        }
+        let home = protected_folders()
+            .into_iter()
+            .find(|(_, what)| *what == "the home folder");
+        if let Some((home, _)) = home {
+            let ssh = home.join(".ssh").display().to_string();
+            let home = home.display().to_string();
+            assert!(refused(&ssh, &home).is_some_and(|why| why.contains("the home folder")));
+        }
+        // Inside a repository that lies inside one, everything of it is fine.
+        assert_eq!(refused("/usr/src/app/snapshots", "/usr/src/app"), None);
+        assert_eq!(
+            refused("/var/lib/ci/workspace/x", "/var/lib/ci/workspace"),
+            None
+        );
+        assert!(refused("/var/lib/ci/other", "/var/lib/ci/workspace").is_some());
+    }
+
+    /// The configs this repository ships (and `scripts/corpus` uses) load.
+    #[test]
+    fn the_shipped_configs_stay_in_bounds() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for config in [
+            "snipcheck.toml",
+            "guide/snipcheck.toml",
+            "bench/corpus/attrs/snipcheck.toml",
+            "bench/corpus/structlog/snipcheck.toml",
+            "tests/fixtures/hostile/snipcheck.toml",
+        ] {
+            if let Err(e) = Config::load(&root.join(config)) {
+                panic!("{config}: {e}");
+            }
         }
     }
 

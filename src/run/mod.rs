@@ -18,6 +18,7 @@ pub(crate) mod sandbox;
 mod seccomp;
 mod template;
 mod watchdog;
+mod workdir;
 // Public for the binary's `__worker` entry point alone.
 pub mod worker;
 

@@ -21,6 +21,7 @@ use rustix::process::{Pid, PidfdFlags};
 
 use super::protocol::{self, Line, LineReader, Message, Received, WorkerEvent};
 use super::sandbox::{self, Level};
+use super::workdir::Workdir;
 use super::worker::{Command as WorkerCommand, Job};
 use super::{Collector, Event, Resume};
 use crate::config::Config;
@@ -109,7 +110,7 @@ impl Warm {
 /// A child's job, ready to send, and its working directory (removed when
 /// dropped).
 struct Prepared {
-    workdir: tempfile::TempDir,
+    workdir: Workdir,
     job: Job,
 }
 
@@ -265,10 +266,7 @@ impl Pool {
     /// A child's job for `doc`, with a fresh working directory: a replay
     /// starts from the fixtures again.
     fn job_for(&self, doc: &Document, config: &Config, resume: &Resume) -> Result<Prepared, Error> {
-        let workdir = tempfile::Builder::new()
-            .prefix("snipcheck-")
-            .tempdir()
-            .map_err(|e| Error::io(&std::env::temp_dir(), e))?;
+        let workdir = Workdir::new()?;
         let job = Job {
             workdir: workdir.path().to_path_buf(),
             readable: config.readable_paths(),
