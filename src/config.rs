@@ -216,9 +216,13 @@ impl Config {
             .iter()
             .map(|p| ("[sandbox] read", p))
             .chain(self.snapshots.iter().map(|p| ("snapshots", p)))
-            .chain(self.cache.dir.iter().map(|p| ("[cache] dir", p)));
+            .chain(self.cache.dir.iter().map(|p| ("[cache] dir", p)))
+            .chain(self.python.paths.iter().map(|p| ("[python] paths", p)));
         for (key, path) in named {
             self.confined(key, path, Bound::Repository)?;
+        }
+        if let Some(venv) = &self.python.venv {
+            self.confined("[python] venv", venv, Bound::Venv)?;
         }
         Ok(())
     }
@@ -237,10 +241,11 @@ impl Config {
                 "; no `.git` above it",
             ),
             (Bound::ConfigFolder, _) => (folder.clone(), "the config's folder", ""),
+            (Bound::Venv, _) => (PathBuf::from("/"), "a folder of its own", ""),
         };
         let origin = self.origin.as_deref().unwrap_or(Path::new(FILE_NAME));
         let problem = match resolve(&folder.join(path)) {
-            Ok(Some(real)) => match refusal(&real, &limit) {
+            Ok(Some(real)) => match refusal(&real, &limit, bound == Bound::Venv) {
                 None => return Ok(real),
                 Some(problem) => problem,
             },
@@ -405,13 +410,18 @@ impl Config {
 }
 
 /// How far a path a config names may lead (see [`Config::confined`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Bound {
     /// The config's own folder: fixture files, copied into every run.
     ConfigFolder,
     /// The config's repository (the nearest folder holding `.git`), or its
-    /// folder when there is none: read paths, snapshots, the cache.
+    /// folder when there is none: read paths, snapshots, the cache, import
+    /// paths.
     Repository,
+    /// Anywhere (venvs often live outside the repository, in the home
+    /// folder or `/opt`), but never a folder that is or holds a protected
+    /// one: the whole venv becomes readable.
+    Venv,
 }
 
 /// `base` (a config's folder; `""` is the current one), absolute and with
@@ -470,14 +480,15 @@ fn resolve(path: &Path) -> std::io::Result<Option<PathBuf>> {
 
 /// Why `real` is out of bounds for a config whose paths must stay inside
 /// `limit`, if it is: it leads outside `limit`, or into (or above) a
-/// protected folder that `limit` itself holds.
-fn refusal(real: &Path, limit: &Path) -> Option<String> {
+/// protected folder that `limit` itself holds (only above one, where
+/// `inside_protected` allows a folder inside, as for a venv).
+fn refusal(real: &Path, limit: &Path, inside_protected: bool) -> Option<String> {
     if !real.starts_with(limit) {
         return Some(format!("leads to `{}`", real.display()));
     }
-    let (folder, what) = protected_folders()
-        .into_iter()
-        .find(|(f, _)| f.starts_with(limit) && (real.starts_with(f) || f.starts_with(real)))?;
+    let (folder, what) = protected_folders().into_iter().find(|(f, _)| {
+        f.starts_with(limit) && ((!inside_protected && real.starts_with(f)) || f.starts_with(real))
+    })?;
     let shown = real.display();
     Some(if real == folder {
         format!("leads to `{shown}` ({what})")
@@ -587,6 +598,28 @@ json = { id = 1 }
     /// repository, `..` or not, once links are resolved and, for what does
     /// not exist yet, as it would be created.
     #[test]
+    fn a_venv_may_live_anywhere_but_never_be_or_hold_a_protected_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let load = |value: &str| {
+            std::fs::write(&path, format!("[python]\nvenv = {value:?}\n")).unwrap();
+            Config::load(&path).map(|_| ()).map_err(|e| e.to_string())
+        };
+        let elsewhere = tempfile::tempdir().unwrap();
+        for fine in [
+            ".venv",
+            &elsewhere.path().display().to_string(),
+            "/usr/local/venvs/x",
+        ] {
+            assert_eq!(load(fine), Ok(()), "{fine}");
+        }
+        for refused in ["/", "/usr", "/etc/.."] {
+            let error = load(refused).unwrap_err();
+            assert!(error.contains("[python] venv"), "{refused}: {error}");
+        }
+    }
+
+    #[test]
     fn paths_a_config_names_stay_in_its_repository() {
         let dir = tempfile::tempdir().unwrap();
         let (repo, outside) = (dir.path().join("repo"), dir.path().join("outside"));
@@ -607,12 +640,18 @@ json = { id = 1 }
             let text = match key {
                 "[sandbox] read" => format!("[sandbox]\nread = [{value:?}]\n"),
                 "snapshots" => format!("snapshots = {value:?}\n"),
+                "[python] paths" => format!("[python]\npaths = [{value:?}]\n"),
                 _ => format!("[cache]\ndir = {value:?}\n"),
             };
             std::fs::write(&path, text).unwrap();
             Config::load(&path).map(|_| ()).map_err(|e| e.to_string())
         };
-        let keys = ["[sandbox] read", "snapshots", "[cache] dir"];
+        let keys = [
+            "[sandbox] read",
+            "snapshots",
+            "[cache] dir",
+            "[python] paths",
+        ];
         for value in ["../snapshots", "new/deeper", "sub/../x", "data/new", "."] {
             for key in keys {
                 assert_eq!(load(key, value), Ok(()), "{key} = {value:?}");
@@ -649,7 +688,7 @@ json = { id = 1 }
     /// (a config at `/`, dotfiles in git, etckeeper) grants none of them.
     #[test]
     fn protected_folders_stay_out_even_when_the_repository_holds_them() {
-        let refused = |real: &str, limit: &str| refusal(Path::new(real), Path::new(limit));
+        let refused = |real: &str, limit: &str| refusal(Path::new(real), Path::new(limit), false);
         for (real, limit, what) in [
             ("/", "/", "the file system's root"),
             ("/srv/data", "/", "the file system's root"),

@@ -270,14 +270,14 @@ fn require_full_refuses_less() -> Result<(), Failed> {
 /// kept: the header says so, and `--require-sandbox=full` stops.
 fn root_kept_is_never_silent() -> Result<(), Failed> {
     use std::os::unix::fs::PermissionsExt;
-    let private = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-    std::fs::write(private.path().join("privmod.py"), "VALUE = 42\n").unwrap();
     let dir = document(
         "# Private\n\n```python\nimport privmod\nprint(privmod.VALUE)  # 42\n```\n",
         "[python]\npaths = [\"private\"]\n",
     );
-    std::os::unix::fs::symlink(private.path(), dir.path().join("private")).unwrap();
+    let private = dir.path().join("private");
+    std::fs::create_dir(&private).unwrap();
+    std::fs::write(private.join("privmod.py"), "VALUE = 42\n").unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
     let tmp = open_dir();
     let out = snipcheck(As::Invoker, dir.path(), tmp.path(), &[]);
     let stdout = common::text(&out.stdout);
