@@ -69,7 +69,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
         if path.is_dir() {
             walk(path, &mut found)?;
         } else if path.is_file() {
-            found.push(path.clone());
+            found.push(crate::paths::shown(path));
         } else {
             return Err(Error::file(path, "no such file or folder"));
         }
@@ -89,7 +89,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), Error> {
                 .extension()
                 .is_some_and(|e| e == "md" || e == "markdown");
         if is_markdown {
-            found.push(entry.into_path());
+            found.push(crate::paths::shown(entry.path()));
         }
     }
     Ok(())
@@ -208,7 +208,7 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
     for mut report in reports {
         report
             .examples
-            .retain(|e| settings.selection.keeps(&e.example));
+            .retain(|e| settings.selection.keeps(&report.path, &e.example));
         if !report.examples.is_empty() || !settings.selection.filters_examples() {
             documents.push(report);
         }

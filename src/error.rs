@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 pub const EXIT_USAGE: u8 = 2;
 /// Exit status when snipcheck itself failed (worker, harness, protocol).
 pub const EXIT_INTERNAL: u8 = 3;
+/// Exit status when something outside snipcheck and its input failed: the
+/// network `record` fetches from.
+pub const EXIT_ENVIRONMENT: u8 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -52,6 +55,10 @@ pub enum Error {
     /// The run would check nothing: a gate that checked nothing must not pass.
     #[error("nothing to check: {0}")]
     NothingToCheck(String),
+    /// The network failed under `record`: neither the user's input nor
+    /// snipcheck is at fault, so it is neither exit 2 nor 3.
+    #[error("{}: network failure: {message}", path.display())]
+    Network { path: PathBuf, message: String },
     /// Running one document failed; the cause says how.
     #[error("{}: could not run the document", path.display())]
     Document {
@@ -103,10 +110,11 @@ impl Error {
 
     /// The process exit status this error ends a run with.
     pub fn exit_code(&self) -> u8 {
-        if self.is_internal() {
-            EXIT_INTERNAL
-        } else {
-            EXIT_USAGE
+        match self {
+            _ if self.is_internal() => EXIT_INTERNAL,
+            Error::Network { .. } => EXIT_ENVIRONMENT,
+            Error::Document { source, .. } => source.exit_code(),
+            _ => EXIT_USAGE,
         }
     }
 

@@ -79,6 +79,8 @@ enum Command {
     /// each URL they request that has no response yet, and saves it in
     /// `snipcheck.cassette.json` beside the config. Entries declared under
     /// [network] always win over recorded ones.
+    ///
+    /// Exit status as for `check`, and 4 when the network failed.
     Record {
         #[command(flatten)]
         run: RunArgs,
@@ -128,7 +130,7 @@ enum Command {
 /// What to run, and how.
 #[derive(Args)]
 struct RunArgs {
-    /// Markdown files, or folders searched for `*.md` [default: the `paths`
+    /// Markdown files, or folders searched for `*.md` and `*.markdown` [default: the `paths`
     /// of the nearest snipcheck.toml, else the current folder].
     paths: Vec<PathBuf>,
     /// Config to use for every document, instead of the `snipcheck.toml`
@@ -136,7 +138,7 @@ struct RunArgs {
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
     /// Documents run at once, each in its own worker process [default: cores].
-    #[arg(long, short = 'j', value_name = "N")]
+    #[arg(long, short = 'j', value_name = "N", value_parser = jobs)]
     jobs: Option<std::num::NonZeroUsize>,
     /// Run workers without Landlock, root drop and scrubbed environment
     /// (limits and timeouts still apply).
@@ -188,6 +190,15 @@ fn main() -> ExitCode {
             eprintln!("error: {}", e.report());
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// `--jobs N`: a whole number of at least 1, said so when it is not.
+fn jobs(text: &str) -> Result<std::num::NonZeroUsize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (it is how many documents run at once)".to_string()),
+        Ok(n) => Ok(std::num::NonZeroUsize::new(n).expect("not zero")),
+        Err(_) => Err(format!("`{text}` is not a whole number of documents")),
     }
 }
 
@@ -418,8 +429,19 @@ fn record(run: RunArgs, allow_network: bool) -> Result<ExitCode, Error> {
         let path = config.with_file_name(snipcheck::record::FILE_NAME);
         let mut cassette = Cassette::load(&path)?;
         for url in &urls {
-            let response = snipcheck::record::fetch(url)
-                .map_err(|e| Error::file(&doc.path, format!("could not record {url}: {e}")))?;
+            let response = match snipcheck::record::fetch(url) {
+                Ok(response) => response,
+                Err(e) => {
+                    // What was recorded before the failure is kept.
+                    cassette.save(&path)?;
+                    return Err(Error::Network {
+                        path: doc.path.clone(),
+                        message: format!(
+                            "could not record {url}: {e}; check the network (or the URL),                              then run record again"
+                        ),
+                    });
+                }
+            };
             eprintln!("{}: recorded {url} ({})", path.display(), response.status);
             cassette.responses.insert(url.clone(), response);
         }
@@ -463,22 +485,23 @@ fn review(
         println!("{}", snapshot.snap.display());
         print(&report::unified(&stored, &proposed, "snapshot", options));
         let choice = match (accept, reject, ask) {
-            (true, _, _) => 'a',
-            (_, true, _) => 'r',
-            (_, _, true) => prompt("accept (a), reject (r) or skip (s)? "),
-            _ => 's',
+            (true, _, _) => Answer::Accept,
+            (_, true, _) => Answer::Reject,
+            (_, _, true) => Answer::ask(&mut std::io::stdin().lock(), &mut std::io::stderr()),
+            _ => Answer::Skip,
         };
         let io = |r: std::io::Result<()>| r.map_err(|e| Error::io(&snapshot.new, e));
         match choice {
-            'a' => {
+            Answer::Accept => {
                 io(snapshot.accept())?;
                 accepted += 1;
             }
-            'r' => {
+            Answer::Reject => {
                 io(snapshot.reject())?;
                 rejected += 1;
             }
-            _ => {}
+            Answer::Skip => {}
+            Answer::Quit => break,
         }
     }
     let left = pending.len() - accepted - rejected;
@@ -498,17 +521,39 @@ fn review(
     })
 }
 
-/// One letter from the terminal (`s` on end of input).
-fn prompt(question: &str) -> char {
-    eprint!("{question}");
-    let mut answer = String::new();
-    let _ = std::io::stdin().read_line(&mut answer);
-    answer
-        .trim()
-        .chars()
-        .next()
-        .unwrap_or('s')
-        .to_ascii_lowercase()
+/// What the writer said of one proposed snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Accept,
+    Reject,
+    Skip,
+    /// `q`, or the end of input (Ctrl-D): the rest stay pending.
+    Quit,
+}
+
+impl Answer {
+    /// Asks until the answer is one: an unknown one is said to be so, and
+    /// the end of input quits (said too), never a silent skip.
+    fn ask(input: &mut impl std::io::BufRead, out: &mut impl std::io::Write) -> Answer {
+        loop {
+            let _ = write!(out, "accept (a), reject (r), skip (s) or quit (q)? ");
+            let _ = out.flush();
+            let mut line = String::new();
+            if matches!(input.read_line(&mut line), Ok(0) | Err(_)) {
+                let _ = writeln!(out, "\nend of input: quitting; the rest stay pending");
+                return Answer::Quit;
+            }
+            match line.trim().to_ascii_lowercase().as_str() {
+                "a" | "accept" => return Answer::Accept,
+                "r" | "reject" => return Answer::Reject,
+                "s" | "skip" => return Answer::Skip,
+                "q" | "quit" => return Answer::Quit,
+                other => {
+                    let _ = writeln!(out, "`{other}` is not an answer: type a, r, s or q");
+                }
+            }
+        }
+    }
 }
 
 fn python(executable_only: bool) -> Result<ExitCode, Error> {
@@ -537,5 +582,32 @@ fn exit_code(report: &Report) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn review_asks_again_on_a_wrong_answer_and_quits_at_the_end_of_input() {
+        let ask = |typed: &str| {
+            let mut said = Vec::new();
+            let answer = Answer::ask(&mut typed.as_bytes(), &mut said);
+            (answer, String::from_utf8(said).unwrap())
+        };
+        let (answer, said) = ask("x\n\na\n");
+        assert_eq!(answer, Answer::Accept);
+        assert!(said.contains("`x` is not an answer"), "{said}");
+        assert!(
+            said.contains("`` is not an answer"),
+            "an empty line is not a skip: {said}"
+        );
+        assert_eq!(ask("R\n").0, Answer::Reject);
+        assert_eq!(ask("s\n").0, Answer::Skip);
+        assert_eq!(ask("q\n").0, Answer::Quit);
+        let (answer, said) = ask("");
+        assert_eq!(answer, Answer::Quit, "Ctrl-D quits");
+        assert!(said.contains("end of input"), "{said}");
     }
 }

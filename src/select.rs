@@ -15,8 +15,9 @@ use crate::markdown::Example;
 /// Selection flags, shared by `check` and `update`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Selection {
-    /// Only this example: its id (or part of it) or its fence line. Repeatable.
-    #[arg(long, value_name = "ID|LINE")]
+    /// Only this example: its id (or part of it), a line of it (in every
+    /// document), or FILE:LINE as reports print it. Repeatable.
+    #[arg(long, value_name = "ID|LINE|FILE:LINE")]
     pub example: Vec<String>,
     /// Only examples under a heading containing TEXT (any case).
     #[arg(long, value_name = "TEXT")]
@@ -94,18 +95,13 @@ impl Selection {
         Ok(paths)
     }
 
-    /// Whether an example is reported.
-    pub fn keeps(&self, example: &Example) -> bool {
+    /// Whether an example of the document at `path` is reported.
+    pub fn keeps(&self, path: &Path, example: &Example) -> bool {
         let by_example = self.example.is_empty()
             || self
                 .example
                 .iter()
-                .any(|wanted| match wanted.parse::<usize>() {
-                    Ok(line) => {
-                        example.fence_line == line || example.lines().any(|(l, _)| l == line)
-                    }
-                    Err(_) => example.id.contains(wanted.as_str()),
-                });
+                .any(|wanted| Wanted::parse(wanted).matches(path, example));
         let by_section = self.section.as_ref().is_none_or(|text| {
             let text = text.to_lowercase();
             example
@@ -183,6 +179,70 @@ fn git(dir: Option<&Path>, args: &[&str]) -> Result<String, Error> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// One `--example`: a line (`31`), a place as reports print it
+/// (`guide/a.md:31`, also with a column: `guide/a.md:31:7`), or part of an id.
+enum Wanted<'a> {
+    Line(usize),
+    Place(&'a Path, usize),
+    Id(&'a str),
+}
+
+impl<'a> Wanted<'a> {
+    fn parse(text: &'a str) -> Wanted<'a> {
+        if let Ok(line) = text.parse() {
+            return Wanted::Line(line);
+        }
+        // Ids are `doc::section::N`: never a place.
+        if text.contains("::") {
+            return Wanted::Id(text);
+        }
+        let number = |s: &str| s.parse::<usize>().ok();
+        let place = text.rsplit_once(':').and_then(|(rest, last)| {
+            let last = number(last)?;
+            match rest.rsplit_once(':') {
+                Some((file, line)) if number(line).is_some() && !file.is_empty() => {
+                    Some((file, number(line)?))
+                }
+                _ if !rest.is_empty() => Some((rest, last)),
+                _ => None,
+            }
+        });
+        match place {
+            Some((file, line)) => Wanted::Place(Path::new(file), line),
+            None => Wanted::Id(text),
+        }
+    }
+
+    fn matches(&self, path: &Path, example: &Example) -> bool {
+        let on =
+            |line: usize| example.fence_line == line || example.lines().any(|(l, _)| l == line);
+        match self {
+            Wanted::Line(line) => on(*line),
+            Wanted::Place(file, line) => same_document(file, path) && on(*line),
+            Wanted::Id(part) => example.id.contains(part),
+        }
+    }
+}
+
+/// Whether `file`, as the user wrote it, names the document at `path`: the
+/// same file, or (when either is not there to resolve) the same trailing
+/// path components (`a.md` and `./docs/a.md` agree with `docs/a.md`).
+fn same_document(file: &Path, path: &Path) -> bool {
+    match (file.canonicalize(), path.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => {
+            let parts = |p: &Path| -> Vec<std::ffi::OsString> {
+                p.components()
+                    .filter(|c| !matches!(c, std::path::Component::CurDir))
+                    .map(|c| c.as_os_str().to_os_string())
+                    .collect()
+            };
+            let (file, path) = (parts(file), parts(path));
+            !file.is_empty() && path.ends_with(&file)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,7 +269,7 @@ mod tests {
         let pick = |s: Selection| {
             doc.examples
                 .iter()
-                .filter(|e| s.keeps(e))
+                .filter(|e| s.keeps(Path::new("d.md"), e))
                 .map(|e| e.id.clone())
                 .collect::<Vec<_>>()
         };
@@ -224,6 +284,14 @@ mod tests {
             ["d::async-things::1"],
             "a code line selects its example"
         );
+        assert_eq!(pick(by(&["d.md:4"], None)), ["d::async-things::1"]);
+        assert_eq!(pick(by(&["d::other::1"], None)), ["d::other::1"], "an id");
+        assert_eq!(
+            pick(by(&["./d.md:8:3"], None)),
+            ["d::other::1"],
+            "a diagnostic's place"
+        );
+        assert!(pick(by(&["e.md:4"], None)).is_empty(), "another file");
         assert_eq!(pick(by(&[], Some("async"))), ["d::async-things::1"]);
         assert_eq!(pick(by(&[], None)).len(), 2);
     }

@@ -19,10 +19,12 @@ pub enum SnapshotCheck {
     /// Not compared (the example raised or was skipped).
     NotApplicable,
     Matches,
-    /// No snapshot yet: `path` (a `.snap.new`) holds the proposed one.
-    /// A failure only under CI, as with insta.
+    /// No snapshot at `path` yet: `pending` (a `.snap.new`) holds the
+    /// proposed one, except under CI, where nothing is written and the
+    /// missing snapshot is a failure, as with insta.
     New {
         path: PathBuf,
+        pending: Option<PathBuf>,
         in_ci: bool,
     },
     /// The stored snapshot differs; `pending` (a `.snap.new`) holds the new
@@ -73,7 +75,8 @@ impl SnapshotStore {
             .flatten();
         match stored {
             None => SnapshotCheck::New {
-                path: pending.unwrap_or_else(|| pending_path(&path)),
+                path,
+                pending,
                 in_ci: self.in_ci,
             },
             Some(expected) => SnapshotCheck::Differs {
@@ -226,12 +229,21 @@ mod tests {
     fn a_missing_snapshot_is_proposed_for_review_and_fails_only_in_ci() {
         let dir = tempfile::tempdir().unwrap();
         let check = store(dir.path(), false).check("a", "x\n");
-        let SnapshotCheck::New { path, in_ci } = &check else {
+        let SnapshotCheck::New {
+            path,
+            pending: Some(proposed),
+            in_ci,
+        } = &check
+        else {
             panic!("{check:?}")
         };
         assert!(!in_ci && !check.fails());
-        assert!(path.ends_with("a.snap.new"));
-        assert!(std::fs::read_to_string(path).unwrap().ends_with("---\nx\n"));
+        assert!(path.ends_with("a.snap") && proposed.ends_with("a.snap.new"));
+        assert!(
+            std::fs::read_to_string(proposed)
+                .unwrap()
+                .ends_with("---\nx\n")
+        );
         let pending = pending_in(dir.path());
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].contents(), (String::new(), "x\n".to_string()));

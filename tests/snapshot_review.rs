@@ -35,7 +35,18 @@ fn a_missing_snapshot_is_proposed_not_passed_silently_and_fails_under_ci() {
     let dir = project("'hello'");
     let out = snipcheck_with_ci(Some("true"), dir.path(), &["check", "doc.md"]);
     assert_exit(&out, 1);
-    assert!(text(&out.stdout).contains("new snapshot missing under CI"));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "snapshot missing: {SNAP} (nothing is written under CI=true"
+        )),
+        "names the missing .snap, not a .snap.new that was never written: {stdout}"
+    );
+    assert!(!stdout.contains(".snap.new"), "{stdout}");
+    assert!(
+        stdout.contains("0 drift, 0 vary, 0 prose; 1 snapshot missing"),
+        "the summary says why the example failed: {stdout}"
+    );
     assert!(!dir.path().join("snaps").exists(), "CI writes nothing");
 
     let out = snipcheck_with_ci(None, dir.path(), &["check", "doc.md"]);

@@ -124,11 +124,21 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
                 "  (accept with `snipcheck review` or `cargo insta review`)"
             );
         }
-        SnapshotCheck::New { path, in_ci } => {
+        SnapshotCheck::New {
+            pending: Some(proposed),
+            ..
+        } => {
             let _ = writeln!(
                 out,
-                "new snapshot{}: {} (accept with `snipcheck review` or `cargo insta review`)",
-                if *in_ci { " missing under CI" } else { "" },
+                "new snapshot: {} (accept with `snipcheck review` or `cargo insta review`)",
+                visible(&proposed.display().to_string())
+            );
+        }
+        SnapshotCheck::New { path, .. } => {
+            let _ = writeln!(
+                out,
+                "snapshot missing: {} (nothing is written under CI=true: run `snipcheck check` \
+                 without it to propose one, then `snipcheck review`)",
                 visible(&path.display().to_string())
             );
         }

@@ -76,6 +76,17 @@ pub fn summary_line(report: &Report) -> String {
             let _ = write!(claims, ", {n} {name}");
         }
     }
+    // A snapshot is no claim, but it can fail an example: the count says so.
+    let snaps = s.snapshots;
+    for (n, name) in [
+        (snaps.drift, "snapshot drift"),
+        (snaps.missing, "snapshot missing"),
+        (snaps.new, "snapshot new"),
+    ] {
+        if n > 0 {
+            let _ = write!(claims, "; {n} {name}");
+        }
+    }
     if s.second_run_documents > 0 {
         let _ = write!(
             claims,

@@ -66,6 +66,9 @@ pub struct Summary {
     pub crash: usize,
     /// Claims and prose comments, by verdict: what was checked and what not.
     pub claims: ClaimCounts,
+    /// Snapshots that differ, that are missing under CI (both failures),
+    /// and that are new (proposed for review).
+    pub snapshots: SnapshotCounts,
     /// Documents run a second time to find the claims that vary (the
     /// time it took is in [`Report::second_run`]).
     pub second_run_documents: usize,
@@ -87,6 +90,25 @@ pub struct ClaimCounts {
     pub not_reached: usize,
     pub error: usize,
     pub skipped: usize,
+}
+
+/// Snapshot comparisons by outcome (those that matched are not counted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SnapshotCounts {
+    pub drift: usize,
+    pub missing: usize,
+    pub new: usize,
+}
+
+impl SnapshotCounts {
+    fn count(&mut self, check: &SnapshotCheck) {
+        match check {
+            SnapshotCheck::Differs { .. } => self.drift += 1,
+            SnapshotCheck::New { in_ci: true, .. } => self.missing += 1,
+            SnapshotCheck::New { .. } => self.new += 1,
+            _ => {}
+        }
+    }
 }
 
 impl Report {
@@ -124,6 +146,7 @@ impl Report {
                 }
             }
             c.prose += e.prose.len();
+            s.snapshots.count(&e.snapshot);
         }
         let c = &mut s.claims;
         c.total = c.hold + c.drift + c.vary + c.prose + c.not_reached + c.error + c.skipped;
