@@ -78,8 +78,19 @@ pub fn varied(config: &Config) -> Config {
 pub const SECOND_HASH_SEED: u32 = 4099;
 
 /// Marks the claims whose output differs between the two runs as varying.
+///
+/// The second run is read only up to the first example that failed there
+/// (an error, a timeout, a crash) in a way it did not fail in the first: a
+/// `MemoryError` another process caused is no seed or clock, and what ran
+/// after it ran in another namespace. From that example on, the first
+/// run's verdicts stand.
 pub fn mark_varying(first: &mut [ExampleVerdict], second: &[ExampleVerdict], source: &str) {
-    for (example, again) in first.iter_mut().zip(second) {
+    let comparable = first
+        .iter()
+        .zip(second)
+        .take_while(|(example, again)| !failed_anew(example, again))
+        .count();
+    for (example, again) in first.iter_mut().zip(second).take(comparable) {
         for claim in &mut example.claims {
             if !matches!(claim.verdict, Verdict::Holds | Verdict::Drifts) {
                 continue;
@@ -116,6 +127,18 @@ pub fn mark_varying(first: &mut [ExampleVerdict], second: &[ExampleVerdict], sou
             example.status = Status::Pass;
         }
     }
+}
+
+/// Whether `again` (the second run of `example`) failed, and not as the
+/// first run did.
+fn failed_anew(example: &ExampleVerdict, again: &ExampleVerdict) -> bool {
+    failure(again).is_some_and(|failed| failure(example) != Some(failed))
+}
+
+/// The name of what stopped an example: its interruption or its error.
+fn failure(example: &ExampleVerdict) -> Option<&str> {
+    let interrupted = example.interrupted.as_ref().map(|i| i.kind.type_name());
+    interrupted.or(example.error.as_ref().map(|e| e.type_name.as_str()))
 }
 
 #[cfg(test)]
