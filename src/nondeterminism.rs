@@ -144,6 +144,7 @@ fn failure(example: &ExampleVerdict) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::outcome::{ExampleOutcome, PyError, Stream, Write};
 
     #[test]
     fn patterns_are_ellipses_approximations_and_ranges() {
@@ -153,6 +154,60 @@ mod tests {
         for text in ["0.8444218515250481", "2023-11-14 22:13:20", "[3, 1, 2]"] {
             assert!(!expect::states_a_pattern(text), "{text}");
         }
+    }
+
+    /// The verdicts of `source`'s examples given their outcomes.
+    fn judged(source: &str, outcomes: &[ExampleOutcome]) -> Vec<ExampleVerdict> {
+        let doc = Document::parse(std::path::Path::new("d.md"), source.into());
+        doc.examples
+            .iter()
+            .zip(outcomes)
+            .map(|(e, o)| crate::verdict::judge(e, o, crate::snapshot::SnapshotCheck::Disabled))
+            .collect()
+    }
+
+    /// What `print(…)` on guide line `line` wrote.
+    fn printed(line: usize, text: &str) -> ExampleOutcome {
+        ExampleOutcome {
+            writes: vec![Write {
+                stream: Stream::Stdout,
+                text: text.into(),
+                lines: vec![line],
+            }],
+            statements: vec![(line, line)],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_failure_only_the_second_run_had_leaves_the_first_runs_verdicts() {
+        let source = "```python\nprint(6 * 7)  # 41\n```\n\n```python\nprint(1)  # 2\n```\n";
+        let mut first = judged(source, &[printed(2, "42\n"), printed(6, "1\n")]);
+        let starved = ExampleOutcome {
+            error: Some(PyError {
+                type_name: "MemoryError".into(),
+                message: String::new(),
+                line: Some(2),
+                top_line: Some(2),
+                traceback: String::new(),
+                missing: None,
+                errno: None,
+            }),
+            statements: vec![(2, 2)],
+            ..Default::default()
+        };
+        let second = judged(source, &[starved, printed(6, "3\n")]);
+        mark_varying(&mut first, &second, "random");
+        let statuses: Vec<Status> = first.iter().map(|e| e.status).collect();
+        assert_eq!(statuses, [Status::Drift, Status::Drift], "nothing varies");
+
+        // Without the failure, both claims vary.
+        let mut first = judged(source, &[printed(2, "42\n"), printed(6, "1\n")]);
+        let second = judged(source, &[printed(2, "43\n"), printed(6, "3\n")]);
+        mark_varying(&mut first, &second, "random");
+        let statuses: Vec<Status> = first.iter().map(|e| e.status).collect();
+        assert_eq!(statuses, [Status::Pass, Status::Pass]);
+        assert_eq!(first[0].claims[0].verdict, Verdict::Varies);
     }
 
     #[test]
