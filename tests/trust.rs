@@ -160,9 +160,10 @@ fn kills_cost_linear_time_and_what_was_not_run_does_not_pass() {
     // First-hand, each pair takes 5 s busy and 1.2 s until its kill. After
     // every kill, the busy examples before it were replayed: 5 × (1 + 2 +
     // 3 + 4) s more, 75 s in all. Replays that may take no longer than the
-    // first-hand run (and 0.1 s an example) allow the first one (5 s, for
-    // 6.2 s first-hand), not the second (15 s, for 12.4 s): about 18 s.
-    assert!(took < Duration::from_secs(35), "took {took:?}");
+    // first-hand run and 0.1 s an example allow the first one (5 s, for
+    // 6.2 + 0.8 s), not the second (15 s in all, for 12.4 + 0.8 s): about
+    // 18 s, with room for a loaded machine (the busy loops count CPU time).
+    assert!(took < Duration::from_secs(50), "took {took:?}");
     let statuses: Vec<&str> = examples(&report).iter().map(status).collect();
     assert_eq!(
         statuses,
