@@ -13,8 +13,9 @@
 //! on `[python] paths`, and how the pool runs (sandbox, hash seed). Change
 //! any of them and the entry is simply never found again.
 //!
-//! Runs that were interrupted (a timeout or a crash) are never stored: they
-//! may depend on the machine's load. Entries are written whole (a temporary
+//! Runs that were interrupted (a timeout, a crash, examples not run) or that
+//! failed for want of a resource (`MemoryError`, a full disk, no descriptor
+//! or thread left) are never stored: they may depend on the machine's load. Entries are written whole (a temporary
 //! file renamed into place), and one that cannot be read is a miss.
 
 use std::path::{Path, PathBuf};
@@ -23,7 +24,7 @@ use std::sync::Mutex;
 use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::Document;
-use crate::run::outcome::DocumentOutcome;
+use crate::run::outcome::{DocumentOutcome, ExampleOutcome};
 use crate::run::pool::Pool;
 
 /// Bumped when the entry format changes.
@@ -70,9 +71,11 @@ impl Cache {
         serde_json::from_slice(&bytes).ok()
     }
 
-    /// Stores `outcome` under `key`, unless an example was interrupted.
+    /// Stores `outcome` under `key`, unless an example hit a limit
+    /// ([`ExampleOutcome::hit_a_limit`]): a run the machine's load or
+    /// another process may have cut short is not one to replay.
     pub fn put(&self, key: Key, outcome: &DocumentOutcome) -> Result<(), Error> {
-        if outcome.examples.iter().any(|e| e.interrupted.is_some()) {
+        if outcome.examples.iter().any(ExampleOutcome::hit_a_limit) {
             return Ok(());
         }
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;

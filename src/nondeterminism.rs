@@ -78,8 +78,19 @@ pub fn varied(config: &Config) -> Config {
 pub const SECOND_HASH_SEED: u32 = 4099;
 
 /// Marks the claims whose output differs between the two runs as varying.
+///
+/// The second run is read only up to the first example that failed there
+/// (an error, a timeout, a crash) in a way it did not fail in the first: a
+/// `MemoryError` another process caused is no seed or clock, and what ran
+/// after it ran in another namespace. From that example on, the first
+/// run's verdicts stand.
 pub fn mark_varying(first: &mut [ExampleVerdict], second: &[ExampleVerdict], source: &str) {
-    for (example, again) in first.iter_mut().zip(second) {
+    let comparable = first
+        .iter()
+        .zip(second)
+        .take_while(|(example, again)| !failed_anew(example, again))
+        .count();
+    for (example, again) in first.iter_mut().zip(second).take(comparable) {
         for claim in &mut example.claims {
             if !matches!(claim.verdict, Verdict::Holds | Verdict::Drifts) {
                 continue;
@@ -118,9 +129,22 @@ pub fn mark_varying(first: &mut [ExampleVerdict], second: &[ExampleVerdict], sou
     }
 }
 
+/// Whether `again` (the second run of `example`) failed, and not as the
+/// first run did.
+fn failed_anew(example: &ExampleVerdict, again: &ExampleVerdict) -> bool {
+    failure(again).is_some_and(|failed| failure(example) != Some(failed))
+}
+
+/// The name of what stopped an example: its interruption or its error.
+fn failure(example: &ExampleVerdict) -> Option<&str> {
+    let interrupted = example.interrupted.as_ref().map(|i| i.kind.type_name());
+    interrupted.or(example.error.as_ref().map(|e| e.type_name.as_str()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::outcome::{ExampleOutcome, PyError, Stream, Write};
 
     #[test]
     fn patterns_are_ellipses_approximations_and_ranges() {
@@ -130,6 +154,60 @@ mod tests {
         for text in ["0.8444218515250481", "2023-11-14 22:13:20", "[3, 1, 2]"] {
             assert!(!expect::states_a_pattern(text), "{text}");
         }
+    }
+
+    /// The verdicts of `source`'s examples given their outcomes.
+    fn judged(source: &str, outcomes: &[ExampleOutcome]) -> Vec<ExampleVerdict> {
+        let doc = Document::parse(std::path::Path::new("d.md"), source.into());
+        doc.examples
+            .iter()
+            .zip(outcomes)
+            .map(|(e, o)| crate::verdict::judge(e, o, crate::snapshot::SnapshotCheck::Disabled))
+            .collect()
+    }
+
+    /// What `print(…)` on guide line `line` wrote.
+    fn printed(line: usize, text: &str) -> ExampleOutcome {
+        ExampleOutcome {
+            writes: vec![Write {
+                stream: Stream::Stdout,
+                text: text.into(),
+                lines: vec![line],
+            }],
+            statements: vec![(line, line)],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_failure_only_the_second_run_had_leaves_the_first_runs_verdicts() {
+        let source = "```python\nprint(6 * 7)  # 41\n```\n\n```python\nprint(1)  # 2\n```\n";
+        let mut first = judged(source, &[printed(2, "42\n"), printed(6, "1\n")]);
+        let starved = ExampleOutcome {
+            error: Some(PyError {
+                type_name: "MemoryError".into(),
+                message: String::new(),
+                line: Some(2),
+                top_line: Some(2),
+                traceback: String::new(),
+                missing: None,
+                errno: None,
+            }),
+            statements: vec![(2, 2)],
+            ..Default::default()
+        };
+        let second = judged(source, &[starved, printed(6, "3\n")]);
+        mark_varying(&mut first, &second, "random");
+        let statuses: Vec<Status> = first.iter().map(|e| e.status).collect();
+        assert_eq!(statuses, [Status::Drift, Status::Drift], "nothing varies");
+
+        // Without the failure, both claims vary.
+        let mut first = judged(source, &[printed(2, "42\n"), printed(6, "1\n")]);
+        let second = judged(source, &[printed(2, "43\n"), printed(6, "3\n")]);
+        mark_varying(&mut first, &second, "random");
+        let statuses: Vec<Status> = first.iter().map(|e| e.status).collect();
+        assert_eq!(statuses, [Status::Pass, Status::Pass]);
+        assert_eq!(first[0].claims[0].verdict, Verdict::Varies);
     }
 
     #[test]

@@ -132,6 +132,7 @@ pub fn judge(
         match interruption.kind {
             InterruptionKind::Timeout => Status::Timeout,
             InterruptionKind::Crash => Status::Crash,
+            InterruptionKind::NotRun => Status::Error,
         }
     } else if error.is_some() {
         Status::Error
@@ -529,9 +530,23 @@ mod tests {
             top_line: Some(1),
             traceback: String::new(),
             missing: None,
+            errno: None,
         });
         let v = judge(&example("f()\nprint(1)  # 1"), &o, SnapshotCheck::Disabled);
         assert_eq!(v.status, Status::Error);
         assert_eq!(v.claims[0].verdict, Verdict::NotReached);
+    }
+
+    #[test]
+    fn an_example_that_did_not_run_is_an_error_its_claims_not_reached() {
+        let mut o = outcome(&[], vec![]);
+        o.interrupted = Some(Interruption {
+            kind: InterruptionKind::NotRun,
+            message: "never reported".into(),
+            line: None,
+        });
+        let v = judge(&example("print(1)  # 1"), &o, SnapshotCheck::Disabled);
+        assert_eq!(v.status, Status::Error);
+        assert!(v.claims.iter().all(|c| c.verdict != Verdict::Holds));
     }
 }

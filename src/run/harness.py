@@ -285,8 +285,10 @@ def error_info(exc, path):
             line = lineno
     text = "".join(traceback.format_exception(type(exc), exc, tb))
     message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+    errno = getattr(exc, "errno", None) if isinstance(exc, OSError) else None
+    errno = errno if type(errno) is int and 0 <= errno < 1 << 16 else None  # what Rust reads
     return {"type": type(exc).__name__, "message": message, "line": line, "top_line": top,
-            "traceback": text, "missing": missing_placeholder(exc)}
+            "traceback": text, "missing": missing_placeholder(exc), "errno": errno}
 
 
 def missing_placeholder(exc):
@@ -654,11 +656,11 @@ class Events:
 def run_document(request_json, hooks):
     """Runs a document, reporting through `hooks.emit` as it goes.
 
-    `resume` (an index) restarts after a worker died: the examples before it
-    run again, silently, to rebuild the namespace (their outcomes were
-    already reported), except those in `avoid` (they crashed or timed out),
-    and reporting resumes at `resume`. Sphinx cleanup code runs last, as the
-    doctest builder runs it after its group.
+    `replay` (indices) restarts after a worker died: those examples run
+    again, silently, to rebuild the namespace (their outcomes were already
+    reported), those in `avoid` (they crashed or timed out) do not run, and
+    every other example runs and is reported. Sphinx cleanup code runs last,
+    as the doctest builder runs it after its group.
     """
     request = json.loads(request_json)
     DOCUMENT_THREADS.clear()
@@ -667,7 +669,7 @@ def run_document(request_json, hooks):
     block_processes()
     path = request["path"]
     config = request["config"]
-    resume = request.get("resume") or 0
+    replay = set(request.get("replay") or ())
     avoid = set(request.get("avoid") or ())
     use_environment(config)
     NETWORK.responses = config["network"]
@@ -705,7 +707,7 @@ def run_document(request_json, hooks):
         return next((o for o in outcomes if o["error"] or o["interrupted"]), outcomes[0])
 
     def report(index, example, outcome_of):
-        replaying = index < resume
+        replaying = index in replay
         if index in avoid or (example["skip"] and replaying):
             return
         if example["skip"]:

@@ -6,6 +6,7 @@
 //! that dies or hangs takes only its current example with it. The Python side
 //! lives in `harness.py`, compiled into the binary.
 
+pub(crate) mod budget;
 pub mod environment;
 mod identity;
 pub mod outcome;
@@ -25,6 +26,7 @@ pub mod worker;
 use std::ffi::{CStr, CString};
 use std::path::Path;
 use std::sync::{Arc, LazyLock, Once, OnceLock};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use pyo3::prelude::*;
@@ -36,7 +38,8 @@ use serde_json::json;
 use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::{Document, Example};
-use crate::run::outcome::{DocumentOutcome, ExampleOutcome, Interruption};
+use crate::run::budget::OutputBudget;
+use crate::run::outcome::{DocumentOutcome, ExampleOutcome, Interruption, InterruptionKind};
 
 /// One of the harness's Python modules: its source, and the bytecode
 /// build.rs compiled it to (empty if it could not).
@@ -201,6 +204,13 @@ pub struct Collector {
     /// A child that replays examples before reporting: its config already
     /// worked, so a `fatal` cannot be the config's either.
     replaying: bool,
+    /// When the running example started, by the parent's clock.
+    started_at: Option<Instant>,
+    /// How long each example took first-hand, from its `start` to its
+    /// `done` or its end (what replaying it again would cost).
+    took: Vec<Duration>,
+    /// What the document's events may still carry, in all.
+    output: OutputBudget,
 }
 
 impl Collector {
@@ -216,7 +226,28 @@ impl Collector {
             phase: Phase::Fresh,
             started: None,
             replaying: false,
+            started_at: None,
+            took: vec![Duration::ZERO; examples],
+            output: OutputBudget::unlimited(),
         }
+    }
+
+    /// The same, with the output budget of a document run with `[run]
+    /// max_output` (see [`OutputBudget`]).
+    pub(crate) fn with_max_output(mut self, max_output: usize) -> Collector {
+        self.output = OutputBudget::for_max_output(max_output);
+        self
+    }
+
+    /// Charges an event line of `len` bytes to the document's output
+    /// budget, before it is decoded.
+    pub(crate) fn receive(&mut self, len: usize) -> Result<(), String> {
+        self.output.take_line(len)
+    }
+
+    /// Why the document's output budget ran out, if it did.
+    pub(crate) fn output_spent(&self) -> Option<&str> {
+        self.output.spent()
     }
 
     /// A new child takes over the document: its events start afresh.
@@ -225,6 +256,7 @@ impl Collector {
         self.started = None;
         self.replaying = replaying;
         self.running = None;
+        self.started_at = None;
     }
 
     /// Takes one event of the child, or says why it cannot be: out of
@@ -260,19 +292,32 @@ impl Collector {
             {
                 self.running = Some(index);
                 self.started = Some(index);
+                self.started_at = Some(Instant::now());
             }
             (Phase::Running, Event::Done { index, outcome }) => {
                 let index = in_range(index)?;
-                if self.running.is_some_and(|running| running != index) {
-                    return Err(format!("example {index} ended while another ran"));
+                match self.running {
+                    Some(running) if running == index => {}
+                    // The harness reports a skipped example without starting it.
+                    None if outcome.skipped && self.examples[index].is_none() => {}
+                    Some(_) => return Err(format!("example {index} ended while another ran")),
+                    None => return Err(format!("example {index} ended without starting")),
                 }
                 protocol::check_lines(&outcome, self.lines)?;
+                self.output.take_outcome(&outcome)?;
                 self.examples[index] = Some(*outcome);
-                self.running = None;
+                self.stop_running();
             }
-            (Phase::Running, Event::End) if self.running.is_none() => {
+            // Only after every example's `done`: an `end` forged before
+            // would pass off the examples that never ran.
+            (Phase::Running, Event::End) if self.examples.iter().all(Option::is_some) => {
                 self.ended = true;
                 self.phase = Phase::Ended;
+            }
+            (Phase::Running, Event::End) => {
+                return Err(
+                    "the document's process sent `end` before every example was done".into(),
+                );
             }
             (Phase::Fresh | Phase::Fenced | Phase::Running, Event::Fatal { config, message })
                 if self.started.is_none() && !self.replaying =>
@@ -292,7 +337,8 @@ impl Collector {
     /// Records that the running example (or, if none, every example not yet
     /// reported) was cut short; returns the index it happened at.
     pub fn interrupt(&mut self, interruption: Interruption) -> Option<usize> {
-        let index = self.running.take();
+        let index = self.running;
+        self.stop_running();
         let targets: Vec<usize> = match index {
             Some(i) => vec![i],
             None => (0..self.examples.len())
@@ -308,13 +354,48 @@ impl Collector {
         index
     }
 
-    /// Examples that were interrupted (crash or timeout): a replay skips them.
-    pub(crate) fn interrupted(&self) -> Vec<usize> {
-        (0..self.examples.len())
-            .filter(|i| matches!(&self.examples[*i], Some(o) if o.interrupted.is_some()))
-            .collect()
+    /// No example runs any more; the one that did is charged its time.
+    fn stop_running(&mut self) {
+        if let (Some(index), Some(since)) = (self.running.take(), self.started_at.take()) {
+            self.took[index] = since.elapsed();
+        }
     }
 
+    /// Where a fresh child picks up: the examples reported so far are
+    /// replayed silently, but those that were interrupted, which are avoided.
+    pub(crate) fn resume(&self) -> Resume {
+        let (mut replay, mut avoid) = (Vec::new(), Vec::new());
+        for (i, outcome) in self.examples.iter().enumerate() {
+            match outcome {
+                Some(o) if o.interrupted.is_some() => avoid.push(i),
+                Some(_) => replay.push(i),
+                None => {}
+            }
+        }
+        Resume { replay, avoid }
+    }
+
+    /// Whether every example has its outcome: nothing is left to run.
+    pub(crate) fn complete(&self) -> bool {
+        self.examples.iter().all(Option::is_some)
+    }
+
+    /// How long the document's examples took first-hand, and how long
+    /// replaying those of `resume` would take.
+    pub(crate) fn replay_cost(&self, resume: &Resume) -> (Duration, Duration) {
+        let cost = resume.replay.iter().map(|&i| self.took[i]).sum();
+        (cost, self.took.iter().sum())
+    }
+
+    /// Records every example without an outcome as not run, for `why`.
+    pub(crate) fn not_run(&mut self, why: &str) {
+        for outcome in self.examples.iter_mut().filter(|o| o.is_none()) {
+            *outcome = Some(not_run(why));
+        }
+    }
+
+    /// The document's outcome. An example whose outcome never arrived is
+    /// not run, an error: never the default, which would pass.
     pub fn finish(self) -> DocumentOutcome {
         DocumentOutcome {
             python: self.python,
@@ -322,9 +403,25 @@ impl Collector {
             examples: self
                 .examples
                 .into_iter()
-                .map(Option::unwrap_or_default)
+                .map(|o| {
+                    o.unwrap_or_else(|| {
+                        not_run("never reported: the document's process ended without running it")
+                    })
+                })
                 .collect(),
         }
+    }
+}
+
+/// The outcome of an example that did not run, for `why`.
+fn not_run(why: &str) -> ExampleOutcome {
+    ExampleOutcome {
+        interrupted: Some(Interruption {
+            kind: InterruptionKind::NotRun,
+            message: why.to_string(),
+            line: None,
+        }),
+        ..Default::default()
     }
 }
 
@@ -491,8 +588,9 @@ pub(crate) fn code_path(doc: &Document) -> String {
 /// Where a fresh worker picks up after its predecessor died.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Resume {
-    /// First example to report; the ones before are replayed silently.
-    pub(crate) from: usize,
+    /// Examples already reported: replayed silently, to rebuild the
+    /// namespace, in the order they run in. The others are reported.
+    pub(crate) replay: Vec<usize>,
     /// Examples never to run again (they crashed or timed out).
     pub(crate) avoid: Vec<usize>,
 }
@@ -577,7 +675,7 @@ pub(crate) fn harness_request(
         "path": code_path(doc),
         "source": &*doc.source,
         "cwd": cwd,
-        "resume": resume.from,
+        "replay": resume.replay,
         "avoid": resume.avoid,
         "examples": examples,
         "config": {
@@ -688,7 +786,6 @@ mod tests {
             assert!(compiled(py, b"\0\0\0\0marshal").is_none());
         });
     }
-    use crate::run::outcome::InterruptionKind;
 
     fn fence_and_begin(c: &mut Collector) {
         let status = sandbox::Level::Full;
@@ -730,7 +827,12 @@ mod tests {
         run(&mut c, 0);
         c.apply(Event::Start { index: 1 }).unwrap();
         assert_eq!(c.interrupt(interruption(InterruptionKind::Crash)), Some(1));
-        assert_eq!(c.interrupted(), [1], "the replay skips it");
+        let resume = c.resume();
+        assert_eq!(
+            (resume.replay, resume.avoid),
+            (vec![0], vec![1]),
+            "the replay skips it"
+        );
         // A fresh child replays example 0 silently and reports from 2 on.
         c.new_child(true);
         fence_and_begin(&mut c);
@@ -750,7 +852,61 @@ mod tests {
         let mut c = begun(3);
         run(&mut c, 0);
         assert_eq!(c.interrupt(interruption(InterruptionKind::Timeout)), None);
-        assert_eq!(c.interrupted(), [1, 2]);
+        assert_eq!(c.resume().avoid, [1, 2]);
+    }
+
+    #[test]
+    fn end_comes_only_after_every_examples_done() {
+        let mut c = begun(3);
+        run(&mut c, 0);
+        let skipped = Box::new(ExampleOutcome {
+            skipped: true,
+            ..Default::default()
+        });
+        c.apply(Event::Done {
+            index: 1,
+            outcome: skipped,
+        })
+        .unwrap();
+        let refused = c.apply(Event::End).unwrap_err();
+        assert!(
+            refused.contains("`end` before every example was done"),
+            "{refused}"
+        );
+        run(&mut c, 2);
+        c.apply(Event::End).unwrap();
+    }
+
+    #[test]
+    fn only_a_skipped_example_is_done_without_starting() {
+        let mut c = begun(2);
+        let outcome = Box::default();
+        let refused = c.apply(Event::Done { index: 0, outcome }).unwrap_err();
+        assert!(refused.contains("without starting"), "{refused}");
+        run(&mut c, 0);
+        // Its `done` again, once it ended: forged.
+        let outcome = Box::new(ExampleOutcome {
+            skipped: true,
+            ..Default::default()
+        });
+        assert!(c.apply(Event::Done { index: 0, outcome }).is_err());
+    }
+
+    #[test]
+    fn an_outcome_that_never_arrived_is_not_run_never_a_pass() {
+        let mut c = begun(2);
+        run(&mut c, 0);
+        let outcome = c.finish();
+        let never = outcome.examples[1]
+            .interrupted
+            .as_ref()
+            .expect("interrupted");
+        assert_eq!(never.kind, InterruptionKind::NotRun);
+        assert!(
+            never.message.contains("never reported"),
+            "{}",
+            never.message
+        );
     }
 
     #[test]

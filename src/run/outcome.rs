@@ -91,6 +91,10 @@ pub struct Interruption {
 pub enum InterruptionKind {
     Timeout,
     Crash,
+    /// Never ran, or never said so: its process ended first, or the
+    /// document spent its budget (output, replays). The parent's own
+    /// record, an `error`: an outcome that never arrived is no pass.
+    NotRun,
 }
 
 impl InterruptionKind {
@@ -136,6 +140,10 @@ pub struct PyError {
     /// declare, when the error comes from one.
     #[serde(default)]
     pub missing: Option<Missing>,
+    /// For an `OSError`, its `errno`: what tells a full disk or a full
+    /// descriptor table from the example's own mistake.
+    #[serde(default)]
+    pub errno: Option<i32>,
 }
 
 /// Something an example uses without defining: what `snipcheck init`
@@ -209,7 +217,38 @@ impl Write {
     }
 }
 
+impl PyError {
+    /// Whether the error is the machine's limit rather than the example's
+    /// doing: memory, a full disk, a file past its size limit, no file
+    /// descriptor or thread left. It may come from the machine's load or
+    /// from another process, so it says nothing about the example.
+    pub fn is_resource_failure(&self) -> bool {
+        const EXHAUSTED: [i32; 5] = [
+            libc::ENOSPC,
+            libc::EDQUOT,
+            libc::EFBIG,
+            libc::EMFILE,
+            libc::ENFILE,
+        ];
+        match self.type_name.as_str() {
+            "MemoryError" => true,
+            // CPython's words when `pthread_create` fails.
+            "RuntimeError" => self.message.starts_with("can't start new thread"),
+            _ => self.errno.is_some_and(|errno| EXHAUSTED.contains(&errno)),
+        }
+    }
+}
+
 impl ExampleOutcome {
+    /// Whether the run of the example says more about the machine than
+    /// about the example: it was interrupted (a timeout, a crash, not run)
+    /// or failed for want of a resource, itself or in a `>>>` example.
+    pub fn hit_a_limit(&self) -> bool {
+        let errors = self.error.iter();
+        let errors = errors.chain(self.doctests.iter().filter_map(|d| d.error.as_ref()));
+        self.interrupted.is_some() || errors.into_iter().any(PyError::is_resource_failure)
+    }
+
     pub fn stdout(&self) -> String {
         self.text_of(Stream::Stdout)
     }
@@ -251,5 +290,54 @@ impl ExampleOutcome {
             .filter(|w| w.stream == Stream::Stdout && w.involves(first, last))
             .map(|w| w.text.as_str())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(type_name: &str, message: &str, errno: Option<i32>) -> PyError {
+        PyError {
+            type_name: type_name.into(),
+            message: message.into(),
+            line: None,
+            top_line: None,
+            traceback: String::new(),
+            missing: None,
+            errno,
+        }
+    }
+
+    #[test]
+    fn resource_failures_are_the_machines_limits_not_the_examples_mistakes() {
+        let exhausted = [
+            error("MemoryError", "", None),
+            error("OSError", "[Errno 28] No space left on device", Some(28)),
+            error("OSError", "[Errno 27] File too large", Some(27)),
+            error("OSError", "[Errno 24] Too many open files", Some(24)),
+            error("RuntimeError", "can't start new thread", None),
+        ];
+        for e in &exhausted {
+            assert!(e.is_resource_failure(), "{e:?}");
+            let outcome = ExampleOutcome {
+                error: Some(e.clone()),
+                ..Default::default()
+            };
+            assert!(outcome.hit_a_limit());
+        }
+        let own = [
+            error("FileNotFoundError", "[Errno 2] No such file", Some(2)),
+            error(
+                "RuntimeError",
+                "dictionary changed size during iteration",
+                None,
+            ),
+            error("ValueError", "MemoryError", None),
+        ];
+        for e in &own {
+            assert!(!e.is_resource_failure(), "{e:?}");
+        }
+        assert!(!ExampleOutcome::default().hit_a_limit());
     }
 }

@@ -6,7 +6,8 @@
 //! after the watchdog's exceptions (stuck in a C call, so the parent kills
 //! it), the parent records that example as `crash` or `timeout` and has the
 //! worker fork a fresh child that replays the examples before it (to rebuild
-//! the namespace) and carries on after it. Nothing else is lost.
+//! the namespace) and carries on after it, as long as the document's replays
+//! take no longer than its first-hand run (see [`Replays`]).
 
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::process::{Pid, PidfdFlags};
 
+use super::budget::{self, Replays};
 use super::protocol::{self, Line, LineReader, Message, Received, WorkerEvent};
 use super::sandbox::{self, Level};
 use super::workdir::Workdir;
@@ -118,8 +120,8 @@ struct Prepared {
 enum Ending {
     /// The document ran to its end.
     Finished,
-    /// Example `index` took the child down (or was killed); resume after it.
-    Interrupted(usize),
+    /// An example took the child down (or was killed); resume after it.
+    Interrupted,
     /// The child died outside any example: nothing to resume.
     Died,
 }
@@ -222,7 +224,9 @@ impl Pool {
         config: &Config,
         first: Result<Prepared, Error>,
     ) -> Result<DocumentOutcome, Error> {
-        let mut collector = Collector::new(doc.examples.len(), doc.source.lines().count());
+        let mut collector = Collector::new(doc.examples.len(), doc.source.lines().count())
+            .with_max_output(config.run.max_output);
+        let mut replays = Replays::for_examples(doc.examples.len());
         let mut resume = Resume::default();
         let mut first = Some(first);
         for _ in 0..=doc.examples.len() {
@@ -230,17 +234,15 @@ impl Pool {
                 Some(prepared) => prepared?,
                 None => self.job_for(doc, config, &resume)?,
             };
-            collector.new_child(resume.from > 0);
+            collector.new_child(!resume.replay.is_empty());
             let ending = self.attempt(worker, preload, doc, config, job, &mut collector)?;
             drop(workdir);
             match ending {
                 Ending::Finished | Ending::Died => break,
-                Ending::Interrupted(index) => {
-                    resume = Resume {
-                        from: index + 1,
-                        avoid: collector.interrupted(),
-                    }
-                }
+                Ending::Interrupted => match resumption(&mut collector, &mut replays) {
+                    Some(next) => resume = next,
+                    None => break,
+                },
             }
         }
         remember_layers(&collector);
@@ -370,7 +372,10 @@ impl Pool {
                         drop(event);
                         Some(over_budget(budget))
                     }
-                    Ok(Message::Child(event)) => match collector.apply(event) {
+                    Ok(Message::Child(event)) => match collector
+                        .receive(bytes.len())
+                        .and_then(|()| collector.apply(event))
+                    {
                         Ok(None) => {
                             clock.heard(collector.running);
                             None
@@ -605,9 +610,31 @@ fn interrupt(collector: &mut Collector, kind: InterruptionKind, message: String)
         line: None,
     };
     match collector.interrupt(interruption) {
-        Some(index) => Ending::Interrupted(index),
+        Some(_) => Ending::Interrupted,
         None => Ending::Died,
     }
+}
+
+/// Where a fresh child picks up after an interruption, if one should: not
+/// when every example has its outcome, nor once the document's output
+/// budget is spent or the replay would not fit its replay budget; the
+/// examples left are then recorded as not run, with the reason.
+fn resumption(collector: &mut Collector, replays: &mut Replays) -> Option<Resume> {
+    if collector.complete() {
+        return None;
+    }
+    if let Some(why) = collector.output_spent() {
+        let why = format!("not run: {why}");
+        collector.not_run(&why);
+        return None;
+    }
+    let resume = collector.resume();
+    let (cost, first_hand) = collector.replay_cost(&resume);
+    if !replays.afford(cost, first_hand) {
+        collector.not_run(&budget::no_replay(cost, first_hand));
+        return None;
+    }
+    Some(resume)
 }
 
 fn fatal(bad_config: bool, message: String, config: &Config) -> Error {
