@@ -321,7 +321,7 @@ impl Config {
     pub fn snapshot_dir(&self) -> Option<PathBuf> {
         let dir = self.base_dir().join(self.snapshots.as_ref()?);
         // `guide/../snapshots` reads better as `snapshots` in messages.
-        Some(crate::paths::shown(&dir.canonicalize().unwrap_or(dir)))
+        Some(dir.canonicalize().unwrap_or(dir))
     }
 
     /// Time limit of one example: by id, else by document, else the default.

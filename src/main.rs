@@ -482,7 +482,7 @@ fn review(
     let (mut accepted, mut rejected) = (0, 0);
     for snapshot in &pending {
         let (stored, proposed) = snapshot.contents();
-        println!("{}", snapshot.snap.display());
+        println!("{}", snipcheck::paths::shown(&snapshot.snap).display());
         print(&report::unified(&stored, &proposed, "snapshot", options));
         let choice = match (accept, reject, ask) {
             (true, _, _) => Answer::Accept,

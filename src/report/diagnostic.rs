@@ -108,11 +108,7 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
             expected,
             ..
         } => {
-            let _ = writeln!(
-                out,
-                "snapshot differs: {}",
-                visible(&snap.display().to_string())
-            );
+            let _ = writeln!(out, "snapshot differs: {}", shown(snap));
             out.push_str(&unified(
                 expected,
                 &doc.snapshot_text(example),
@@ -131,7 +127,7 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
             let _ = writeln!(
                 out,
                 "new snapshot: {} (accept with `snipcheck review` or `cargo insta review`)",
-                visible(&proposed.display().to_string())
+                shown(proposed)
             );
         }
         SnapshotCheck::New { path, .. } => {
@@ -139,7 +135,7 @@ pub fn details(example: &ExampleVerdict, doc: &DocumentReport, options: Options)
                 out,
                 "snapshot missing: {} (nothing is written under CI=true: run `snipcheck check` \
                  without it to propose one, then `snipcheck review`)",
-                visible(&path.display().to_string())
+                shown(path)
             );
         }
         _ => {}
@@ -316,4 +312,9 @@ pub fn unified(expected: &str, actual: &str, source: &str, options: Options) -> 
         let _ = writeln!(out, "{}", paint(sign, &line));
     }
     out
+}
+
+/// A path as every report prints it (see [`crate::paths`]), made visible.
+fn shown(path: &std::path::Path) -> String {
+    visible(&crate::paths::shown(path).display().to_string()).into_owned()
 }
