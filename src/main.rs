@@ -313,6 +313,9 @@ fn update(run: RunArgs, dry_run: bool) -> Result<ExitCode, Error> {
         for (line, why) in &plan.left {
             eprintln!("{}:{line}: left as is: the claim {why}", doc.path.display());
         }
+        for (line, why) in &plan.broken {
+            eprintln!("{}:{line}: {why}", doc.path.display());
+        }
         left += plan.left.len();
         if plan.edits.is_empty() {
             continue;

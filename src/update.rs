@@ -29,8 +29,12 @@ pub struct Edit {
 pub struct Plan {
     pub path: PathBuf,
     pub edits: Vec<Edit>,
-    /// Drifting claims left as they are: (guide line, why).
+    /// Drifting or unchecked claims left as they are: (guide line, why).
     pub left: Vec<(usize, String)>,
+    /// Examples that raised (or timed out, or crashed): (guide line, why).
+    /// Their claims before that line were checked like any other; those
+    /// after it were not reached and are in `left`.
+    pub broken: Vec<(usize, String)>,
 }
 
 /// Plans the edits for every drifting claim of a checked document.
@@ -51,7 +55,8 @@ pub fn plan(doc: &DocumentReport) -> Plan {
             Err(why) => plan.left.push((claim.claim.line, why)),
         }
     }
-    // An example that raised: the claims after the error were never checked.
+    // An example that raised: the claims before the error were checked (and
+    // may have been planned above); those after it were never reached.
     for example in &doc.examples {
         if matches!(
             example.status,
@@ -62,16 +67,25 @@ pub fn plan(doc: &DocumentReport) -> Plan {
                 (None, Some(stop)) => stop.message.clone(),
                 (None, None) => "an error".to_string(),
             };
-            let at = example
-                .error
-                .as_ref()
-                .and_then(|e| e.line)
-                .map(|l| format!(" at line {l}"))
-                .unwrap_or_default();
-            plan.left.push((
-                example.example.first_line(),
+            let line = example.error.as_ref().and_then(|e| e.line);
+            let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
+            for claim in example
+                .claims
+                .iter()
+                .filter(|c| c.verdict == Verdict::NotReached)
+            {
+                plan.left.push((
+                    claim.claim.line,
+                    format!(
+                        "was not reached: example {} raised {why}{at} before it; fix the example, then update again",
+                        example.example.id
+                    ),
+                ));
+            }
+            plan.broken.push((
+                line.unwrap_or_else(|| example.example.first_line()),
                 format!(
-                    "is in example {} which raised {why}{at}: it could not be updated; fix the example first",
+                    "example {} raised {why}: fix it, then update again (the claims before it were checked)",
                     example.example.id
                 ),
             ));

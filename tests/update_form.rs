@@ -89,7 +89,9 @@ print(5)  # 6\n\
         ":4: left as is: the claim would need a printed fence",
         ":5: left as is: the claim would need a carriage return",
         ":10: left as is: the claim would need a line starting with `>>>`",
-        "which raised ValueError: boom at line 16: it could not be updated",
+        ":17: left as is: the claim was not reached: example",
+        "raised ValueError: boom at line 16 before it",
+        ":16: example unsafe::",
     ] {
         assert!(stderr.contains(why), "{why} in {stderr}");
     }
