@@ -35,7 +35,9 @@ fn main() {
     for (source, _) in MODULES {
         println!("cargo::rerun-if-changed={source}");
     }
-    let compiled = pyo3_build_config::get()
+    let config = pyo3_build_config::get();
+    announce_build_python(config);
+    let compiled = config
         .executable()
         .is_some_and(|python| compile(python, &out));
     if !compiled {
@@ -53,4 +55,40 @@ fn compile(python: &str, out: &str) -> bool {
         .args(MODULES.iter().flat_map(|(source, name)| [*source, *name]))
         .status()
         .is_ok_and(|status| status.success())
+}
+
+/// Tells the binary which CPython it was built against
+/// (`SNIPCHECK_BUILT_AGAINST`: `3.11.7 /path/to/libdir`), so that it can
+/// check at run time that the libpython the loader found is of the same
+/// minor version. When that library's folder is readable by everyone (the
+/// sandboxed children must read the interpreter's files), it is also put
+/// on the binary's rpath: the build and the run then agree exactly.
+fn announce_build_python(config: &pyo3_build_config::InterpreterConfig) {
+    let version = config
+        .executable()
+        .and_then(|python| {
+            let out = Command::new(python)
+                .args([
+                    "-I",
+                    "-c",
+                    "import platform; print(platform.python_version())",
+                ])
+                .output()
+                .ok()?;
+            Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        })
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| format!("{}.{}", config.version().major, config.version().minor));
+    let lib_dir = config.lib_dir().unwrap_or("");
+    println!("cargo::rustc-env=SNIPCHECK_BUILT_AGAINST={version} {lib_dir}");
+    if !lib_dir.is_empty() && readable_by_everyone(Path::new(lib_dir)) {
+        println!("cargo::rustc-link-arg=-Wl,-rpath,{lib_dir}");
+    }
+}
+
+fn readable_by_everyone(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.ancestors()
+        .filter(|p| !p.as_os_str().is_empty())
+        .all(|p| std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o005 == 0o005))
 }

@@ -565,9 +565,15 @@ fn python(executable_only: bool) -> Result<ExitCode, Error> {
     if executable_only {
         println!("{executable}");
     } else {
+        let (built, lib_dir) = snipcheck::run::built_against();
         println!("CPython {}", interpreter.version);
         println!("executable {executable}");
         println!("prefix {}", interpreter.prefix);
+        println!("built against CPython {built} ({lib_dir})");
+    }
+    if let Some(why) = snipcheck::run::build_mismatch(&interpreter.version) {
+        eprintln!("error: {why}");
+        return Ok(ExitCode::from(snipcheck::error::EXIT_INTERNAL));
     }
     Ok(if interpreter.executable.is_some() {
         ExitCode::SUCCESS

@@ -33,6 +33,25 @@ static SOURCES: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     .collect()
 });
 
+/// The sources `text` shows.
+fn sources_in(text: &str) -> Vec<&'static str> {
+    SOURCES
+        .iter()
+        .filter(|(_, re)| re.is_match(text))
+        .map(|(name, _)| *name)
+        .collect()
+}
+
+/// What to name for a varying claim: the sources its own line shows, else
+/// its example's code, else the document's (`fallback`): a dice roll says
+/// `random`, not every source the document touches.
+fn named_source(line: &str, example: &str, fallback: &str) -> String {
+    [sources_in(line), sources_in(example)]
+        .into_iter()
+        .find(|found| !found.is_empty())
+        .map_or_else(|| fallback.to_string(), |found| found.join(", "))
+}
+
 /// The nondeterministic sources a document's code or claims show, if any.
 pub fn sources(doc: &Document) -> Vec<&'static str> {
     SOURCES
@@ -119,8 +138,14 @@ pub fn mark_varying(first: &mut [ExampleVerdict], second: &[ExampleVerdict], sou
             if claim.verdict == other.verdict && (claim.verdict == Verdict::Holds || same_value()) {
                 continue;
             }
+            let line = example
+                .example
+                .lines()
+                .find(|(l, _)| *l == claim.claim.line)
+                .map_or("", |(_, text)| text);
+            let named = named_source(line, &example.example.code, source);
             claim.verdict = Verdict::Varies;
-            claim.rule = Some(format!("varies: {source}"));
+            claim.rule = Some(format!("varies: {named}"));
         }
         let drifts = example.claims.iter().any(|c| c.verdict == Verdict::Drifts);
         if example.status == Status::Drift && !drifts && !example.snapshot.fails() {
@@ -208,6 +233,28 @@ mod tests {
         let statuses: Vec<Status> = first.iter().map(|e| e.status).collect();
         assert_eq!(statuses, [Status::Pass, Status::Pass]);
         assert_eq!(first[0].claims[0].verdict, Verdict::Varies);
+    }
+
+    #[test]
+    fn a_varying_claim_names_the_source_it_shows() {
+        let fallback = "random, the clock";
+        assert_eq!(
+            named_source("print(random.randint(1, 6))  # 4", "", fallback),
+            "random"
+        );
+        assert_eq!(
+            named_source(
+                "print(roll())  # 4",
+                "def roll():\n    return random.choice(x)",
+                fallback
+            ),
+            "random"
+        );
+        assert_eq!(
+            named_source("print(stamp())", "import time\nt = time.time()", fallback),
+            "the clock"
+        );
+        assert_eq!(named_source("print(f())", "print(f())", fallback), fallback);
     }
 
     #[test]

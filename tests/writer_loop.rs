@@ -138,3 +138,48 @@ fn update_rewrites_the_claims_before_a_raising_line_and_says_so_of_the_rest() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_varying_claim_names_only_the_source_that_differed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("doc.md"),
+        "# Dice\n\n```python\nimport random, time\nprint(random.randint(1, 6))  # 4\n```\n\n\
+         # Clock\n\n```python\nprint(int(time.time()) % 7)  # 3\n```\n",
+    )
+    .unwrap();
+    let out = snipcheck_in(
+        dir.path(),
+        &["check", "--no-cache", "--format", "json", "doc.md"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = report["documents"][0]["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["claims"].as_array().unwrap())
+        .filter(|c| c["verdict"] == "varies")
+        .map(|c| c["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["varies: random", "varies: the clock"], "{report}");
+}
+
+#[test]
+fn snipcheck_python_names_both_the_cpython_built_against_and_the_one_that_runs() {
+    let out = snipcheck_in(&common::root(), &["python"]);
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    let version = |prefix: &str| -> String {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{stdout}"));
+        let v = line[prefix.len()..].split_whitespace().next().unwrap();
+        v.split('.').take(2).collect::<Vec<_>>().join(".")
+    };
+    assert_eq!(
+        version("CPython "),
+        version("built against CPython "),
+        "{stdout}"
+    );
+}

@@ -475,6 +475,11 @@ fn describe(py: Python<'_>, err: PyErr) -> String {
 pub(crate) fn warm_up(preload: &[String]) -> Result<(), Error> {
     prepare_process();
     Python::attach(|py| {
+        let v = py.version_info();
+        let running = format!("{}.{}.{}", v.major, v.minor, v.patch);
+        if let Some(why) = build_mismatch(&running) {
+            return Err(Error::Harness(why));
+        }
         let harness = harness(py)?;
         harness
             .call_method1("preload", (preload.to_vec(),))
@@ -721,6 +726,30 @@ pub(crate) fn python_paths() -> Vec<std::path::PathBuf> {
     .collect()
 }
 
+/// The CPython the binary was built against (`3.11.7`) and its library
+/// folder, as `build.rs` found them; the loader may find another libpython.
+pub fn built_against() -> (&'static str, &'static str) {
+    env!("SNIPCHECK_BUILT_AGAINST")
+        .split_once(' ')
+        .unwrap_or((env!("SNIPCHECK_BUILT_AGAINST"), ""))
+}
+
+/// Why the libpython loaded at run time cannot be trusted to be the one
+/// built against: another minor version (another ABI). A patch release
+/// differs harmlessly, and every report names the version that runs.
+pub fn build_mismatch(running: &str) -> Option<String> {
+    let (built, lib_dir) = built_against();
+    let minor = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
+    (minor(built) != minor(running)).then(|| {
+        format!(
+            "snipcheck was built against CPython {built} ({lib_dir}) but loaded libpython {running}: \
+             rebuild with `PYO3_PYTHON=python{} cargo build --release`, or put the library \
+             folder of the one built against on LD_LIBRARY_PATH",
+            minor(running)
+        )
+    })
+}
+
 /// The embedded CPython, as `snipcheck python` shows it.
 pub struct Interpreter {
     pub version: String,
@@ -819,6 +848,19 @@ mod tests {
             message: "killed".into(),
             line: None,
         }
+    }
+
+    #[test]
+    fn only_another_minor_version_than_the_one_built_against_is_refused() {
+        let (built, _) = built_against();
+        let minor: Vec<&str> = built.split('.').take(2).collect();
+        assert_eq!(
+            build_mismatch(&format!("{}.{}.99", minor[0], minor[1])),
+            None
+        );
+        let other = format!("{}.{}.0", minor[0], minor[1].parse::<u32>().unwrap() + 1);
+        let why = build_mismatch(&other).expect("another minor version");
+        assert!(why.contains("PYO3_PYTHON"), "{why}");
     }
 
     #[test]
