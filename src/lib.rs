@@ -24,6 +24,7 @@ pub mod expect;
 pub mod init;
 pub mod markdown;
 pub mod nondeterminism;
+pub mod progress;
 pub mod pysource;
 pub mod record;
 pub mod report;
