@@ -30,8 +30,12 @@ use crate::run::pool::Pool;
 /// Bumped when the entry format changes.
 const FORMAT: &str = "snipcheck-cache-1";
 
-/// Where entries live. Default: `target/snipcheck-cache` in the current
-/// folder; `[cache] dir` in a config moves it.
+/// The cache folder, relative to the nearest config's folder (or the
+/// current folder): a Python project has no `target/`.
+pub const DEFAULT_DIR: &str = ".snipcheck/cache";
+
+/// Where entries live. Default: [`DEFAULT_DIR`] beside the config (in the
+/// current folder when there is none); `[cache] dir` in a config moves it.
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
@@ -57,8 +61,28 @@ impl Cache {
         Cache::at(
             config
                 .cache_dir()
-                .unwrap_or_else(|| PathBuf::from("target/snipcheck-cache")),
+                .unwrap_or_else(|| config.base_dir().join(DEFAULT_DIR)),
         )
+    }
+
+    /// Creates the folder, with a `.gitignore` of `*` in it when this
+    /// creates it, so that no entry is ever committed.
+    fn create(&self) -> Result<(), Error> {
+        if self.dir.is_dir() {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        let ignore = self.dir.join(".gitignore");
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&ignore)
+        {
+            Ok(mut file) => std::io::Write::write_all(&mut file, b"*\n"),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(e),
+        }
+        .map_err(|e| Error::io(&ignore, e))
     }
 
     fn path_of(&self, key: Key) -> PathBuf {
@@ -78,7 +102,7 @@ impl Cache {
         if outcome.examples.iter().any(ExampleOutcome::hit_a_limit) {
             return Ok(());
         }
-        std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        self.create()?;
         let bytes = serde_json::to_vec(outcome)
             .map_err(|e| Error::io(&self.dir, std::io::Error::other(e)))?;
         crate::atomic::write_unsynced(&self.path_of(key), &bytes)
@@ -472,6 +496,27 @@ mod tests {
         let found = cache.get(key).expect("stored");
         assert_eq!(found.workdir, "/tmp/snipcheck-x");
         assert_eq!(found.examples.len(), 1);
+    }
+
+    #[test]
+    fn a_cache_folder_it_creates_is_git_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            origin: Some(dir.path().join("snipcheck.toml")),
+            ..Config::default()
+        };
+        let cache = Cache::for_config(&config);
+        assert_eq!(cache.dir, dir.path().join(".snipcheck/cache"));
+        let key = Case::new(dir.path()).key();
+        cache.put(key, &outcome(false)).unwrap();
+        let ignore = dir.path().join(".snipcheck/cache/.gitignore");
+        assert_eq!(std::fs::read_to_string(&ignore).unwrap(), "*\n");
+        assert!(cache.get(key).is_some());
+        // Without a config: the current folder.
+        assert_eq!(
+            Cache::for_config(&Config::default()).dir,
+            PathBuf::from(".snipcheck/cache")
+        );
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub struct Settings {
     /// [`crate::cache`]). Off by default for the library (`cargo test` of a
     /// guide runs it); the CLI turns it on unless `--no-cache`.
     pub cache: bool,
+    /// What stderr shows while documents run.
+    pub progress: crate::progress::Mode,
 }
 
 impl Settings {
@@ -56,6 +58,7 @@ impl Settings {
             },
             selection: Selection::default(),
             cache: false,
+            progress: Default::default(),
         }
     }
 }
@@ -182,18 +185,20 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
         });
     }
     let jobs = load_documents(&selected, settings)?;
-    let progress = progress_bar(&jobs);
+    let progress = crate::progress::Progress::start(&jobs, settings.progress);
     // Each document is judged as its run ends, while the others still run.
     let judge = |i: usize, ran: cache::Ran| {
-        progress.inc(1);
         let (doc, config) = &jobs[i];
-        let outcome = ran.outcome.map_err(|e| in_document(e, doc))?;
-        let mut report = judge_document(doc, config, &outcome, settings);
-        report.cached = ran.cached;
-        Ok((report, outcome.python))
+        let judged = ran.outcome.map_err(|e| in_document(e, doc)).map(|outcome| {
+            let mut report = judge_document(doc, config, &outcome, settings);
+            report.cached = ran.cached;
+            (report, outcome.python)
+        });
+        progress.finished(&doc.path, judged.as_ref().ok().map(|(r, _)| r));
+        judged
     };
     let (judged, early) = run_first(&jobs, settings, &judge);
-    progress.finish_and_clear();
+    progress.finish();
     let mut reports = Vec::new();
     let mut python = None;
     for judged in judged {
@@ -401,22 +406,6 @@ fn run_again(
         nondeterminism::mark_varying(&mut reports[*i].examples, &second.examples, source);
     }
     Ok((again.len(), early.took + start.elapsed()))
-}
-
-/// A progress bar on stderr for long runs; indicatif hides it when stderr
-/// is not a terminal.
-fn progress_bar(jobs: &[(Document, Config)]) -> indicatif::ProgressBar {
-    let examples: usize = jobs.iter().map(|(d, _)| d.examples.len()).sum();
-    if jobs.len() < 2 || examples < 100 {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(jobs.len() as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} {pos}/{len} documents {wide_bar} {elapsed}",
-    ) {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// Every document and its config, read before anything runs: bad input

@@ -113,7 +113,7 @@ fn default_timeout() -> f64 {
 #[serde(deny_unknown_fields)]
 pub struct CacheSettings {
     /// The cache folder, relative to the config file; default
-    /// `target/snipcheck-cache` in the current folder.
+    /// `.snipcheck/cache` beside it (`crate::cache::DEFAULT_DIR`).
     pub dir: Option<PathBuf>,
 }
 

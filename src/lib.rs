@@ -25,6 +25,7 @@ pub mod init;
 pub mod markdown;
 pub mod nondeterminism;
 pub mod paths;
+pub mod progress;
 pub mod pysource;
 pub mod record;
 pub mod report;

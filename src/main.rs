@@ -149,9 +149,14 @@ struct RunArgs {
     #[arg(long, value_name = "LEVEL", value_enum)]
     require_sandbox: Option<Required>,
     /// Run every document, even those whose inputs did not change since a
-    /// cached run (the cache is `target/snipcheck-cache`, or `[cache] dir`).
+    /// cached run (the cache is `.snipcheck/cache` beside the nearest
+    /// snipcheck.toml, else in the current folder; or `[cache] dir`).
     #[arg(long)]
     no_cache: bool,
+    /// No progress on stderr: neither the bar (on a terminal) nor the line
+    /// per finished document (elsewhere, e.g. `[3/25] docs/intro.md: 12 pass`).
+    #[arg(long, short = 'q')]
+    quiet: bool,
     #[command(flatten)]
     selection: Selection,
 }
@@ -222,6 +227,11 @@ fn settings(run: &RunArgs, snapshots: bool) -> Result<Settings, Error> {
         ));
     }
     settings.cache = !run.no_cache;
+    settings.progress = if run.quiet {
+        snipcheck::progress::Mode::Quiet
+    } else {
+        snipcheck::progress::Mode::BarOrLines
+    };
     settings.selection = run.selection.clone();
     if let Some(jobs) = run.jobs {
         settings.pool.jobs = jobs.get();

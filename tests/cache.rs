@@ -51,7 +51,14 @@ fn unchanged_documents_come_from_the_cache_with_the_same_verdicts() {
     // b.md drifts: a cached run must still say so.
     assert_eq!(check_json(dir.path(), &[]), (1, pairs(false, false)));
     assert_eq!(check_json(dir.path(), &[]), (1, pairs(true, true)));
-    assert!(dir.path().join("target/snipcheck-cache").is_dir());
+    // Beside the config, or in the current folder: a Python project has no
+    // target/. Its own .gitignore keeps it out of commits.
+    let cache = dir.path().join(".snipcheck/cache");
+    assert_eq!(
+        std::fs::read_to_string(cache.join(".gitignore")).unwrap(),
+        "*\n"
+    );
+    assert!(!dir.path().join("target").exists());
 
     // Fixing b.md runs b.md alone.
     let b = dir.path().join("b.md");
@@ -68,6 +75,30 @@ fn unchanged_documents_come_from_the_cache_with_the_same_verdicts() {
         check_json(dir.path(), &["--no-cache"]),
         (0, pairs(false, false))
     );
+}
+
+#[test]
+fn the_cache_sits_beside_the_nearest_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("docs")).unwrap();
+    std::fs::write(dir.path().join("docs/snipcheck.toml"), "[run]\nseed = 0\n").unwrap();
+    std::fs::write(
+        dir.path().join("docs/a.md"),
+        "```python\nprint(42)  # 42\n```\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        .args(["check", "docs"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        dir.path()
+            .join("docs/.snipcheck/cache/.gitignore")
+            .is_file()
+    );
+    assert!(!dir.path().join(".snipcheck").exists());
 }
 
 #[test]

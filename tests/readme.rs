@@ -100,3 +100,112 @@ fn the_matcher_can_fail() {
     assert!(!matches(&lines("a\nb"), &lines("a\nc")));
     assert!(matches(&lines("x in 0.45 s"), &lines("x in 1.20 s")));
 }
+
+/// The fenced blocks of `language` in the README section whose heading
+/// starts with `heading`.
+fn section_blocks(heading: &str, language: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find(&format!("\n## {heading}"))
+        .unwrap_or_else(|| panic!("README has a section `{heading}`"));
+    let section = &readme[start + 1..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let fence = format!("```{language}\n");
+    section
+        .split(&fence)
+        .skip(1)
+        .map(|block| block.split("\n```").next().unwrap().to_string())
+        .collect()
+}
+
+/// A small project: docs/index.md and README.md, one passing example each.
+fn tiny_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = "# Intro\n\n```python\nprint(6 * 7)  # 42\n```\n";
+    common::write(dir.path(), "docs/index.md", doc);
+    common::write(dir.path(), "README.md", doc);
+    dir
+}
+
+const COMING_FROM: &str = "Coming from pytest-examples";
+
+/// Every command the section gives runs, with the flags it names, on a
+/// small project and passes (a flag that does not exist would exit 2).
+#[test]
+fn the_coming_from_commands_exist_and_run() {
+    let blocks = section_blocks(COMING_FROM, "sh");
+    assert!(!blocks.is_empty());
+    let mut commands = 0;
+    for line in blocks.iter().flat_map(|b| b.lines()) {
+        let command = line.split(" #").next().unwrap().trim();
+        if command.is_empty() {
+            continue;
+        }
+        let words: Vec<&str> = command.split_whitespace().collect();
+        assert_eq!(words[0], "snipcheck", "{line}");
+        let dir = tiny_project();
+        let out = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+            .args(&words[1..])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "`{command}`:\n{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        commands += 1;
+    }
+    assert!(commands >= 3, "{commands}");
+}
+
+/// Every config the section shows is one snipcheck loads (unknown keys and
+/// wrong types are config errors, exit 2) and runs a small project with.
+#[test]
+fn the_coming_from_configs_are_valid_snipcheck_configs() {
+    let blocks = section_blocks(COMING_FROM, "toml");
+    assert!(!blocks.is_empty());
+    for config in blocks {
+        let dir = tiny_project();
+        common::write(dir.path(), "snipcheck.toml", &config);
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        for args in [&["check", "docs/"][..], &["check"]] {
+            let out = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{config}\n`snipcheck {args:?}`:\n{}{}",
+                text(&out.stdout),
+                text(&out.stderr)
+            );
+        }
+    }
+}
+
+/// The section names each tool, and says what is not supported.
+#[test]
+fn the_coming_from_section_covers_each_tool() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme.find(&format!("## {COMING_FROM}")).unwrap();
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").unwrap()];
+    for tool in [
+        "| pytest-examples |",
+        "| Sybil |",
+        "| phmdoctest |",
+        "| mktestdocs |",
+        "| Sphinx doctest |",
+    ] {
+        let row = section
+            .lines()
+            .find(|l| l.starts_with(tool))
+            .unwrap_or_else(|| panic!("a row for {tool}"));
+        assert_eq!(row.matches(" | ").count(), 3, "four cells: {row}");
+    }
+}
