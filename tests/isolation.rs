@@ -270,8 +270,20 @@ fn require_full_refuses_less() -> Result<(), Failed> {
 /// kept: the header says so, and `--require-sandbox=full` stops.
 fn root_kept_is_never_silent() -> Result<(), Failed> {
     use std::os::unix::fs::PermissionsExt;
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("root-owned.txt");
+    std::fs::write(&victim, "root's").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).unwrap();
     let dir = document(
-        "# Private\n\n```python\nimport privmod\nprint(privmod.VALUE)  # 42\n```\n",
+        &format!(
+            "# Private\n\n```python\nimport privmod\nprint(privmod.VALUE)  # 42\n```\n\n\
+             # No capabilities\n\n```python\nimport os, socket\n\
+             try:\n    socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)\n    print(\"raw\")\n\
+             except OSError:\n    print(\"refused\")\n# Output: refused\n\
+             try:\n    os.chmod({:?}, 0o666)\n    print(\"changed\")\nexcept OSError:\n    print(\"refused\")\n\
+             # Output: refused\n```\n",
+            victim.display().to_string()
+        ),
         "[python]\npaths = [\"private\"]\n",
     );
     let private = dir.path().join("private");
@@ -281,6 +293,11 @@ fn root_kept_is_never_silent() -> Result<(), Failed> {
     let tmp = open_dir();
     let out = snipcheck(As::Invoker, dir.path(), tmp.path(), &[]);
     let stdout = common::text(&out.stdout);
+    if out.status.code() != Some(0) {
+        return Err(
+            format!("root kept, yet a capability or a write got through:\n{stdout}").into(),
+        );
+    }
     let header = stdout.lines().next().unwrap_or_default();
     if header.contains("sandbox: full") || !header.contains("root") {
         return Err(format!("header hides the kept root: {header}").into());
@@ -298,6 +315,80 @@ fn root_kept_is_never_silent() -> Result<(), Failed> {
             common::text(&out.stderr)
         )
         .into());
+    }
+    Ok(())
+}
+
+/// Landlock fences contents, not metadata: `chmod`, `utime` and xattrs
+/// of a file the document's uid owns outside its working directory (as
+/// the unprivileged invoker, its own files) are refused all the same.
+fn metadata_outside_is_read_only(who: As) -> Result<(), Failed> {
+    use std::os::unix::fs::PermissionsExt;
+    let outside = open_dir();
+    let victim = outside.path().join("victim.txt");
+    std::fs::write(&victim, "mine").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).unwrap();
+    if matches!(who, As::Unprivileged) {
+        std::os::unix::fs::chown(&victim, Some(65534), Some(65534)).unwrap();
+    }
+    let body = format!(
+        "# Metadata\n\n```python\nimport os\nvictim = {:?}\n\
+def tried(change):\n    try:\n        change()\n        return \"changed\"\n    except OSError:\n        return \"refused\"\n\
+print(tried(lambda: os.chmod(victim, 0o666)))  # refused\n\
+print(tried(lambda: os.utime(victim, (0, 0))))  # refused\n\
+print(tried(lambda: os.setxattr(victim, \"user.x\", b\"1\")))  # refused\n\
+print(tried(lambda: os.chmod(os.path.dirname(os.getcwd()), 0o500)))  # refused\n\
+open(\"mine.txt\", \"w\").close()\n\
+print(tried(lambda: os.chmod(\"mine.txt\", 0o600)))  # changed\n```\n",
+        victim.display().to_string()
+    );
+    let dir = document(&body, "");
+    passes(who, dir.path(), &[])?;
+    let mode = std::fs::metadata(&victim).unwrap().permissions().mode() & 0o777;
+    if mode != 0o600 {
+        return Err(format!("the file outside became {mode:o}").into());
+    }
+    Ok(())
+}
+
+/// Pipe buffers come from a per-user quota: no document grows a pipe.
+fn pipes_keep_their_size(who: As) -> Result<(), Failed> {
+    let body = "# Pipes\n\n```python\nimport fcntl, os\nr, w = os.pipe()\n\
+try:\n    fcntl.fcntl(w, 1031, 1 << 20)\n    print(\"grown\")\nexcept OSError:\n    print(\"refused\")\n\
+# Output: refused\n```\n";
+    let dir = document(body, "");
+    passes(who, dir.path(), &[])?;
+    Ok(())
+}
+
+/// A relative `[sandbox] read` path is judged where it really is: inside
+/// a folder only root may enter, root is kept (and said), so the example
+/// can read what the config declared.
+fn a_relative_read_path_is_judged_where_it_is() -> Result<(), Failed> {
+    use std::os::unix::fs::PermissionsExt;
+    let private = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let repo = private.path().join("repo");
+    std::fs::create_dir_all(repo.join("data")).unwrap();
+    std::fs::write(repo.join("data/x.txt"), "hello").unwrap();
+    std::fs::write(
+        repo.join("doc.md"),
+        format!(
+            "# Read\n\n```python\nprint(open({:?}).read())  # hello\n```\n",
+            repo.join("data/x.txt").display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("snipcheck.toml"),
+        "[sandbox]\nread = [\"data\"]\n",
+    )
+    .unwrap();
+    let tmp = open_dir();
+    let out = snipcheck(As::Invoker, &repo, tmp.path(), &[]);
+    let stdout = common::text(&out.stdout);
+    if out.status.code() != Some(0) || stdout.contains("sandbox: full") {
+        return Err(format!("exit {:?}\n{stdout}", out.status.code()).into());
     }
     Ok(())
 }
@@ -323,6 +414,11 @@ const CASES: &[(&str, Case)] = &[
         "no-user-site-before-the-fence",
         no_user_site_before_the_fence,
     ),
+    (
+        "metadata-outside-is-read-only",
+        metadata_outside_is_read_only,
+    ),
+    ("pipes-keep-their-size", pipes_keep_their_size),
 ];
 
 fn main() {
@@ -352,6 +448,10 @@ fn main() {
         trials.push(Trial::test(
             "isolation::root-kept-is-never-silent",
             root_kept_is_never_silent,
+        ));
+        trials.push(Trial::test(
+            "isolation::a-relative-read-path-is-judged-where-it-is",
+            a_relative_read_path_is_judged_where_it_is,
         ));
     }
     libtest_mimic::run(&args, trials).exit();

@@ -175,6 +175,95 @@ pub(crate) fn mount_workdir(workdir: &Path, bytes: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// Every mount but the working directory's tmpfs becomes read-only in the
+/// document's own mount namespace. Landlock fences contents, not metadata:
+/// `chmod`, `chown`, `utime` and extended attributes outside the working
+/// directory would still reach files the process owns (unprivileged, the
+/// invoker's; the folder above the working directory; the cache). On a
+/// read-only mount the kernel refuses them all (`EROFS`). Devices such as
+/// `/dev/null` stay writable: a mount's flag is about its inodes.
+/// Returns the mount points it could not seal.
+pub(crate) fn seal_mounts(workdir: &Path) -> Result<(), String> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo")
+        .map_err(|e| format!("mounts could not be listed: {e}"))?;
+    let unsealed: Vec<String> = info
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .map(unescape)
+        .filter(|point| Path::new(point) != workdir)
+        .filter(|point| remount_read_only(point).is_err())
+        .collect();
+    if unsealed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("mounts left writable: {}", unsealed.join(", ")))
+    }
+}
+
+/// Mount points as mountinfo writes them: space, tab, newline and
+/// backslash as octal escapes.
+fn unescape(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut rest = field;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let code = rest
+            .get(i + 1..i + 4)
+            .and_then(|o| u8::from_str_radix(o, 8).ok());
+        match code {
+            Some(byte) => {
+                out.push(byte as char);
+                rest = &rest[i + 4..];
+            }
+            None => {
+                out.push('\\');
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A bind remount adding `MS_RDONLY`, keeping the flags a less privileged
+/// namespace may not change (nosuid, nodev, noexec, the atime mode).
+fn remount_read_only(point: &str) -> Result<(), ()> {
+    let path = std::ffi::CString::new(point).map_err(|_| ())?;
+    // SAFETY: statvfs and mount on a valid path; results checked.
+    unsafe {
+        let mut stat: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(path.as_ptr(), &mut stat) != 0 {
+            return Err(());
+        }
+        if stat.f_flag & libc::ST_RDONLY != 0 {
+            return Ok(());
+        }
+        let kept = [
+            (libc::ST_NOSUID, libc::MS_NOSUID),
+            (libc::ST_NODEV, libc::MS_NODEV),
+            (libc::ST_NOEXEC, libc::MS_NOEXEC),
+            (libc::ST_NOATIME, libc::MS_NOATIME),
+            (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+            (libc::ST_RELATIME, libc::MS_RELATIME),
+        ];
+        let mut flags = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY;
+        for (st, ms) in kept {
+            if stat.f_flag & st != 0 {
+                flags |= ms;
+            }
+        }
+        if stat.f_flag & (libc::ST_NOATIME | libc::ST_RELATIME) == 0 {
+            flags |= libc::MS_STRICTATIME;
+        }
+        let none = std::ptr::null();
+        if libc::mount(none, path.as_ptr(), none, flags, none.cast()) == 0 {
+            Ok(())
+        } else {
+            Err(())
+        }
+    }
+}
+
 /// Gives up every capability: the process has them all in its own user
 /// namespace, and needs none to run examples.
 pub(crate) fn drop_capabilities() -> Result<(), String> {

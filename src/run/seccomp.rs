@@ -29,7 +29,8 @@
 //!   `ioprio_set/get` and `sched_set*` act only on the caller;
 //! - memory outside the limits and objects that outlive the document:
 //!   `memfd_create`, SysV shared memory, semaphores and queues;
-//! - `mknod(at)`, `modify_ldt`, `personality` changes, inotify and fanotify.
+//! - `mknod(at)`, `modify_ldt`, `personality` changes, inotify and fanotify;
+//! - `fcntl(F_SETPIPE_SZ)`: pipe buffers come from a per-user quota.
 //!
 //! Not covered: on x86_64 kernels built with the x32 ABI enabled
 //! (`CONFIG_X86_X32_ABI`, off in most distributions' defaults), x32 system
@@ -83,7 +84,7 @@ fn when(arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, value: u64) -> Seccomp
 /// conditions given. `me` is the process's own id, the only one it may signal.
 fn refusals(me: u64) -> BTreeMap<i64, Vec<SeccompRule>> {
     use SeccompCmpArgLen::{Dword, Qword};
-    use SeccompCmpOp::{MaskedEq, Ne};
+    use SeccompCmpOp::{Eq, MaskedEq, Ne};
     let always: &[i64] = &[
         libc::SYS_execve,
         libc::SYS_execveat,
@@ -220,6 +221,12 @@ fn refusals(me: u64) -> BTreeMap<i64, Vec<SeccompRule>> {
     ] {
         rules.insert(call, vec![when(0, Dword, Ne, by_process), not_me(1, me)]);
     }
+    // Pipe buffers are counted per user (a quota all unprivileged documents
+    // share): no pipe grows past the default size.
+    rules.insert(
+        libc::SYS_fcntl,
+        vec![when(1, Dword, Eq, libc::F_SETPIPE_SZ as u64)],
+    );
     // personality() may be asked, not changed.
     rules.insert(libc::SYS_personality, vec![when(0, Dword, Ne, 0xffff_ffff)]);
     rules

@@ -547,6 +547,7 @@ fn fence(job: &Job, told: &[u8]) -> (Level, String) {
     let own = kind == b'N' && step(&mut notes, identity::become_mapped(uid, gid));
     let budget = sandbox::workdir_budget(job.file_size_mb);
     let tmpfs = kind != b'S' && step(&mut notes, identity::mount_workdir(&job.workdir, budget));
+    let sealed = tmpfs && step(&mut notes, identity::seal_mounts(&job.workdir));
     sandbox::apply_limits(&limits(job));
     let python = python_home();
     let readable: Vec<PathBuf> = python.paths.iter().chain(&job.readable).cloned().collect();
@@ -557,7 +558,8 @@ fn fence(job: &Job, told: &[u8]) -> (Level, String) {
             notes.push(note);
         }
     }
-    let caps = own && step(&mut notes, identity::drop_capabilities());
+    // Root kept keeps uid 0 (to read root's files), never its capabilities.
+    let caps = (own || kind == b'R') && step(&mut notes, identity::drop_capabilities());
     // Never silent: a process still uid 0 is not a full sandbox.
     // SAFETY: geteuid cannot fail.
     let root = unsafe { libc::geteuid() } == 0;
@@ -569,7 +571,7 @@ fn fence(job: &Job, told: &[u8]) -> (Level, String) {
     if !tmpfs {
         notes.push("working directory measured, not capped by the kernel".to_string());
     }
-    let identity = own && caps && tmpfs && !root;
+    let identity = own && caps && tmpfs && sealed && !root;
     let level = match (landlock, seccomp.is_ok(), identity) {
         (Level::Full, true, true) => Level::Full,
         (Level::Unavailable, false, _) => Level::Unavailable,
@@ -690,8 +692,10 @@ fn python_home() -> &'static PythonHome {
 }
 
 /// Could `nobody` read this path (every ancestor searchable by others)?
+/// Judged on the absolute path: a relative one has no ancestors to see.
 fn world_readable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     path.ancestors()
         .filter(|p| !p.as_os_str().is_empty())
         .all(|p| match std::fs::metadata(p) {
