@@ -47,7 +47,7 @@ fn one_line_per_finished_document_when_stderr_is_not_a_terminal() {
         .map(|l| l.split_once("] ").unwrap().1.to_string())
         .collect();
     documents.sort();
-    assert_eq!(documents, ["./a.md: 1 pass", "./b.md: 1 drift"]);
+    assert_eq!(documents, ["a.md: 1 pass", "b.md: 1 drift"]);
     // A cached run says so.
     progress_lines(dir.path(), &[]);
     let cached = progress_lines(dir.path(), &[]);
