@@ -130,6 +130,12 @@ pub struct SandboxSettings {
     /// Extra paths the examples may read (the Python installation is always readable).
     #[serde(default)]
     pub read: Vec<PathBuf>,
+    /// As root with cgroup v1: each document in a memory cgroup of its own
+    /// (address space, tmpfs and kernel memory capped together). Off by
+    /// default: moving a process into a v1 cgroup waits for an RCU grace
+    /// period, some 5 ms a document.
+    #[serde(default)]
+    pub memory_cgroup: bool,
 }
 
 impl Default for SandboxSettings {
@@ -138,6 +144,7 @@ impl Default for SandboxSettings {
             memory_mb: default_memory(),
             file_size_mb: default_file_size(),
             read: Vec::new(),
+            memory_cgroup: false,
         }
     }
 }

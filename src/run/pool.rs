@@ -274,6 +274,7 @@ impl Pool {
             readable: config.readable_paths(),
             memory_mb: config.sandbox.memory_mb,
             file_size_mb: config.sandbox.file_size_mb,
+            memory_cgroup: config.sandbox.memory_cgroup,
             sandbox: self.sandbox,
             request: super::harness_request(doc, config, workdir.path(), resume)?,
         };

@@ -35,6 +35,7 @@ const RELEASE: u8 = b'R';
 /// Flags of a fork request.
 pub(crate) const KEEP_ROOT: u8 = 1;
 pub(crate) const PLAIN: u8 = 2;
+pub(crate) const MEMORY_CGROUP: u8 = 4;
 
 /// A document's process, as the template forked it.
 pub(crate) struct Forked {
@@ -298,7 +299,11 @@ impl State {
             Identity::Namespaced { first_uid: Some(_) } => self.next_uid(),
             _ => None,
         };
-        let cap = |pid: i32| self.cap_memory(uid, pid, memory_mb);
+        let cgroup = flags & MEMORY_CGROUP != 0;
+        let cap = |pid: i32| match cgroup {
+            true => self.cap_memory(uid, pid, memory_mb),
+            false => "no memory cgroup ([sandbox] memory_cgroup is off)".to_string(),
+        };
         let (pid, identity, status) = spawn(wanted, uid, fds, cap, child)?;
         if matches!(self.identity, Identity::Namespaced { .. })
             && identity == Identity::Shared

@@ -48,6 +48,9 @@ pub(crate) struct Job {
     pub(crate) readable: Vec<PathBuf>,
     pub(crate) memory_mb: u64,
     pub(crate) file_size_mb: u64,
+    /// A memory cgroup per document (`[sandbox] memory_cgroup`).
+    #[serde(default)]
+    pub(crate) memory_cgroup: bool,
     pub(crate) sandbox: bool,
     /// The harness request (see `run::harness_request`).
     pub(crate) request: String,
@@ -251,11 +254,17 @@ fn fork_flags(job: &Job) -> u8 {
     // SAFETY: geteuid cannot fail.
     let root = unsafe { libc::geteuid() } == 0;
     let readable = python_home().world_readable && job.readable.iter().all(|p| world_readable(p));
-    if root && !readable {
+    let keep_root = if root && !readable {
         template::KEEP_ROOT
     } else {
         0
-    }
+    };
+    let cgroup = if job.memory_cgroup {
+        template::MEMORY_CGROUP
+    } else {
+        0
+    };
+    keep_root | cgroup
 }
 
 /// In the child: its own channels in place of the template's, its
