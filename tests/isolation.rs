@@ -255,15 +255,7 @@ fn require_full_refuses_less() -> Result<(), Failed> {
         tmp.path(),
         &["--no-sandbox", "--require-sandbox=full"],
     );
-    if out.status.code() != Some(2) || !common::text(&out.stderr).contains("--require-sandbox") {
-        return Err(format!(
-            "exit {:?}: {}",
-            out.status.code(),
-            common::text(&out.stderr)
-        )
-        .into());
-    }
-    Ok(())
+    refused_as_config_error(&out, "--require-sandbox")
 }
 
 /// As root, a Python path the child's own uid cannot read means root is
@@ -308,15 +300,7 @@ fn root_kept_is_never_silent() -> Result<(), Failed> {
         tmp.path(),
         &["--require-sandbox=full"],
     );
-    if out.status.code() != Some(2) || !common::text(&out.stderr).contains("root kept") {
-        return Err(format!(
-            "exit {:?}: {}",
-            out.status.code(),
-            common::text(&out.stderr)
-        )
-        .into());
-    }
-    Ok(())
+    refused_as_config_error(&out, "root kept")
 }
 
 /// Landlock fences contents, not metadata: `chmod`, `utime` and xattrs
@@ -391,6 +375,16 @@ fn a_relative_read_path_is_judged_where_it_is() -> Result<(), Failed> {
         return Err(format!("exit {:?}\n{stdout}", out.status.code()).into());
     }
     Ok(())
+}
+
+/// Exit 2 with `why` on stderr: the run refused, before running anything.
+fn refused_as_config_error(out: &Output, why: &str) -> Result<(), Failed> {
+    let stderr = common::text(&out.stderr);
+    if out.status.code() == Some(2) && stderr.contains(why) {
+        Ok(())
+    } else {
+        Err(format!("exit {:?}: {stderr}", out.status.code()).into())
+    }
 }
 
 type Case = fn(As) -> Result<(), Failed>;

@@ -144,21 +144,26 @@ fn the_coming_from_commands_exist_and_run() {
         let words: Vec<&str> = command.split_whitespace().collect();
         assert_eq!(words[0], "snipcheck", "{line}");
         let dir = tiny_project();
-        let out = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
-            .args(&words[1..])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "`{command}`:\n{}{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
+        succeeds_in(dir.path(), &words[1..], &format!("`{command}`"));
         commands += 1;
     }
     assert!(commands >= 3, "{commands}");
+}
+
+/// Runs `snipcheck ARGS` in `dir` and asserts it exits 0.
+fn succeeds_in(dir: &std::path::Path, args: &[&str], what: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{what}:\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
 }
 
 /// Every config the section shows is one snipcheck loads (unknown keys and
@@ -172,18 +177,7 @@ fn the_coming_from_configs_are_valid_snipcheck_configs() {
         common::write(dir.path(), "snipcheck.toml", &config);
         std::fs::create_dir_all(dir.path().join("src")).unwrap();
         for args in [&["check", "docs/"][..], &["check"]] {
-            let out = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
-                .args(args)
-                .current_dir(dir.path())
-                .output()
-                .unwrap();
-            assert_eq!(
-                out.status.code(),
-                Some(0),
-                "{config}\n`snipcheck {args:?}`:\n{}{}",
-                text(&out.stdout),
-                text(&out.stderr)
-            );
+            succeeds_in(dir.path(), args, &format!("{config}\n`snipcheck {args:?}`"));
         }
     }
 }
