@@ -377,6 +377,48 @@ fn a_relative_read_path_is_judged_where_it_is() -> Result<(), Failed> {
     Ok(())
 }
 
+/// `[sandbox] memory_cgroup = true` as root: the document runs capped, and
+/// no cgroup is left behind (each is removed when its template ends).
+fn memory_cgroup_runs_and_leaves_nothing() -> Result<(), Failed> {
+    let dir = document(
+        "# Capped\n\n```python\nblock = bytearray(64 << 20)\nprint(len(block) >> 20)  # 64\n```\n",
+        "[sandbox]\nmemory_cgroup = true\n",
+    );
+    passes(As::Invoker, dir.path(), &[])?;
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let Some(path) = own
+        .lines()
+        .find_map(|l| l.split_once(":memory:").map(|(_, p)| p.to_string()))
+    else {
+        return Ok(()); // no v1 memory controller: the header says so instead
+    };
+    let root = Path::new("/sys/fs/cgroup/memory").join(path.trim_start_matches('/'));
+    let left = || -> Vec<String> {
+        std::fs::read_dir(&root)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with("snipcheck-"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // The template removes them as it ends, just after the run does.
+    for _ in 0..20 {
+        if left().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let left = left();
+    if left.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("cgroups left: {left:?}").into())
+    }
+}
+
 /// Exit 2 with `why` on stderr: the run refused, before running anything.
 fn refused_as_config_error(out: &Output, why: &str) -> Result<(), Failed> {
     let stderr = common::text(&out.stderr);
@@ -442,6 +484,10 @@ fn main() {
         trials.push(Trial::test(
             "isolation::root-kept-is-never-silent",
             root_kept_is_never_silent,
+        ));
+        trials.push(Trial::test(
+            "isolation::memory-cgroup-runs-and-leaves-nothing",
+            memory_cgroup_runs_and_leaves_nothing,
         ));
         trials.push(Trial::test(
             "isolation::a-relative-read-path-is-judged-where-it-is",
