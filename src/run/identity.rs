@@ -12,8 +12,8 @@
 //!
 //! Inside, the process mounts a size-capped tmpfs over its working
 //! directory: a disk budget the kernel enforces, counting files that are
-//! unlinked while open, gone with the namespace. Then it gives up every
-//! capability it holds in its namespace.
+//! unlinked while open, gone with the namespace. Every other mount becomes
+//! read-only ([`seal_mounts`]). Then it gives up every capability it holds.
 
 use std::fs::File;
 use std::io::Write;
@@ -182,7 +182,7 @@ pub(crate) fn mount_workdir(workdir: &Path, bytes: u64) -> Result<(), String> {
 /// invoker's; the folder above the working directory; the cache). On a
 /// read-only mount the kernel refuses them all (`EROFS`). Devices such as
 /// `/dev/null` stay writable: a mount's flag is about its inodes.
-/// Returns the mount points it could not seal.
+/// Says which mount points it could not seal.
 pub(crate) fn seal_mounts(workdir: &Path) -> Result<(), String> {
     let info = std::fs::read_to_string("/proc/self/mountinfo")
         .map_err(|e| format!("mounts could not be listed: {e}"))?;

@@ -9,7 +9,8 @@
 //!   no TCP connect or bind (ABI ≥ 4), no abstract Unix sockets or signals
 //!   outside the child (ABI ≥ 6);
 //! - a kernel identity of its own: user, PID, IPC and mount namespaces, a
-//!   leased uid as root, a tmpfs working directory (`super::identity`);
+//!   leased uid as root, a tmpfs working directory, every other mount
+//!   read-only (`super::identity`);
 //! - no root: without namespaces, a worker started as root drops to `nobody`;
 //! - seccomp-bpf ([`super::seccomp`]): no processes, exec, network or
 //!   signals to others, whatever the example calls;
