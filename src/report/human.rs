@@ -57,36 +57,30 @@ pub fn example_line(example: &ExampleVerdict, path: &Path) -> String {
 pub fn summary_line(report: &Report) -> String {
     let s = report.summary();
     let mut counts = format!("{} pass, {} drift, {} error", s.pass, s.drift, s.error);
-    for (n, name) in [(s.timeout, "timeout"), (s.crash, "crash")] {
-        if n > 0 {
-            let _ = write!(counts, ", {n} {name}");
-        }
-    }
+    nonzero(
+        &mut counts,
+        ", ",
+        &[(s.timeout, "timeout"), (s.crash, "crash")],
+    );
     let c = s.claims;
     let mut claims = format!(
         "{} claims: {} hold, {} drift, {} vary, {} prose",
         c.total, c.hold, c.drift, c.vary, c.prose
     );
-    for (n, name) in [
+    let unchecked = [
         (c.not_reached, "not reached"),
         (c.error, "error"),
         (c.skipped, "skipped"),
-    ] {
-        if n > 0 {
-            let _ = write!(claims, ", {n} {name}");
-        }
-    }
+    ];
+    nonzero(&mut claims, ", ", &unchecked);
     // A snapshot is no claim, but it can fail an example: the count says so.
     let snaps = s.snapshots;
-    for (n, name) in [
+    let snapshots = [
         (snaps.drift, "snapshot drift"),
         (snaps.missing, "snapshot missing"),
         (snaps.new, "snapshot new"),
-    ] {
-        if n > 0 {
-            let _ = write!(claims, "; {n} {name}");
-        }
-    }
+    ];
+    nonzero(&mut claims, "; ", &snapshots);
     if s.second_run_documents > 0 {
         let _ = write!(
             claims,
@@ -105,4 +99,14 @@ pub fn summary_line(report: &Report) -> String {
         s.skipped,
         report.elapsed.as_secs_f64()
     )
+}
+
+/// Appends `{sep}{n} {name}` for each count that is not zero: counts that
+/// are rarely there are named only when they are.
+fn nonzero(line: &mut String, sep: &str, counts: &[(usize, &str)]) {
+    for (n, name) in counts {
+        if *n > 0 {
+            let _ = write!(line, "{sep}{n} {name}");
+        }
+    }
 }

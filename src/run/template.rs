@@ -237,8 +237,9 @@ struct Live {
 struct State {
     identity: Identity,
     lease: Option<Lease>,
-    /// Per-document memory cgroups, or why there are none.
-    cgroups: Result<identity::Cgroups, String>,
+    /// Per-document memory cgroups, or why there are none: found on the
+    /// first document that asks (`[sandbox] memory_cgroup`), not at start.
+    cgroups: Option<Result<identity::Cgroups, String>>,
     made: Vec<std::path::PathBuf>,
     turn: u32,
     live: HashMap<i32, Live>,
@@ -254,10 +255,7 @@ impl State {
             identity: Identity::Namespaced {
                 first_uid: lease.as_ref().map(|l| l.first),
             },
-            cgroups: match &lease {
-                Some(_) => identity::Cgroups::find(),
-                None => Err("no memory cgroup (not root)".to_string()),
-            },
+            cgroups: None,
             made: Vec::new(),
             lease,
             turn: 0,
@@ -322,8 +320,13 @@ impl State {
     /// Puts the namespace's init `pid` into the memory cgroup of its uid;
     /// what to say of it in the report.
     fn cap_memory(&mut self, uid: Option<u32>, pid: i32, memory_mb: u32) -> String {
-        let (Ok(cgroups), Some(uid)) = (&self.cgroups, uid) else {
-            return match &self.cgroups {
+        let leased = self.lease.is_some();
+        let found = self.cgroups.get_or_insert_with(|| match leased {
+            true => identity::Cgroups::find(),
+            false => Err("no memory cgroup (not root)".to_string()),
+        });
+        let (Ok(cgroups), Some(uid)) = (&*found, uid) else {
+            return match found {
                 Err(why) => why.clone(),
                 Ok(_) => "no memory cgroup (no leased uid)".to_string(),
             };

@@ -367,7 +367,7 @@ fn supervise(
     // A pidfd says when the child ends even if its pipes stay open.
     let pidfd = &forked.pidfd;
     let pid = Pid::from_raw(forked.pid).expect("the template forked a process");
-    let wait = |_: Pid| template.status(forked.pid);
+    let wait = || template.status(forked.pid);
     let kill = |pidfd: &Option<OwnedFd>| match pidfd {
         Some(fd) => rustix::process::pidfd_send_signal(fd, Signal::KILL),
         // Not reaped until the template is asked to: the pid cannot be reused.
@@ -393,7 +393,7 @@ fn supervise(
             return None;
         }
         if status.is_none() && pidfd.is_none() && silent {
-            status = wait(pid);
+            status = wait();
         }
         if status.is_some() && events.is_none() && output.is_none() {
             break;
@@ -454,14 +454,14 @@ fn supervise(
                 1 => relay(&mut output, &mut buf, |bytes| {
                     let _ = std::io::stderr().write_all(bytes);
                 }),
-                2 => status = wait(pid),
+                2 => status = wait(),
                 _ => parent_here = obey(input, || kill(pidfd)),
             }
         }
     }
     let status = status.or_else(|| {
         let _ = kill(pidfd);
-        wait(pid)
+        wait()
     });
     Some(status.unwrap_or((None, None)))
 }
