@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::cache;
 use crate::config::Config;
 use crate::error::Error;
-use crate::markdown::Document;
+use crate::markdown::{Conventions, Document};
 use crate::nondeterminism;
 use crate::record::Cassette;
 use crate::report::{DocumentReport, Report};
@@ -428,7 +428,8 @@ pub fn load_documents(
                 config.environment =
                     Environment::resolve(&config, virtual_env.as_deref(), embedded)?;
             }
-            Ok((Document::load(path)?, config))
+            let conventions = Conventions::discover(path, &config.base_dir());
+            Ok((Document::load_with(path, &conventions)?, config))
         })
         .collect()
 }

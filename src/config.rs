@@ -85,6 +85,22 @@ pub struct RunSettings {
     /// `doctest_global_setup`), never checked.
     #[serde(default)]
     pub setup: String,
+    /// Whose rules decide which blocks run: the document's doc-test tool's
+    /// (`follow`, the default) or every block (`strict`, which reports the
+    /// blocks that tool leaves alone apart).
+    #[serde(default)]
+    pub mode: RunMode,
+}
+
+/// `[run] mode`: see [`RunSettings::mode`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunMode {
+    /// Run what the document's doc-test tool runs; list the rest.
+    #[default]
+    Follow,
+    /// Also run the blocks that tool leaves alone.
+    Strict,
 }
 
 impl Default for RunSettings {
@@ -96,6 +112,7 @@ impl Default for RunSettings {
             timeout: default_timeout(),
             now: None,
             setup: String::new(),
+            mode: RunMode::default(),
         }
     }
 }

@@ -14,7 +14,11 @@ use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, T
 use crate::error::Error;
 
 mod info;
-pub use info::{DEFAULT_GROUP, FenceInfo, FenceKind};
+mod plan;
+mod project;
+pub use info::{FenceInfo, FenceKind};
+pub use plan::{Condition, DEFAULT_GROUP, Decision, Plan, Tool};
+pub use project::Conventions;
 
 /// The HTML comment a writer puts right before a fence to opt it out.
 /// It renders as nothing, so the guide reads the same.
@@ -40,11 +44,9 @@ pub struct Example {
     pub id: String,
     /// Script, session, or Sphinx setup/cleanup code (run, never checked).
     pub kind: FenceKind,
-    /// Sphinx doctest groups it runs in: each group has a namespace of its own.
-    pub groups: Vec<String>,
-    /// From a Sphinx doctest directive: run as Sphinx runs it (its default
-    /// doctest flags, globals without `__name__`).
-    pub sphinx: bool,
+    /// Run or skip, namespaces, comparison: what the document's
+    /// conventions say about this block.
+    pub plan: Plan,
     /// Slug of the nearest heading above (`intro` before any heading).
     pub section: String,
     /// 1-based position among the examples of that section.
@@ -56,8 +58,6 @@ pub struct Example {
     /// The code, `\n`-terminated lines; line `i` (0-based) is guide line
     /// `fence_line + 1 + i`.
     pub code: String,
-    /// Why the writer opted this example out, if they did.
-    pub skip: Option<String>,
     /// An `output` / `text` / bare fence right after the example: its stdout.
     pub output_block: Option<OutputBlock>,
 }
@@ -77,6 +77,29 @@ impl Example {
     /// Guide line of the first code line.
     pub fn first_line(&self) -> usize {
         self.fence_line + 1
+    }
+
+    /// Why the example is not run, if it is not.
+    pub fn skip_reason(&self) -> Option<&str> {
+        self.plan.skip_reason()
+    }
+
+    /// Is it left unrun under `mode`? Strict mode runs what the document's
+    /// tool leaves alone, never what a writer opted out.
+    pub fn is_skipped_under(&self, mode: crate::config::RunMode) -> bool {
+        match self.plan.decision {
+            Decision::Run => false,
+            Decision::Skip { .. } => true,
+            Decision::Unrun { .. } => mode != crate::config::RunMode::Strict,
+        }
+    }
+
+    /// The tool that does not run this block, if one does not.
+    pub fn unrun_by(&self) -> Option<Tool> {
+        match self.plan.decision {
+            Decision::Unrun { by, .. } => Some(by),
+            _ => None,
+        }
     }
 
     /// Code lines with their 1-based guide line numbers.
@@ -112,6 +135,11 @@ impl Document {
     /// Reads and parses a Markdown file. Invalid UTF-8 is an error naming the
     /// byte offset and line, not a lossy decode that would shift the guide.
     pub fn load(path: &Path) -> Result<Document, Error> {
+        Document::load_with(path, &Conventions::default())
+    }
+
+    /// [`Document::load`], read by a project's conventions.
+    pub fn load_with(path: &Path, conventions: &Conventions) -> Result<Document, Error> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let source = match String::from_utf8(bytes) {
             Ok(s) => s,
@@ -128,11 +156,16 @@ impl Document {
                 ));
             }
         };
-        Ok(Document::parse(path, source))
+        Ok(Document::parse_with(path, source, conventions))
     }
 
     /// Parses Markdown text already in memory.
     pub fn parse(path: &Path, source: String) -> Document {
+        Document::parse_with(path, source, &Conventions::default())
+    }
+
+    /// [`Document::parse`], read by a project's conventions.
+    pub fn parse_with(path: &Path, source: String, conventions: &Conventions) -> Document {
         let source = source.strip_prefix('\u{feff}').unwrap_or(&source);
         // CPython ends a line at a lone CR too: so must the line numbers.
         let source = source.replace("\r\n", "\n").replace('\r', "\n");
@@ -140,7 +173,7 @@ impl Document {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "document".into());
-        let examples = extract(&name, &source);
+        let examples = extract(&name, &source, conventions);
         Document {
             path: path.to_path_buf(),
             name,
@@ -165,7 +198,8 @@ pub fn slugify(text: &str) -> String {
 
 /// Walks the event stream once, tracking headings, skip markers and output
 /// blocks.
-fn extract(doc_name: &str, source: &str) -> Vec<Example> {
+fn extract(doc_name: &str, source: &str, conventions: &Conventions) -> Vec<Example> {
+    let _ = conventions;
     let mut walker = Walker {
         lines: LineIndex::new(source),
         line_count: source.lines().count(),
@@ -480,19 +514,21 @@ impl Sections {
         info: FenceInfo,
     ) -> Example {
         let section = self.slug.clone().unwrap_or_else(|| "intro".into());
+        let mut plan = info.plan;
+        if let Some(reason) = skip {
+            plan.skip(reason, Tool::Snipcheck);
+        }
         let ordinal = self.ordinals.entry(section.clone()).or_insert(0);
         *ordinal += 1;
         Example {
             id: format!("{doc}::{section}::{ordinal}"),
             kind: info.kind,
-            groups: info.groups,
-            sphinx: info.sphinx,
+            plan,
             section,
             ordinal: *ordinal,
             heading: self.path.iter().map(|(_, t)| t.clone()).collect(),
             fence_line,
             code,
-            skip: skip.or(info.skip),
             output_block: None,
         }
     }
@@ -540,9 +576,10 @@ mod tests {
     fn skip_marker_right_before_fence() {
         let md = "<!-- snipcheck: skip needs a GPU -->\n```python\nx\n```\n\n<!-- snipcheck: skip -->\n\nText.\n\n```python\ny\n```\n";
         let ex = examples(md);
-        assert_eq!(ex[0].skip.as_deref(), Some("needs a GPU"));
+        assert_eq!(ex[0].skip_reason(), Some("needs a GPU"));
         assert_eq!(
-            ex[1].skip, None,
+            ex[1].skip_reason(),
+            None,
             "a paragraph between marker and fence cancels it"
         );
     }

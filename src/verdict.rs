@@ -460,14 +460,12 @@ mod tests {
         Arc::new(Example {
             id: "d::s::1".into(),
             kind: crate::markdown::FenceKind::Script,
-            groups: vec![],
-            sphinx: false,
+            plan: Default::default(),
             section: "s".into(),
             ordinal: 1,
             heading: vec![],
             fence_line: 0,
             code: code.into(),
-            skip: None,
             output_block: None,
         })
     }

@@ -66,7 +66,7 @@ fn main() {
         });
         for example in &doc.examples {
             let (lazy, id) = (Arc::clone(&lazy), example.id.clone());
-            let ignored = example.skip.is_some();
+            let ignored = example.skip_reason().is_some();
             trials.push(
                 Trial::test(example.id.clone(), move || run(&lazy, &id)).with_ignored_flag(ignored),
             );

@@ -7,6 +7,8 @@
 //! ```` ```{code-block} python ````). Reading them all here keeps the walker
 //! in `markdown.rs` about structure only.
 
+use super::plan::{DEFAULT_GROUP, Plan, Tool};
+
 /// Languages whose blocks are run as a script (or as a `>>>` session when
 /// the code starts with a prompt).
 const SCRIPT_LANGUAGES: &[&str] = &[
@@ -27,9 +29,6 @@ const CODE_DIRECTIVES: &[&str] = &[
 
 /// Info strings of a block that shows an example's output.
 const OUTPUT_LANGUAGES: &[&str] = &["", "output", "text", "console", "stdout", "none"];
-
-/// The Sphinx doctest group every block without one belongs to.
-pub const DEFAULT_GROUP: &str = "default";
 
 /// What a fenced block is, as far as running goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,13 +53,9 @@ pub enum FenceKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FenceInfo {
     pub kind: FenceKind,
-    /// Sphinx doctest groups (`{doctest} ctx`, `{testsetup} *`); `*` is every
-    /// group. Plain fences belong to [`DEFAULT_GROUP`].
-    pub groups: Vec<String>,
-    /// Why the info string opts the block out (`test="skip"`).
-    pub skip: Option<String>,
-    /// A Sphinx doctest directive: run as Sphinx's doctest builder runs it.
-    pub sphinx: bool,
+    /// What the info string alone says: Sphinx doctest groups (`{doctest}
+    /// ctx`, `{testsetup} *`), a skip (`test="skip"`), the tool.
+    pub plan: Plan,
 }
 
 impl FenceInfo {
@@ -80,22 +75,23 @@ impl FenceInfo {
             None => language_and_rest(info),
         };
         let kind = classify_language(language);
-        FenceInfo {
-            skip: (kind != FenceKind::Other)
-                .then(|| skip_attribute(rest))
-                .flatten(),
-            kind,
-            groups: vec![DEFAULT_GROUP.to_string()],
-            sphinx: false,
+        let mut plan = Plan::default();
+        if let Some(reason) = (kind != FenceKind::Other)
+            .then(|| skip_attribute(rest))
+            .flatten()
+        {
+            plan.skip(reason, Tool::Snipcheck);
         }
+        FenceInfo { kind, plan }
     }
 
     fn other() -> FenceInfo {
         FenceInfo {
             kind: FenceKind::Other,
-            groups: Vec::new(),
-            skip: None,
-            sphinx: false,
+            plan: Plan {
+                groups: Vec::new(),
+                ..Plan::default()
+            },
         }
     }
 
@@ -145,9 +141,11 @@ fn sphinx_doctest(name: &str, argument: &str) -> Option<FenceInfo> {
     }
     Some(FenceInfo {
         kind,
-        groups,
-        skip: None,
-        sphinx: true,
+        plan: Plan {
+            tool: Tool::Sphinx,
+            groups,
+            ..Plan::default()
+        },
     })
 }
 
@@ -263,14 +261,14 @@ mod tests {
     fn sphinx_doctest_directives_and_groups() {
         let parsed = FenceInfo::parse("{doctest}");
         assert_eq!(parsed.kind, FenceKind::Session);
-        assert_eq!(parsed.groups, [DEFAULT_GROUP]);
+        assert_eq!(parsed.plan.groups, [DEFAULT_GROUP]);
         let parsed = FenceInfo::parse("{testsetup} *");
         assert_eq!(
-            (parsed.kind, parsed.groups),
+            (parsed.kind, parsed.plan.groups),
             (FenceKind::Setup, vec!["*".into()])
         );
         let parsed = FenceInfo::parse("{doctest} ctx, other");
-        assert_eq!(parsed.groups, ["ctx", "other"]);
+        assert_eq!(parsed.plan.groups, ["ctx", "other"]);
         assert_eq!(kind("{testcleanup}"), FenceKind::Cleanup);
         assert_eq!(kind("{testcode}"), FenceKind::Script);
         assert_eq!(kind("{testoutput}"), FenceKind::TestOutput);
@@ -280,14 +278,25 @@ mod tests {
     fn test_skip_attribute_opts_out() {
         let parsed = FenceInfo::parse("python test=\"skip\" title=\"x.py\"");
         assert_eq!(parsed.kind, FenceKind::Script);
-        assert!(parsed.skip.unwrap().contains("test=\"skip\""));
-        assert!(FenceInfo::parse("py test=skip").skip.is_some());
-        assert!(FenceInfo::parse("{.python test='skip'}").skip.is_some());
+        assert!(parsed.plan.skip_reason().unwrap().contains("test=\"skip\""));
+        assert!(
+            FenceInfo::parse("py test=skip")
+                .plan
+                .skip_reason()
+                .is_some()
+        );
+        assert!(
+            FenceInfo::parse("{.python test='skip'}")
+                .plan
+                .skip_reason()
+                .is_some()
+        );
         assert!(
             FenceInfo::parse("python title=\"test=skip\"")
-                .skip
+                .plan
+                .skip_reason()
                 .is_none()
         );
-        assert!(FenceInfo::parse("python").skip.is_none());
+        assert!(FenceInfo::parse("python").plan.skip_reason().is_none());
     }
 }

@@ -44,7 +44,7 @@ pub fn example_line(example: &ExampleVerdict, path: &Path) -> String {
         visible(&path.display().to_string()),
         example.example.fence_line
     );
-    if let Some(reason) = &example.example.skip {
+    if let Some(reason) = example.example.skip_reason() {
         let _ = write!(line, "  ({})", visible(reason));
     }
     line.push('\n');
@@ -88,6 +88,20 @@ pub fn summary_line(report: &Report) -> String {
             s.second_run_documents,
             report.second_run.1.as_secs_f64()
         );
+    }
+    for n in &s.not_run_by {
+        let _ = match n.ran {
+            0 => write!(
+                claims,
+                "\nnot run by {}: {} block(s) (`[run] mode = \"strict\"` runs them)",
+                n.tool, n.blocks
+            ),
+            ran => write!(
+                claims,
+                "\nnot run by {}: {} block(s), {ran} run in strict mode, {} failed",
+                n.tool, n.blocks, n.failed
+            ),
+        };
     }
     let cached = match s.cached_documents {
         0 => String::new(),

@@ -55,7 +55,7 @@ pub struct Report {
 }
 
 /// Counts by status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
     pub examples: usize,
     pub pass: usize,
@@ -69,12 +69,26 @@ pub struct Summary {
     /// Snapshots that differ, that are missing under CI (both failures),
     /// and that are new (proposed for review).
     pub snapshots: SnapshotCounts,
+    /// Blocks the document's doc-test tool does not run, by tool: listed
+    /// apart so that nothing goes unchecked silently.
+    pub not_run_by: Vec<NotRunBy>,
     /// Documents run a second time to find the claims that vary (the
     /// time it took is in [`Report::second_run`]).
     pub second_run_documents: usize,
     /// Documents whose run came from the result cache, of `documents`.
     pub cached_documents: usize,
     pub documents: usize,
+}
+
+/// `not run by Sphinx doctest: 21 blocks, 5 failed (strict mode)`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NotRunBy {
+    pub tool: &'static str,
+    pub blocks: usize,
+    /// Run anyway (strict mode).
+    pub ran: usize,
+    /// Of those run, how many drifted or did not finish.
+    pub failed: usize,
 }
 
 /// `412 claims: 398 hold, 3 drift, 2 vary, 9 prose`.
@@ -108,6 +122,27 @@ impl SnapshotCounts {
             SnapshotCheck::New { .. } => self.new += 1,
             _ => {}
         }
+    }
+}
+
+impl Summary {
+    fn count_unrun(&mut self, tool: &'static str, status: Status) {
+        let at = match self.not_run_by.iter().position(|n| n.tool == tool) {
+            Some(at) => at,
+            None => {
+                self.not_run_by.push(NotRunBy {
+                    tool,
+                    blocks: 0,
+                    ran: 0,
+                    failed: 0,
+                });
+                self.not_run_by.len() - 1
+            }
+        };
+        let entry = &mut self.not_run_by[at];
+        entry.blocks += 1;
+        entry.ran += usize::from(status != Status::Skipped);
+        entry.failed += usize::from(!matches!(status, Status::Pass | Status::Skipped));
     }
 }
 
@@ -147,6 +182,9 @@ impl Report {
             }
             c.prose += e.prose.len();
             s.snapshots.count(&e.snapshot);
+            if let Some(tool) = e.example.unrun_by() {
+                s.count_unrun(tool.name(), e.status);
+            }
         }
         let c = &mut s.claims;
         c.total = c.hold + c.drift + c.vary + c.prose + c.not_reached + c.error + c.skipped;

@@ -654,13 +654,13 @@ pub(crate) fn harness_request(
         .examples
         .iter()
         .map(|e| {
-            let skip = e.skip.is_some() || config.skip.contains_key(&e.id);
+            let skip = e.is_skipped_under(config.run.mode) || config.skip.contains_key(&e.id);
             let timeout = config.timeout_for(&doc.name, &e.id);
             let (spans, claim_lines) = statements_to_learn(e);
             json!({
                 "code": e.code, "first_line": e.first_line(), "skip": skip, "timeout": timeout,
                 "session": e.is_session(), "claim_lines": claim_lines, "spans": spans,
-                "role": role(e), "groups": e.groups, "sphinx": e.sphinx,
+                "role": role(e), "groups": e.plan.groups, "sphinx": e.plan.is_sphinx(),
             })
         })
         .collect();
