@@ -13,6 +13,7 @@ use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, T
 
 use crate::error::Error;
 
+mod dialect;
 mod info;
 mod plan;
 mod project;
@@ -199,10 +200,11 @@ pub fn slugify(text: &str) -> String {
 /// Walks the event stream once, tracking headings, skip markers and output
 /// blocks.
 fn extract(doc_name: &str, source: &str, conventions: &Conventions) -> Vec<Example> {
-    let _ = conventions;
+    let tool = dialect::detect(source, conventions);
     let mut walker = Walker {
         lines: LineIndex::new(source),
         line_count: source.lines().count(),
+        dialect: Some(dialect::for_tool(tool, conventions)),
         ..Walker::default()
     };
     for (event, range) in Parser::new_ext(source, Options::empty()).into_offset_iter() {
@@ -231,6 +233,12 @@ struct Walker {
     sections: Sections,
     examples: Vec<Example>,
     pending_skip: Option<String>,
+    /// The document's doc-test tool, which reads each block's marks.
+    dialect: Option<Box<dyn dialect::Dialect>>,
+    /// HTML comments since the last paragraph or block: marks for the next fence.
+    comments: Vec<String>,
+    /// Info string of the fenced block being read.
+    info: String,
     heading: Option<(HeadingLevel, String)>,
     /// (kind, fence line, text) of the fenced block being read.
     block: Option<(BlockKind, usize, String)>,
@@ -261,7 +269,10 @@ impl Walker {
             }
             Event::Start(Tag::CodeBlock(kind)) => {
                 let kind = match kind {
-                    CodeBlockKind::Fenced(info) => self.block_kind(&info),
+                    CodeBlockKind::Fenced(info) => {
+                        self.info = info.to_string();
+                        self.block_kind(&info)
+                    }
                     CodeBlockKind::Indented => BlockKind::Other,
                 };
                 self.awaiting_output = None;
@@ -278,12 +289,14 @@ impl Walker {
                 }
             }
             Event::Html(html) | Event::InlineHtml(html) => {
+                self.comments.push(html.to_string());
                 if let Some(reason) = skip_reason(&html) {
                     self.pending_skip = Some(reason);
                 }
             }
             Event::Start(Tag::Paragraph) => {
                 self.pending_skip = None;
+                self.comments.clear();
                 self.paragraph = self.awaiting_output.map(|_| String::new());
             }
             // "Output:" between an example and its output block is fine, and
@@ -338,11 +351,13 @@ impl Walker {
     /// A block that is neither an example nor its output: forget both.
     fn interrupt(&mut self) {
         self.pending_skip = None;
+        self.comments.clear();
         self.awaiting_output = None;
     }
 
     fn end_block(&mut self, doc_name: &str) {
         let skip = self.pending_skip.take();
+        let comments = std::mem::take(&mut self.comments);
         let block = self.block.take().map(|(kind, line, text)| match kind {
             BlockKind::OutputOrExample(_, info) if looks_like_session(&text) => {
                 (BlockKind::Example(info, false), line, text)
@@ -359,6 +374,17 @@ impl Walker {
                 };
                 let testcode = info.kind == FenceKind::Script && directive;
                 let checked = matches!(info.kind, FenceKind::Script | FenceKind::Session);
+                let mut info = info;
+                if let Some(dialect) = &mut self.dialect {
+                    let marks = dialect::Marks {
+                        comments: &comments,
+                        info: &self.info,
+                        code: &code,
+                        fence_line,
+                        kind: &info.kind,
+                    };
+                    dialect.plan(&marks, &mut info.plan);
+                }
                 let example = self
                     .sections
                     .example(doc_name, fence_line, code, skip, info);
