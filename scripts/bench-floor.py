@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench-floor.py - the "floor" for snipcheck's benchmarks.
 
-Usage: bench-floor.py [--verbose] FILE.md...
+Usage: bench-floor.py [--verbose] [--isolated] FILE.md...
 
 The cheapest possible way to run a Markdown guide's Python examples in
 CPython: one interpreter process that, for each FILE,
@@ -16,6 +16,11 @@ CPython: one interpreter process that, for each FILE,
   * exec()s every block in order in ONE namespace per file, with
     __name__ == '__main__', the examples' stdout going to /dev/null,
     catching and counting exceptions per block.
+
+--isolated is the *isolated floor*: the same interpreter, warmed up once,
+forks one child per FILE; the child runs that file's blocks as above and
+pipes its counts back, so no file sees another's objects. It is the lower
+bound for a tool that gives each document a fresh process (snipcheck does).
 
 It checks nothing (no expected outputs are compared): it is the lower
 bound on what any tool that really runs the examples must spend. A summary
@@ -110,8 +115,29 @@ def run_file(path, verbose):
     return ok, failed
 
 
+def run_file_in_child(path, verbose):
+    """run_file in a forked child; its counts come back through a pipe."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        try:
+            ok, failed = run_file(path, verbose)
+            os.write(write_end, f"{ok} {failed}".encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        counts = f.read().split()
+    os.waitpid(pid, 0)
+    if len(counts) != 2:
+        return 0, len(list(python_blocks(open(path, encoding="utf-8").read())))
+    return int(counts[0]), int(counts[1])
+
+
 def main(argv):
     verbose = 0
+    isolated = False
     files = []
     for a in argv:
         if a in ("-h", "--help"):
@@ -119,6 +145,8 @@ def main(argv):
             return 0
         if a in ("-v", "--verbose"):
             verbose += 1
+        elif a == "--isolated":
+            isolated = True
         else:
             files.append(os.path.abspath(a))
     if not files:
@@ -135,14 +163,17 @@ def main(argv):
         for name, content in DATA_FILES.items():
             with open(name, "w") as f:
                 f.write(content)
+        if isolated:
+            import gc
+            gc.freeze()  # the children share the warmed-up heap copy-on-write
         for path in files:
-            ok, failed = run_file(path, verbose)
+            ok, failed = (run_file_in_child if isolated else run_file)(path, verbose)
             total_ok += ok
             total_failed += failed
             if verbose:
                 print(f"{path}: {ok} ok, {failed} raised", file=sys.stderr)
         os.chdir(old_cwd)
-    print(f"floor: {total_ok + total_failed} blocks, {total_ok} ok, "
+    print(f"{'isolated floor' if isolated else 'floor'}: {total_ok + total_failed} blocks, {total_ok} ok, "
           f"{total_failed} raised", file=sys.stderr)
     return 0
 
