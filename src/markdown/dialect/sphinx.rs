@@ -52,19 +52,52 @@ impl Dialect for Sphinx {
     }
 }
 
-/// Does `source` use the doctest extension's directives?
+/// Does `source` use the doctest extension's directives, at the top or
+/// inside directives whose body is Markdown (not in a code block that
+/// shows them)?
 pub(super) fn is_written_for(source: &str) -> bool {
-    source.lines().any(|line| {
-        let line = line.trim_start();
-        let fence = line.trim_start_matches(['`', '~']);
-        line.len() - fence.len() >= 3
-            && fence.trim_start().strip_prefix('{').is_some_and(|rest| {
-                DIRECTIVES.iter().any(|d| {
-                    rest.get(..d.len())
-                        .is_some_and(|n| n.eq_ignore_ascii_case(d))
-                        && rest[d.len()..].trim_start().starts_with('}')
-                })
-            })
+    uses_directives(source, 0)
+}
+
+fn uses_directives(markdown: &str, depth: usize) -> bool {
+    use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
+    let mut block: Option<(String, String)> = None;
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                if is_directive(&info) {
+                    return true;
+                }
+                block = Some((info.to_string(), String::new()));
+            }
+            Event::Text(text) => {
+                if let Some((_, body)) = &mut block {
+                    body.push_str(&text);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some((info, body)) = block.take() {
+                    let nested = depth < super::super::MAX_NESTING
+                        && super::super::myst::holds_markdown(&info);
+                    if nested && uses_directives(&body, depth + 1) {
+                        return true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// `{doctest}`, `{testcode} group`, …
+fn is_directive(info: &str) -> bool {
+    info.trim().strip_prefix('{').is_some_and(|rest| {
+        DIRECTIVES.iter().any(|d| {
+            rest.get(..d.len())
+                .is_some_and(|n| n.eq_ignore_ascii_case(d))
+                && rest[d.len()..].trim_start().starts_with('}')
+        })
     })
 }
 
@@ -196,5 +229,12 @@ mod tests {
         assert!(is_written_for("````{testcode} grp\nx\n````\n"));
         assert!(!is_written_for("```python\nx\n```\n{doctest} in prose\n"));
         assert!(!is_written_for("```{doctests}\n```\n"));
+        assert!(is_written_for(
+            "````{note}\n```{doctest}\n>>> 1\n1\n```\n````\n"
+        ));
+        assert!(
+            !is_written_for("````markdown\n```{doctest}\n>>> 1\n```\n````\n"),
+            "shown in a code block, not used"
+        );
     }
 }
