@@ -159,6 +159,7 @@ impl Key {
         );
         part("path", crate::run::code_path(doc).as_bytes());
         part("document", doc.source.as_bytes());
+        part("conventions", format!("{:?}", doc.conventions).as_bytes());
         part("config", format!("{config:?}").as_bytes());
         for (name, bytes) in config.fixture_bytes()? {
             part(&name, &bytes);

@@ -178,6 +178,7 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
             python: run::python_version(),
             venv: None,
             sandbox: run::sandbox::summary(run::pool::layers()),
+            conventions: Vec::new(),
             documents: Vec::new(),
             elapsed: start.elapsed(),
             second_run: (0, Duration::ZERO),
@@ -227,6 +228,7 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
             None if !documents.is_empty() => "not used (every run came from the cache)".into(),
             layers => run::sandbox::summary(layers),
         },
+        conventions: conventions_read(&jobs),
         documents,
         elapsed: start.elapsed(),
         second_run,
@@ -432,6 +434,24 @@ pub fn load_documents(
             Ok((Document::load_with(path, &conventions)?, config))
         })
         .collect()
+}
+
+/// Each config file read for conventions once, with its notes.
+fn conventions_read(jobs: &[(Document, Config)]) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for (doc, _) in jobs {
+        let conventions = &doc.conventions;
+        for line in conventions
+            .describe()
+            .into_iter()
+            .chain(conventions.notes().iter().map(|n| format!("note: {n}")))
+        {
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+    }
+    lines
 }
 
 /// An internal failure (worker, harness, protocol) names the document it

@@ -53,6 +53,9 @@ pub struct Config {
     pub python: PythonSettings,
     #[serde(default)]
     pub cache: CacheSettings,
+    /// Sphinx doctest's settings, over those its `conf.py` gives.
+    #[serde(default)]
+    pub sphinx: SphinxSettings,
     /// Where the config was read from (fixture paths are relative to it).
     #[serde(skip)]
     pub origin: Option<PathBuf>,
@@ -123,6 +126,18 @@ fn default_output_limit() -> usize {
 
 fn default_timeout() -> f64 {
     5.0
+}
+
+/// `[sphinx]`: what `conf.py`'s `doctest_global_setup`,
+/// `doctest_global_cleanup` and `doctest_default_flags` say, for a project
+/// whose `conf.py` snipcheck cannot read (or to say otherwise).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SphinxSettings {
+    pub global_setup: Option<String>,
+    pub global_cleanup: Option<String>,
+    /// doctest flag names (`["ELLIPSIS", "NORMALIZE_WHITESPACE"]`).
+    pub default_flags: Option<Vec<String>>,
 }
 
 /// Where results are kept between runs (see [`crate::cache`]).
@@ -225,7 +240,33 @@ impl Config {
         })?;
         config.origin = Some(path.to_path_buf());
         config.check_bounds()?;
+        config.check_flags(path, &text)?;
         Ok(config)
+    }
+
+    /// `[sphinx] default_flags` names doctest flags, or the run would
+    /// compare by rules nobody asked for.
+    fn check_flags(&self, path: &Path, text: &str) -> Result<(), Error> {
+        let flags = self.sphinx.default_flags.iter().flatten();
+        match flags
+            .into_iter()
+            .find(|f| !crate::markdown::DOCTEST_FLAGS.contains(&f.as_str()))
+        {
+            Some(flag) => {
+                let line = text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with("default_flags"))
+                    .map_or(1, |i| i + 1);
+                Err(Error::input(
+                    path,
+                    line,
+                    format!(
+                        "[sphinx] default_flags: `{flag}` is not a doctest flag (ELLIPSIS, NORMALIZE_WHITESPACE, …)"
+                    ),
+                ))
+            }
+            None => Ok(()),
+        }
     }
 
     /// Keeps the paths this config has snipcheck read or write inside its

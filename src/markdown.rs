@@ -15,11 +15,13 @@ use crate::error::Error;
 
 mod dialect;
 mod info;
+mod myst;
 mod plan;
 mod project;
+pub(crate) use dialect::DOCTEST_FLAGS;
 pub use info::{FenceInfo, FenceKind};
 pub use plan::{Condition, DEFAULT_GROUP, Decision, Plan, Tool};
-pub use project::Conventions;
+pub use project::{Conventions, SphinxConf};
 
 /// The HTML comment a writer puts right before a fence to opt it out.
 /// It renders as nothing, so the guide reads the same.
@@ -36,6 +38,8 @@ pub struct Document {
     pub source: Arc<str>,
     /// Shared with the verdicts that name them.
     pub examples: Vec<Arc<Example>>,
+    /// What its project's config files say (Sphinx's `conf.py`).
+    pub conventions: Conventions,
 }
 
 /// One fenced Python block.
@@ -180,6 +184,7 @@ impl Document {
             name,
             source: source.into(),
             examples: examples.into_iter().map(Arc::new).collect(),
+            conventions: conventions.clone(),
         }
     }
 }
@@ -207,11 +212,12 @@ fn extract(doc_name: &str, source: &str, conventions: &Conventions) -> Vec<Examp
         dialect: Some(dialect::for_tool(tool, conventions)),
         ..Walker::default()
     };
-    for (event, range) in Parser::new_ext(source, Options::empty()).into_offset_iter() {
-        walker.event(doc_name, event, range.start);
-    }
+    walker.walk(doc_name, source);
     walker.examples
 }
+
+/// How deep directives nest before their bodies are no longer read.
+const MAX_NESTING: usize = 8;
 
 /// What a fenced block being read will become.
 enum BlockKind {
@@ -253,9 +259,37 @@ struct Walker {
     prose_since_example: bool,
     /// An `Output:` paragraph introduced the block to come.
     introduced: bool,
+    /// Guide line before the text being walked (a directive's body).
+    line_base: usize,
+    /// Directives the text being walked is nested in.
+    depth: usize,
 }
 
 impl Walker {
+    fn walk(&mut self, doc_name: &str, text: &str) {
+        for (event, range) in Parser::new_ext(text, Options::empty()).into_offset_iter() {
+            self.event(doc_name, event, range.start);
+        }
+    }
+
+    /// The body of a ```` ````{note} ```` fence is Markdown to Sphinx, and
+    /// its fences run: walked as the guide's lines after `fence_line`.
+    fn walk_nested(&mut self, doc_name: &str, fence_line: usize, body: &str) {
+        if self.depth >= MAX_NESTING {
+            return;
+        }
+        let (_, body, _) = myst::split_options(body);
+        let outer = std::mem::replace(&mut self.lines, LineIndex::new(&body));
+        let base = std::mem::replace(&mut self.line_base, fence_line);
+        self.depth += 1;
+        self.interrupt();
+        self.walk(doc_name, &body);
+        self.interrupt();
+        self.depth -= 1;
+        self.lines = outer;
+        self.line_base = base;
+    }
+
     fn event(&mut self, doc_name: &str, event: Event<'_>, offset: usize) {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
@@ -276,7 +310,8 @@ impl Walker {
                     CodeBlockKind::Indented => BlockKind::Other,
                 };
                 self.awaiting_output = None;
-                self.block = Some((kind, self.lines.line_of(offset), String::new()));
+                let line = self.line_base + self.lines.line_of(offset);
+                self.block = Some((kind, line, String::new()));
             }
             Event::End(TagEnd::CodeBlock) => self.end_block(doc_name),
             Event::Text(text) | Event::Code(text) => {
@@ -365,12 +400,13 @@ impl Walker {
             BlockKind::OutputOrExample(i, _) => (BlockKind::OutputOf(i, true), line, text),
             kind => (kind, line, text),
         });
+        let info_string = std::mem::take(&mut self.info);
         match block {
             Some((BlockKind::Example(info, directive), fence_line, code)) => {
-                let code = if directive {
-                    blank_directive_options(&code)
+                let (options, code, _) = if directive {
+                    myst::split_options(&code)
                 } else {
-                    code
+                    (Vec::new(), code, 0)
                 };
                 let testcode = info.kind == FenceKind::Script && directive;
                 let checked = matches!(info.kind, FenceKind::Script | FenceKind::Session);
@@ -378,10 +414,11 @@ impl Walker {
                 if let Some(dialect) = &mut self.dialect {
                     let marks = dialect::Marks {
                         comments: &comments,
-                        info: &self.info,
+                        info: &info_string,
                         code: &code,
                         fence_line,
                         kind: &info.kind,
+                        options: &options,
                     };
                     dialect.plan(&marks, &mut info.plan);
                 }
@@ -405,14 +442,32 @@ impl Walker {
                 if (fence_line < self.line_count || !text.is_empty())
                     && !text.trim_start().starts_with(">>>") =>
             {
+                let (text, skipped) = self.output_options(i, &info_string, text);
                 self.examples[i].output_block = Some(OutputBlock {
-                    line: fence_line + 1,
+                    line: fence_line + 1 + skipped,
                     text,
                     explicit: info_says || self.introduced,
                 });
             }
+            Some((BlockKind::Other, fence_line, body)) if myst::holds_markdown(&info_string) => {
+                self.walk_nested(doc_name, fence_line, &body)
+            }
             _ => {}
         }
+    }
+}
+
+impl Walker {
+    /// A `{testoutput}`'s options go to its `{testcode}`'s plan; the output
+    /// is what follows them (and how many lines they took).
+    fn output_options(&mut self, example: usize, info: &str, text: String) -> (String, usize) {
+        if FenceInfo::parse(info).kind != FenceKind::TestOutput {
+            return (text, 0);
+        }
+        let (options, _, count) = myst::split_options(&text);
+        dialect::apply_output_options(&options, &mut self.examples[example].plan);
+        let rest = text.split_inclusive('\n').skip(count).collect();
+        (rest, count)
     }
 }
 
@@ -423,31 +478,6 @@ fn looks_like_session(code: &str) -> bool {
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .is_some_and(|l| l.starts_with(">>>"))
-}
-
-/// MyST directive options at the top of a block (`:hide:`,
-/// `:options: +ELLIPSIS`, or a `---` YAML block) are not code: blanked, so
-/// that line numbers stay the guide's.
-fn blank_directive_options(code: &str) -> String {
-    let lines: Vec<&str> = code.split_inclusive('\n').collect();
-    let yaml_end = (lines.first().map(|l| l.trim()) == Some("---"))
-        .then(|| lines.iter().skip(1).position(|l| l.trim() == "---"))
-        .flatten()
-        .map(|i| i + 2);
-    let options = yaml_end.unwrap_or_else(|| {
-        lines
-            .iter()
-            .take_while(|l| {
-                let l = l.trim();
-                l.starts_with(':') && l[1..].contains(':') && !l.starts_with("::")
-            })
-            .count()
-    });
-    lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| if i < options { "\n" } else { l })
-        .collect()
 }
 
 /// `Output:`, `**Output:**`, `Prints:`, `Result` as a paragraph of its own,

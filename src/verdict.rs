@@ -95,9 +95,16 @@ pub struct ExampleVerdict {
     /// Comments read as prose, not claims: (guide line, text). Unchecked
     /// claims are among them, so a writer sees everything that was not checked.
     pub prose: Vec<(usize, String)>,
+    /// Why its run skipped it (a `:skipif:` that held).
+    pub skip_reason: Option<String>,
 }
 
 impl ExampleVerdict {
+    /// Why it was not run: its plan's reason, or the one its run gave.
+    pub fn skip_reason(&self) -> Option<&str> {
+        self.example.skip_reason().or(self.skip_reason.as_deref())
+    }
+
     pub fn drifts(&self) -> impl Iterator<Item = &ClaimVerdict> {
         self.claims.iter().filter(|c| c.verdict == Verdict::Drifts)
     }
@@ -113,7 +120,9 @@ pub fn judge(
         Vec::new()
     } else {
         let implicit_block = example.output_block.as_ref().is_some_and(|b| !b.explicit);
-        judge_claims(claim::parse(example), outcome, implicit_block)
+        let mut claims = claim::parse(example);
+        claims.retain(|c| !(outcome.output_unchecked && c.kind == ClaimKind::OutputBlock));
+        judge_claims(claims, outcome, implicit_block)
     };
     // An exception a claim names was shown on purpose: not an error.
     let raised_on_purpose = claims.iter().any(|c| c.claim.kind == ClaimKind::Raises);
@@ -152,6 +161,7 @@ pub fn judge(
         truncated: outcome.truncated,
         prose: prose(example, &claims),
         claims,
+        skip_reason: outcome.skip_reason.clone(),
     }
 }
 

@@ -6,7 +6,13 @@
 //! the block's [`Plan`]: skip it, continue the previous block's namespace,
 //! expect an exception.
 
+mod sphinx;
+
+pub(crate) use sphinx::FLAGS as DOCTEST_FLAGS;
+pub(super) use sphinx::apply_output_options;
+
 use super::info::FenceKind;
+use super::myst::DirectiveOption;
 use super::plan::{Plan, Tool};
 use super::project::Conventions;
 
@@ -21,6 +27,8 @@ pub(super) struct Marks<'a> {
     pub code: &'a str,
     pub fence_line: usize,
     pub kind: &'a FenceKind,
+    /// A MyST directive's options (`:options: +SKIP`), read off its body.
+    pub options: &'a [DirectiveOption],
 }
 
 /// One tool's reading of a document, block by block, in order (a dialect
@@ -39,12 +47,17 @@ impl Dialect for Plain {
 /// The tool `source` is written for: its own markers first, then what its
 /// project's config files say.
 pub(super) fn detect(source: &str, conventions: &Conventions) -> Tool {
-    let _ = source;
+    if sphinx::is_written_for(source) {
+        return Tool::Sphinx;
+    }
     conventions.tool.unwrap_or(Tool::Snipcheck)
 }
 
 /// The dialect that reads a document written for `tool`.
 pub(super) fn for_tool(tool: Tool, conventions: &Conventions) -> Box<dyn Dialect> {
-    let _ = (tool, conventions);
-    Box::new(Plain)
+    let _ = conventions;
+    match tool {
+        Tool::Sphinx => Box::new(sphinx::Sphinx),
+        _ => Box::new(Plain),
+    }
 }

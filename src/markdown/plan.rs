@@ -72,6 +72,9 @@ pub enum Condition {
     SkipIf(String),
     /// A version requirement on the running CPython (`> 3.12`, `>= 3.9`).
     PyVersion { op: String, version: String },
+    /// True means the block runs but its output is not compared (`:skipif:`
+    /// on a `{testoutput}`).
+    OutputSkipIf(String),
 }
 
 /// Everything later stages need to know about one block.

@@ -21,6 +21,9 @@ pub fn render(report: &Report, options: Options) -> String {
         visible(&report.interpreter()),
         visible(&report.sandbox)
     );
+    for line in &report.conventions {
+        let _ = writeln!(out, "conventions: {}", visible(line));
+    }
     for doc in &report.documents {
         for example in &doc.examples {
             out.push_str(&example_line(example, &doc.path));
@@ -44,7 +47,7 @@ pub fn example_line(example: &ExampleVerdict, path: &Path) -> String {
         visible(&path.display().to_string()),
         example.example.fence_line
     );
-    if let Some(reason) = example.example.skip_reason() {
+    if let Some(reason) = example.skip_reason() {
         let _ = write!(line, "  ({})", visible(reason));
     }
     line.push('\n');

@@ -16,6 +16,9 @@ struct JsonReport<'a> {
     venv: Option<String>,
     /// Which sandbox layers were in force.
     sandbox: &'a str,
+    /// Config files read for doc-test conventions (`docs/conf.py (Sphinx doctest)`).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    conventions: &'a [String],
     documents: Vec<JsonDocument>,
     summary: Summary,
     elapsed_seconds: f64,
@@ -38,6 +41,9 @@ struct JsonExample {
     line: usize,
     heading: String,
     status: &'static str,
+    /// Why it was not run (or is reported apart).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skip_reason: Option<String>,
     stdout: String,
     error: Option<JsonError>,
     claims: Vec<JsonClaim>,
@@ -77,6 +83,7 @@ pub fn render(report: &Report) -> String {
         python: &report.python,
         venv: report.venv.as_ref().map(|v| v.display().to_string()),
         sandbox: &report.sandbox,
+        conventions: &report.conventions,
         documents: report
             .documents
             .iter()
@@ -101,6 +108,7 @@ fn example(e: &ExampleVerdict) -> JsonExample {
         line: e.example.fence_line,
         heading: e.example.heading.join(" > "),
         status: e.status.name(),
+        skip_reason: e.skip_reason().map(String::from),
         stdout: e.stdout.clone(),
         error: error(e),
         claims: e.claims.iter().map(claim).collect(),

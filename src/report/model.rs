@@ -44,6 +44,10 @@ pub struct Report {
     pub venv: Option<PathBuf>,
     /// Which sandbox layers were in force, in a few words (the header).
     pub sandbox: String,
+    /// The projects' config files read for their doc-test conventions
+    /// (`docs/conf.py (Sphinx doctest)`), and notes on what they said that
+    /// could not be read: the header.
+    pub conventions: Vec<String>,
     pub documents: Vec<DocumentReport>,
     pub elapsed: Duration,
     /// The documents run a second time for nondeterminism, and how long

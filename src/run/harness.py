@@ -378,7 +378,9 @@ def run_session(example, path, namespace, result, recorder):
     examples = doctest_examples(example["code"], example["first_line"], result)
     result["doctests"] += repl.run_examples(examples, "doctest", example["first_line"], path,
                                             namespace, capture, error_info,
-                                            sphinx=example.get("sphinx", False))
+                                            sphinx=example.get("sphinx", False),
+                                            flags=example.get("flags") or (),
+                                            defaults=example.get("default_flags"))
 
 
 def run_docstrings(docstrings, path, namespace, result):
@@ -497,6 +499,9 @@ class Namespaces:
         self.stubs = stub_values(config["stubs"])
         install_modules(config.get("modules") or {})
         self.setup = config.get("setup") or ""
+        sphinx = config.get("sphinx") or {}
+        self.sphinx_setup = sphinx.get("setup") or ""
+        self.sphinx_cleanup = sphinx.get("cleanup") or ""
         self.script = script
         self.run_setup = run_setup
         self.modules = {}
@@ -522,13 +527,72 @@ class Namespaces:
                 exec(compile(self.setup, "<[run] setup>", "exec"), module.__dict__)
             except Exception as exc:
                 raise ConfigError(f"[run] setup failed: {type(exc).__name__}: {exc}") from None
+        if self.sphinx_setup:
+            sys.modules["__main__"] = module
+            global_setup(self.sphinx_setup, module.__dict__)
         return module
+
+    def clean_up(self):
+        """Sphinx's `doctest_global_cleanup`, after each group, as its
+        builder runs it; what it prints or raises is no example's."""
+        if not self.sphinx_cleanup:
+            return
+        for module in self.modules.values():
+            sys.modules["__main__"] = module
+            with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()), \
+                    contextlib.redirect_stderr(io.StringIO()):
+                exec(compile(self.sphinx_cleanup, "<doctest_global_cleanup>", "exec"),
+                     module.__dict__)
+
+    def skip_reason(self, example):
+        """Why Sphinx skips `example` (`:pyversion:`, `:skipif:`), if it does.
+        `:skipif:` is evaluated as Sphinx does: in a fresh namespace after
+        the global setup."""
+        for condition in example.get("conditions") or ():
+            if "pyversion" in condition:
+                op, version = condition["pyversion"]
+                if not version_matches(op, version):
+                    return f"needs Python {op} {version}"
+            elif "skipif" in condition and self.condition_holds(condition["skipif"]):
+                return f":skipif: {condition['skipif']}"
+        return None
+
+    def output_unchecked(self, example):
+        """A `{testoutput}`'s `:skipif:` holds: the code runs, its output is
+        not compared."""
+        return any(self.condition_holds(c["output_skipif"])
+                   for c in example.get("conditions") or () if "output_skipif" in c)
+
+    def condition_holds(self, expression):
+        scope = {"__builtins__": builtins, **self.stubs}
+        exec(compile(self.setup, "<[run] setup>", "exec"), scope)
+        if self.sphinx_setup:
+            global_setup(self.sphinx_setup, scope)
+        return bool(eval(compile(expression, "<:skipif:>", "eval"), scope))
 
     def targets(self, groups):
         """Group names an example runs in; `*` is every group (at least one)."""
         if "*" not in groups:
             return list(groups) or ["default"]
         return list(self.modules) or ["default"]
+
+
+def global_setup(code, namespace):
+    try:
+        exec(compile(code, "<doctest_global_setup>", "exec"), namespace)
+    except Exception as exc:
+        raise ConfigError(f"doctest_global_setup failed: {type(exc).__name__}: {exc}") from None
+
+
+def version_matches(op, version):
+    """`sys.version_info` against `op version` (`>= 3.9`), as packaging
+    compares release numbers: missing parts are zeros."""
+    want = tuple(int(n) for n in version.split("."))
+    width = max(len(want), 3)
+    want = want + (0,) * (width - len(want))
+    have = tuple(sys.version_info[:3]) + (0,) * (width - 3)
+    return {"<": have < want, "<=": have <= want, ">": have > want, ">=": have >= want,
+            "==": have == want, "!=": have != want}[op]
 
 
 def stub_values(stubs, what="stub"):
@@ -715,19 +779,37 @@ def run_document(request_json, hooks):
             return
         if not replaying:
             events.now({"event": "start", "index": index})
-        facts = outcome_of(example)
+        facts = checked_first(example, outcome_of)
         if not replaying:
             events.later({"event": "done", "index": index, "outcome": facts})
+
+    def checked_first(example, outcome_of):
+        """Runs `example` unless one of its conditions says Sphinx skips it."""
+        if not example.get("conditions"):
+            return outcome_of(example)
+        try:
+            reason = namespaces.skip_reason(example)
+            unchecked = reason is None and namespaces.output_unchecked(example)
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the condition's own error, at the fence
+            return outcome(error=error_info(exc, path) | {"line": example["first_line"] - 1})
+        if reason is not None:
+            return outcome(skipped=True, skip_reason=reason)
+        return outcome_of(example) | ({"output_unchecked": True} if unchecked else {})
 
     try:
         namespaces = Namespaces(config, script, lambda example, ns: run(example, ns))
         examples = list(enumerate(request["examples"]))
+        for _, example in examples:
+            example["default_flags"] = (config.get("sphinx") or {}).get("default_flags")
         for index, example in examples:
             if example["role"] != "cleanup":
                 report(index, example, run_in_groups)
         for index, example in examples:
             if example["role"] == "cleanup":
                 report(index, example, run_in_groups)
+        namespaces.clean_up()
     except BaseException:
         events.now()  # the outcomes so far, before the harness's own error
         raise

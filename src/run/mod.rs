@@ -661,6 +661,7 @@ pub(crate) fn harness_request(
                 "code": e.code, "first_line": e.first_line(), "skip": skip, "timeout": timeout,
                 "session": e.is_session(), "claim_lines": claim_lines, "spans": spans,
                 "role": role(e), "groups": e.plan.groups, "sphinx": e.plan.is_sphinx(),
+                "flags": e.plan.flags, "conditions": conditions(&e.plan.conditions),
             })
         })
         .collect();
@@ -693,11 +694,37 @@ pub(crate) fn harness_request(
             "fixtures": fixtures,
             "now": config.run.now,
             "setup": config.run.setup,
+            "sphinx": sphinx_settings(doc, config),
             "site_packages": config.environment.site_packages,
             "paths": config.environment.paths,
         },
     })
     .to_string())
+}
+
+/// Sphinx's global setup, cleanup and default flags: `[sphinx]` in
+/// snipcheck.toml over what the project's `conf.py` says.
+fn sphinx_settings(doc: &Document, config: &Config) -> serde_json::Value {
+    let conf = doc.conventions.sphinx.clone().unwrap_or_default();
+    let ours = &config.sphinx;
+    json!({
+        "setup": ours.global_setup.clone().or(conf.global_setup),
+        "cleanup": ours.global_cleanup.clone().or(conf.global_cleanup),
+        "default_flags": ours.default_flags.clone().or(conf.default_flags),
+    })
+}
+
+/// What the harness checks before running a block (`:skipif:`, `:pyversion:`).
+fn conditions(conditions: &[crate::markdown::Condition]) -> serde_json::Value {
+    use crate::markdown::Condition;
+    conditions
+        .iter()
+        .map(|c| match c {
+            Condition::SkipIf(expr) => json!({"skipif": expr}),
+            Condition::OutputSkipIf(expr) => json!({"output_skipif": expr}),
+            Condition::PyVersion { op, version } => json!({"pyversion": [op, version]}),
+        })
+        .collect()
 }
 
 /// How the harness treats an example: run and checked, or Sphinx setup and

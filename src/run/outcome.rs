@@ -23,6 +23,14 @@ pub struct ExampleOutcome {
     pub error: Option<PyError>,
     #[serde(default)]
     pub skipped: bool,
+    /// Why it was skipped when the run decided it (Sphinx's `:skipif:`,
+    /// `:pyversion:`); a skip the plan decided has its reason there.
+    #[serde(default)]
+    pub skip_reason: Option<String>,
+    /// It ran, but its output block is not compared (`:skipif:` on a
+    /// `{testoutput}` held).
+    #[serde(default)]
+    pub output_unchecked: bool,
     /// Output went past the limit and was cut.
     #[serde(default)]
     pub truncated: bool,

@@ -233,12 +233,23 @@ def traceback_tail(want):
     return last + "\n"
 
 
-def options(example, sphinx=False):
+def options(example, sphinx=False, extra=(), defaults=None):
+    """The flags `example` is checked with: the tool's defaults (Sphinx's
+    `doctest_default_flags`, or `defaults` when its conf.py names them),
+    then the block's `:options:` (`extra`, `+NAME`/`-NAME`), then the
+    example's own `# doctest:` comment."""
     d = doctest()
-    if sphinx:  # Sphinx's `doctest_default_flags`, as its builder checks them
+    if sphinx and defaults is not None:
+        flags = 0
+        for name in defaults:
+            flags |= d.OPTIONFLAGS_BY_NAME[name]
+    elif sphinx:
         flags = d.ELLIPSIS | d.IGNORE_EXCEPTION_DETAIL | d.DONT_ACCEPT_TRUE_FOR_1
     else:
         flags = d.ELLIPSIS | d.NORMALIZE_WHITESPACE
+    for option in extra:
+        flag = d.OPTIONFLAGS_BY_NAME[option[1:]]
+        flags = flags | flag if option[0] == "+" else flags & ~flag
     for flag, on in example.options.items():
         flags = flags | flag if on else flags & ~flag
     return flags
@@ -309,7 +320,8 @@ def exception_matches(checker, want, got, flags):
     return checker.check_output(strip(want), strip(got), flags)
 
 
-def run_examples(examples, kind, base_line, path, globs, capture, error_info, sphinx=False):
+def run_examples(examples, kind, base_line, path, globs, capture, error_info, sphinx=False,
+                 flags=(), defaults=None):
     """Runs doctest examples; returns one claim result per example.
 
     `capture(fn)` runs `fn` with stdout captured and returns what it wrote.
@@ -318,13 +330,14 @@ def run_examples(examples, kind, base_line, path, globs, capture, error_info, sp
     """
     results = []
     checker = doctest().OutputChecker()
+    block_flags = flags
     for example in examples:
         line = base_line + example.lineno
         result = {"kind": kind, "line": line, "source": example.source,
                   "lines": example.source.count("\n") + example.want.count("\n"),
                   "want": hybrid_want(example), "got": "", "verdict": "holds", "error": None}
         results.append(result)
-        flags = options(example, sphinx)
+        flags = options(example, sphinx, block_flags, defaults)
         if flags & doctest().SKIP:
             result["verdict"] = "skipped"
             continue
