@@ -10,6 +10,11 @@ use super::info::FenceKind;
 use super::plan::{Plan, Tool};
 use super::project::Conventions;
 
+mod doctest_glob;
+mod markdown_docs;
+mod mktestdocs;
+mod sybil;
+
 /// What surrounds one fenced block in the Markdown.
 #[allow(dead_code)] // until every field has a dialect that reads it
 pub(super) struct Marks<'a> {
@@ -27,6 +32,23 @@ pub(super) struct Marks<'a> {
 /// may keep state: a namespace that later blocks continue).
 pub(super) trait Dialect {
     fn plan(&mut self, marks: &Marks<'_>, plan: &mut Plan);
+
+    /// Reads the whole document once, before its blocks: code the tool runs
+    /// that is no fenced block (Sybil's invisible code, doctest's `>>>` in
+    /// prose), in document order.
+    fn prepare(&mut self, _source: &str) -> Vec<Hidden> {
+        Vec::new()
+    }
+}
+
+/// Code a tool runs that the Markdown shows in no runnable fence.
+pub(super) struct Hidden {
+    /// The line before its first code line (where a fence would open).
+    pub line: usize,
+    pub code: String,
+    /// `Setup` (runs, never checked) or `Session` (`>>>` examples).
+    pub kind: FenceKind,
+    pub plan: Plan,
 }
 
 /// snipcheck's own reading: every Python block runs, in one namespace.
@@ -39,12 +61,28 @@ impl Dialect for Plain {
 /// The tool `source` is written for: its own markers first, then what its
 /// project's config files say.
 pub(super) fn detect(source: &str, conventions: &Conventions) -> Tool {
-    let _ = source;
+    if sybil::shows(source) {
+        return Tool::Sybil;
+    }
+    if markdown_docs::shows(source) {
+        return Tool::PytestMarkdownDocs;
+    }
     conventions.tool.unwrap_or(Tool::Snipcheck)
 }
 
 /// The dialect that reads a document written for `tool`.
 pub(super) fn for_tool(tool: Tool, conventions: &Conventions) -> Box<dyn Dialect> {
-    let _ = (tool, conventions);
-    Box::new(Plain)
+    match tool {
+        Tool::PytestMarkdownDocs => Box::new(markdown_docs::MarkdownDocs::new(conventions)),
+        Tool::Mktestdocs => Box::new(mktestdocs::Mktestdocs::new(conventions)),
+        Tool::Sybil => Box::new(sybil::Sybil::new(conventions)),
+        Tool::Doctest => Box::new(doctest_glob::DoctestGlob::new(conventions)),
+        _ => Box::new(Plain),
+    }
+}
+
+/// The raw text of 1-based `line` of `source` (a fence's own line, which
+/// some tools read character by character).
+fn raw_line(source: &str, line: usize) -> &str {
+    source.lines().nth(line.saturating_sub(1)).unwrap_or("")
 }

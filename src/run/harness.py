@@ -378,7 +378,8 @@ def run_session(example, path, namespace, result, recorder):
     examples = doctest_examples(example["code"], example["first_line"], result)
     result["doctests"] += repl.run_examples(examples, "doctest", example["first_line"], path,
                                             namespace, capture, error_info,
-                                            sphinx=example.get("sphinx", False))
+                                            sphinx=example.get("sphinx", False),
+                                            document_flags=example.get("flags") or ())
 
 
 def run_docstrings(docstrings, path, namespace, result):
@@ -529,6 +530,23 @@ class Namespaces:
         if "*" not in groups:
             return list(groups) or ["default"]
         return list(self.modules) or ["default"]
+
+
+def skipped_by_condition(example, namespaces, path):
+    """The outcome of an example a skip condition (Sybil's `skip: next
+    if(...)`) holds for, evaluated on a copy of its namespace just before it
+    would run; None when it runs."""
+    conditions = example.get("skip_if") or ()
+    if not conditions:
+        return None
+    namespace = dict(namespaces.enter(namespaces.targets(example["groups"])[0]))
+    for condition in conditions:
+        try:
+            if eval(condition, namespace):
+                return outcome(skipped=True)
+        except Exception as exc:
+            return outcome(error=error_info(exc, path))
+    return None
 
 
 def stub_values(stubs, what="stub"):
@@ -715,7 +733,7 @@ def run_document(request_json, hooks):
             return
         if not replaying:
             events.now({"event": "start", "index": index})
-        facts = outcome_of(example)
+        facts = skipped_by_condition(example, namespaces, path) or outcome_of(example)
         if not replaying:
             events.later({"event": "done", "index": index, "outcome": facts})
 

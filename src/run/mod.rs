@@ -661,6 +661,7 @@ pub(crate) fn harness_request(
                 "code": e.code, "first_line": e.first_line(), "skip": skip, "timeout": timeout,
                 "session": e.is_session(), "claim_lines": claim_lines, "spans": spans,
                 "role": role(e), "groups": e.plan.groups, "sphinx": e.plan.is_sphinx(),
+                "flags": e.plan.flags, "skip_if": skip_conditions(e),
             })
         })
         .collect();
@@ -698,6 +699,18 @@ pub(crate) fn harness_request(
         },
     })
     .to_string())
+}
+
+/// The `SkipIf` expressions the harness evaluates before the example runs.
+fn skip_conditions(example: &crate::markdown::Example) -> Vec<&str> {
+    use crate::markdown::Condition;
+    let conditions = example.plan.conditions.iter();
+    conditions
+        .filter_map(|c| match c {
+            Condition::SkipIf(expression) => Some(expression.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// How the harness treats an example: run and checked, or Sphinx setup and

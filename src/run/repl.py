@@ -233,12 +233,18 @@ def traceback_tail(want):
     return last + "\n"
 
 
-def options(example, sphinx=False):
+def options(example, sphinx=False, extra=()):
+    """The example's flags: the tool's defaults, the document's option flags
+    (`extra`: `+ELLIPSIS` from doctest_optionflags; names doctest does not
+    know, such as Sybil's NUMBER, are left out), then its own directives."""
     d = doctest()
     if sphinx:  # Sphinx's `doctest_default_flags`, as its builder checks them
         flags = d.ELLIPSIS | d.IGNORE_EXCEPTION_DETAIL | d.DONT_ACCEPT_TRUE_FOR_1
     else:
         flags = d.ELLIPSIS | d.NORMALIZE_WHITESPACE
+    for name in extra:
+        flag = d.OPTIONFLAGS_BY_NAME.get(name.lstrip("+-"), 0)
+        flags = flags & ~flag if name.startswith("-") else flags | flag
     for flag, on in example.options.items():
         flags = flags | flag if on else flags & ~flag
     return flags
@@ -309,7 +315,8 @@ def exception_matches(checker, want, got, flags):
     return checker.check_output(strip(want), strip(got), flags)
 
 
-def run_examples(examples, kind, base_line, path, globs, capture, error_info, sphinx=False):
+def run_examples(examples, kind, base_line, path, globs, capture, error_info, sphinx=False,
+                 document_flags=()):
     """Runs doctest examples; returns one claim result per example.
 
     `capture(fn)` runs `fn` with stdout captured and returns what it wrote.
@@ -324,7 +331,7 @@ def run_examples(examples, kind, base_line, path, globs, capture, error_info, sp
                   "lines": example.source.count("\n") + example.want.count("\n"),
                   "want": hybrid_want(example), "got": "", "verdict": "holds", "error": None}
         results.append(result)
-        flags = options(example, sphinx)
+        flags = options(example, sphinx, document_flags)
         if flags & doctest().SKIP:
             result["verdict"] = "skipped"
             continue
