@@ -167,6 +167,8 @@ fn doctest_glob_runs_every_prompt_in_the_file_with_the_projects_flags() {
         ("usage::drifting::2", "drift"),
         ("usage::drifting::3", "drift"), // an indented block
         ("usage::drifting::4", "drift"),
+        ("usage::opted-out::1", "pass"), // `# doctest: +SKIP`: not run
+        ("usage::precision::1", "pass"), // `+NUMBER`, as pytest reads it
     ]);
     assert_eq!(got, expected);
 }

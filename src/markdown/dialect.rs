@@ -81,8 +81,47 @@ pub(super) fn for_tool(tool: Tool, conventions: &Conventions) -> Box<dyn Dialect
     }
 }
 
-/// The raw text of 1-based `line` of `source` (a fence's own line, which
+/// The block is one `by` does not run (not run by default, run in strict
+/// mode), unless the writer opted it out already.
+fn leave_alone(plan: &mut Plan, reason: impl Into<String>, by: Tool) {
+    if plan.decision == super::plan::Decision::Run {
+        plan.decision = super::plan::Decision::Unrun {
+            reason: reason.into(),
+            by,
+        };
+    }
+}
+
+/// The raw text of 1-based `line` of `lines` (a fence's own line, which
 /// some tools read character by character).
-fn raw_line(source: &str, line: usize) -> &str {
-    source.lines().nth(line.saturating_sub(1)).unwrap_or("")
+fn raw_line<'a>(lines: &[&'a str], line: usize) -> &'a str {
+    lines.get(line.wrapping_sub(1)).copied().unwrap_or("")
+}
+
+/// (fence line, last line, info string, code) of every fenced block, as
+/// the walker's parser reads them; 1-based lines.
+fn fenced_blocks(source: &str) -> Vec<(usize, usize, String, String)> {
+    use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let line_of = |offset: usize| starts.partition_point(|&s| s <= offset);
+    let mut out = Vec::new();
+    let mut current: Option<(usize, usize, String, String)> = None;
+    for (event, range) in Parser::new_ext(source, Options::empty()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                let last = line_of(range.end.saturating_sub(1));
+                current = Some((line_of(range.start), last, info.to_string(), String::new()))
+            }
+            Event::Text(text) => {
+                if let Some((.., code)) = &mut current {
+                    code.push_str(&text);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => out.extend(current.take()),
+            _ => {}
+        }
+    }
+    out
 }

@@ -324,7 +324,7 @@ def run_examples(examples, kind, base_line, path, globs, capture, error_info, sp
     unexpectedly is an error, like any other claim.
     """
     results = []
-    checker = doctest().OutputChecker()
+    checker = number_checker()
     for example in examples:
         line = base_line + example.lineno
         result = {"kind": kind, "line": line, "source": example.source,
@@ -387,7 +387,53 @@ def run_examples(examples, kind, base_line, path, globs, capture, error_info, sp
     return results
 
 
+NUMBER_CHECKER = None
+
+
+def number_checker():
+    """doctest's checker, plus the `NUMBER` flag pytest and Sybil add
+    (`doctest_optionflags = NUMBER`): a float in the output matches to the
+    precision the expected output writes (`3.14` for `3.14159`)."""
+    global NUMBER_CHECKER
+    if NUMBER_CHECKER is not None:
+        return NUMBER_CHECKER
+    import re
+
+    d = doctest()
+    number_flag = d.register_optionflag("NUMBER")
+    number = re.compile(r"(?P<number>[+-]?(?:\d+\.\d*|\.\d+)(?:[Ee][+-]?\d+)?"
+                        r"|[+-]?\d+[Ee][+-]?\d+)")
+
+    def precision(text):
+        mantissa, _, exponent = text.lower().partition("e")
+        digits = len(mantissa.partition(".")[2])
+        return digits - int(exponent or 0)
+
+    class Checker(d.OutputChecker):
+        def check_output(self, want, got, optionflags):
+            if optionflags & number_flag:
+                got = self.within_precision(want, got)
+            return super().check_output(want, got, optionflags)
+
+        @staticmethod
+        def within_precision(want, got):
+            wants, gots = list(number.finditer(want)), list(number.finditer(got))
+            if len(wants) != len(gots):
+                return got
+            offset = 0
+            for w, g in zip(wants, gots):
+                if abs(float(w.group()) - float(g.group())) <= 10 ** -precision(w.group()):
+                    start, end = g.start() + offset, g.end() + offset
+                    got = got[:start] + w.group() + got[end:]
+                    offset += len(w.group()) - (g.end() - g.start())
+            return got
+
+    NUMBER_CHECKER = Checker()
+    return NUMBER_CHECKER
+
+
 def session_examples(code):
+    number_checker()  # `# doctest: +NUMBER` parses once the flag exists
     return doctest().DocTestParser().get_examples(with_continuation_prompts(code))
 
 

@@ -5,12 +5,10 @@
 //! project's `doctest_optionflags` apply. A Python fence without `>>>` is
 //! prose to doctest: not run.
 
-use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
-
-use super::{Dialect, Hidden, Marks};
+use super::{Dialect, Hidden, Marks, fenced_blocks, leave_alone};
 use crate::markdown::info::{FenceInfo, FenceKind};
 use crate::markdown::looks_like_session;
-use crate::markdown::plan::{Decision, Plan, Tool};
+use crate::markdown::plan::{Plan, Tool};
 use crate::markdown::project::Conventions;
 
 pub(super) struct DoctestGlob {
@@ -40,10 +38,11 @@ impl Dialect for DoctestGlob {
         if is_session(marks) {
             plan.flags.extend(self.flags.iter().cloned());
         } else {
-            plan.decision = Decision::Unrun {
-                reason: "doctest runs only `>>>` examples; this block has none".into(),
-                by: Tool::Doctest,
-            };
+            leave_alone(
+                plan,
+                "doctest runs only `>>>` examples; this block has none",
+                Tool::Doctest,
+            );
         }
     }
 }
@@ -54,20 +53,18 @@ pub(super) fn is_session(marks: &Marks<'_>) -> bool {
         || (*marks.kind == FenceKind::Script && looks_like_session(marks.code))
 }
 
-/// The 1-based line ranges of the fences snipcheck runs as blocks.
-fn runnable_fences(source: &str) -> Vec<(usize, usize)> {
-    let line_of = |offset: usize| 1 + source[..offset].matches('\n').count();
-    Parser::new_ext(source, Options::empty())
-        .into_offset_iter()
-        .filter_map(|(event, range)| match event {
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info)))
-                if FenceInfo::parse(&info).is_runnable() =>
-            {
-                Some((line_of(range.start), line_of(range.end.saturating_sub(1))))
+/// For each 1-based line (index 0 unused): is it part of a fence snipcheck
+/// runs as a block?
+fn in_runnable_fences(source: &str) -> Vec<bool> {
+    let mut marked = vec![false; source.lines().count() + 2];
+    for (first, last, info, _) in fenced_blocks(source) {
+        if FenceInfo::parse(&info).is_runnable() {
+            for line in first..=last.min(marked.len() - 1) {
+                marked[line] = true;
             }
-            _ => None,
-        })
-        .collect()
+        }
+    }
+    marked
 }
 
 /// doctest's examples outside the runnable fences, as doctest's parser
@@ -75,8 +72,8 @@ fn runnable_fences(source: &str) -> Vec<(usize, usize)> {
 /// line up to a blank one or the next prompt. Examples with no blank line
 /// between them make one session.
 pub(super) fn loose_sessions(source: &str, plan: &Plan) -> Vec<Hidden> {
-    let fences = runnable_fences(source);
-    let in_fence = |line: usize| fences.iter().any(|&(a, b)| (a..=b).contains(&line));
+    let fenced = in_runnable_fences(source);
+    let in_fence = |line: usize| fenced.get(line).copied().unwrap_or(false);
     let prompt = |text: &str| text.trim_start_matches(' ').starts_with(">>>");
     let mut sessions = Vec::new();
     let mut current: Option<Hidden> = None;

@@ -5,8 +5,8 @@
 //! `fixture:NAME` (a pytest fixture injected as a global), `runner:NAME`
 //! (a custom runner). Superfences' `{.python continuation}` reads the same.
 
-use super::{Dialect, Marks};
-use crate::markdown::plan::{Decision, Plan, Tool};
+use super::{Dialect, Marks, leave_alone};
+use crate::markdown::plan::{Plan, Tool};
 use crate::markdown::project::Conventions;
 
 /// The languages its collector runs (`extract_fence_tests`).
@@ -78,11 +78,11 @@ impl Dialect for MarkdownDocs {
         plan.tool = Tool::PytestMarkdownDocs;
         let (language, options) = words(marks.info);
         if !LANGUAGES.contains(&language.as_str()) {
-            plan.decision = Decision::Unrun {
-                reason: "pytest-markdown-docs runs only ```python, ```py and ```python3 fences"
-                    .into(),
-                by: Tool::PytestMarkdownDocs,
-            };
+            leave_alone(
+                plan,
+                "pytest-markdown-docs runs only ```python, ```py and ```python3 fences",
+                Tool::PytestMarkdownDocs,
+            );
             return;
         }
         if options.iter().any(|o| o == "notest") {

@@ -5,13 +5,14 @@
 //! block runs on its own, in a fresh `__main__`, unless `memory=True`
 //! (the blocks are joined and run as one script).
 
-use super::{Dialect, Marks, raw_line};
-use crate::markdown::plan::{DEFAULT_GROUP, Decision, Plan, Tool};
+use super::{Dialect, Marks, leave_alone};
+use crate::markdown::plan::{DEFAULT_GROUP, Plan, Tool};
 use crate::markdown::project::{Conventions, MktestdocsMode};
 
 pub(super) struct Mktestdocs {
     mode: MktestdocsMode,
-    source: String,
+    /// The document's lines: the test reads a fence's opening line as is.
+    lines: Vec<String>,
     /// Blocks run so far: without memory, block `n` runs in namespace `n`.
     blocks: usize,
 }
@@ -20,7 +21,7 @@ impl Mktestdocs {
     pub(super) fn new(conventions: &Conventions) -> Mktestdocs {
         Mktestdocs {
             mode: conventions.mktestdocs.clone(),
-            source: String::new(),
+            lines: Vec::new(),
             blocks: 0,
         }
     }
@@ -35,18 +36,20 @@ impl Mktestdocs {
 
 impl Dialect for Mktestdocs {
     fn prepare(&mut self, source: &str) -> Vec<super::Hidden> {
-        self.source = source.to_string();
+        self.lines = source.lines().map(String::from).collect();
         Vec::new()
     }
 
     fn plan(&mut self, marks: &Marks<'_>, plan: &mut Plan) {
         plan.tool = Tool::Mktestdocs;
-        if !self.runs(raw_line(&self.source, marks.fence_line)) {
+        let fence = self.lines.get(marks.fence_line.wrapping_sub(1));
+        if !self.runs(fence.map_or("", String::as_str)) {
             let lang = &self.mode.lang;
-            plan.decision = Decision::Unrun {
-                reason: format!("mktestdocs runs only fences opened by exactly ```{lang}"),
-                by: Tool::Mktestdocs,
-            };
+            leave_alone(
+                plan,
+                format!("mktestdocs runs only fences opened by exactly ```{lang}"),
+                Tool::Mktestdocs,
+            );
             return;
         }
         self.blocks += 1;

@@ -10,10 +10,8 @@
 
 use std::collections::HashMap;
 
-use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
-
 use super::doctest_glob::{is_session, loose_sessions};
-use super::{Dialect, Hidden, Marks, raw_line};
+use super::{Dialect, Hidden, Marks, fenced_blocks, leave_alone, raw_line};
 use crate::markdown::info::FenceKind;
 use crate::markdown::plan::{Condition, DEFAULT_GROUP, Decision, Plan, Tool};
 use crate::markdown::project::Conventions;
@@ -72,8 +70,9 @@ impl Sybil {
     /// The document's regions, in order of their lines.
     fn regions(&self, source: &str) -> Vec<(usize, Region)> {
         let mut regions = directives(source);
-        for (line, code) in fences(source) {
-            let python = info_of(raw_line(source, line)) == "python";
+        let lines: Vec<&str> = source.lines().collect();
+        for (line, _, _, code) in fenced_blocks(source) {
+            let python = info_of(raw_line(&lines, line)) == "python";
             let session = crate::markdown::looks_like_session(&code);
             if python || (self.doctest_everywhere && session) {
                 regions.push((line, Region::Fence(line)));
@@ -114,6 +113,9 @@ impl Dialect for Sybil {
                 }
                 Region::Hidden(mut code) => {
                     apply(next.take().or_else(|| range.clone()), &mut plan);
+                    if let Decision::Skip { reason, by } = &code.plan.decision {
+                        plan.skip(reason.clone(), *by);
+                    }
                     code.plan = plan;
                     hidden.push(code);
                 }
@@ -139,10 +141,11 @@ impl Dialect for Sybil {
             }
             None => {
                 plan.tool = Tool::Sybil;
-                plan.decision = Decision::Unrun {
-                    reason: "Sybil's PythonCodeBlockParser runs only fences whose info string is exactly `python`".into(),
-                    by: Tool::Sybil,
-                };
+                leave_alone(
+                    plan,
+                    "Sybil's PythonCodeBlockParser runs only fences whose info string is exactly `python`",
+                    Tool::Sybil,
+                );
             }
         }
     }
@@ -211,28 +214,6 @@ fn info_of(line: &str) -> &str {
     line.trim_start_matches('`').trim_start_matches('~')
 }
 
-/// Every fenced block: (fence line, code).
-fn fences(source: &str) -> Vec<(usize, String)> {
-    let line_of = |offset: usize| 1 + source[..offset].matches('\n').count();
-    let mut out = Vec::new();
-    let mut current: Option<(usize, String)> = None;
-    for (event, range) in Parser::new_ext(source, Options::empty()).into_offset_iter() {
-        match event {
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(_))) => {
-                current = Some((line_of(range.start), String::new()))
-            }
-            Event::Text(text) => {
-                if let Some((_, code)) = &mut current {
-                    code.push_str(&text);
-                }
-            }
-            Event::End(pulldown_cmark::TagEnd::CodeBlock) => out.extend(current.take()),
-            _ => {}
-        }
-    }
-    out
-}
-
 /// Sybil's directives in HTML comments, and its invisible code blocks, with
 /// their lines (`DirectiveInHTMLCommentLexer`: `<!--` at a line's start,
 /// the directive, its arguments; the source runs to the next `-->`).
@@ -291,15 +272,21 @@ fn directives(source: &str) -> Vec<(usize, Region)> {
                         code.push('\n');
                     }
                 }
-                out.push((
+                let mut plan = Plan::default();
+                if end == lines.len() {
+                    let reason = format!(
+                        "the invisible code block at line {line} has no closing `-->` (Sybil fails to read the document)"
+                    );
+                    plan.skip(reason, Tool::Sybil);
+                }
+                let code = dedent(&code);
+                let hidden = Hidden {
                     line,
-                    Region::Hidden(Hidden {
-                        line,
-                        code: dedent(&code),
-                        kind: FenceKind::Setup,
-                        plan: Plan::default(),
-                    }),
-                ));
+                    code,
+                    kind: FenceKind::Setup,
+                    plan,
+                };
+                out.push((line, Region::Hidden(hidden)));
                 i = end;
             }
             _ => {}
@@ -348,6 +335,11 @@ mod tests {
             matches!(skip_of("if(sys.platform == 'win32', reason=\"posix\")"), Skip::If(c) if c == "sys.platform == 'win32'")
         );
         assert!(matches!(skip_of("\"needs a GPU\""), Skip::Always(r) if r == "needs a GPU"));
+        let open = directives("<!-- invisible-code-block: python\nx = 1\n");
+        match &open[0].1 {
+            Region::Hidden(h) => assert!(h.plan.skip_reason().unwrap().contains("line 1")),
+            _ => panic!("not hidden code"),
+        }
         assert_eq!(info_of("```python"), "python");
         assert_eq!(info_of("- ```python "), "python ");
     }

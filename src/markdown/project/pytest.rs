@@ -162,4 +162,18 @@ mod tests {
         apply(value("addopts"), None, "guide.rst", &mut other);
         assert_eq!(other.tool, None, "the glob does not match");
     }
+
+    #[test]
+    fn doctest_glob_from_pyproject() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            "[tool.pytest.ini_options]\naddopts = [\"--doctest-glob\", \"*.md\"]\ndoctest_optionflags = \"NUMBER ELLIPSIS\"\n",
+        )
+        .unwrap();
+        let mut conventions = Conventions::default();
+        read(dir.path(), "README.md", &mut conventions);
+        assert_eq!(conventions.tool, Some(Tool::Doctest));
+        assert_eq!(conventions.doctest_flags, ["+NUMBER", "+ELLIPSIS"]);
+    }
 }
