@@ -69,6 +69,9 @@ fn pytest_markdown_docs_isolates_blocks_continues_and_skips_what_it_skips() {
         ("drifting::drifting-examples::3", "drift"),
         ("drifting::drifting-examples::4", "pass"),
         ("drifting::drifting-examples::5", "error"),
+        ("drifting::drifting-examples::6", "pass"),
+        ("drifting::drifting-examples::7", "drift"), // continues block 6
+        ("drifting::drifting-examples::8", "drift"), // and block 7
         // A fixture [stubs] provides runs.
         ("stubbed::a-fixture-the-config-provides::1", "pass"),
     ]);
@@ -113,7 +116,11 @@ fn mktestdocs_reads_its_mode_from_the_test_file_or_the_config() {
         // [mktestdocs] lang = "py", memory = false in snipcheck.toml.
         ("notes::notes::1", "pass"),
         ("notes::notes::2", "pass"),
-        ("notes::notes::3", "skipped"),
+        ("notes::notes::3", "skipped"), // ```python: not its `lang`
+        ("notes::notes::4", "pass"),
+        ("notes::drifting::1", "drift"), // no `memory`: `base` is gone
+        ("notes::drifting::2", "drift"),
+        ("notes::drifting::3", "drift"),
     ]);
     assert_eq!(got, expected);
 }
@@ -142,11 +149,18 @@ fn sybil_markers_skip_clear_and_run_invisible_code() {
         ("drifting::drifting::3", "drift"),
         ("drifting::drifting::4", "drift"),
         ("drifting::drifting::5", "drift"), // if(...) does not hold
+        ("drifting::drifting::6", "skipped"), // skip: start, would drift
+        ("drifting::drifting::7", "pass"),  // after skip: end
+        ("drifting::drifting::8", "drift"), // clear-namespace: `rows` gone
         // With the whole-text DocTestParser: prompts in prose too, and
         // its optionflags (IGNORE_EXCEPTION_DETAIL).
         ("prose::sessions-everywhere::1", "pass"),
         ("prose::sessions-everywhere::2", "pass"),
-        ("prose::sessions-everywhere::3", "drift"),
+        ("prose::sessions-everywhere::3", "skipped"), // skip: next, prose
+        ("prose::sessions-everywhere::4", "pass"),
+        ("prose::drifting::1", "drift"),
+        ("prose::drifting::2", "drift"), // in a ```text fence
+        ("prose::drifting::3", "drift"),
     ]);
     assert_eq!(got, expected);
     let report = human("tests/fixtures/sybil/markers.md");

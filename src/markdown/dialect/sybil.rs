@@ -301,7 +301,7 @@ fn dedent(code: &str) -> String {
     let indent = code
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
+        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
         .min()
         .unwrap_or(0);
     code.lines()
