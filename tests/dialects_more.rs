@@ -211,3 +211,33 @@ fn strict_mode_runs_what_the_tool_leaves_alone_but_not_what_the_writer_skipped()
     let out = snipcheck(&["check", "--no-cache", doc.to_str().unwrap()]);
     assert_exit(&out, 1);
 }
+
+#[test]
+fn a_change_to_the_projects_pytest_config_is_never_served_from_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let ini = |flags: &str| {
+        let text =
+            format!("[pytest]\naddopts = --doctest-glob='*.md'\ndoctest_optionflags = {flags}\n");
+        std::fs::write(dir.path().join("pytest.ini"), text).unwrap();
+    };
+    std::fs::write(dir.path().join("snipcheck.toml"), "").unwrap();
+    let doc = dir.path().join("errors.md");
+    std::fs::write(
+        &doc,
+        "# Errors\n\n>>> int('x')\nTraceback (most recent call last):\nValueError: not the message\n",
+    )
+    .unwrap();
+    let run = || {
+        let out = snipcheck(&["check", "--format", "json", doc.to_str().unwrap()]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["documents"][0]["examples"][0]["status"].clone()
+    };
+    ini("IGNORE_EXCEPTION_DETAIL");
+    assert_eq!(run(), "pass");
+    ini("ELLIPSIS");
+    assert_eq!(
+        run(),
+        "drift",
+        "the flag is gone: the cached pass must not stand"
+    );
+}
