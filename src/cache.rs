@@ -160,6 +160,9 @@ impl Key {
         part("path", crate::run::code_path(doc).as_bytes());
         part("document", doc.source.as_bytes());
         part("conventions", format!("{:?}", doc.conventions).as_bytes());
+        // What the project's own files (pytest.ini, conftest.py, a test
+        // file) made of it: which blocks run, in which namespaces.
+        part("examples", format!("{:?}", doc.examples).as_bytes());
         part("config", format!("{config:?}").as_bytes());
         for (name, bytes) in config.fixture_bytes()? {
             part(&name, &bytes);

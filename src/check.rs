@@ -430,7 +430,7 @@ pub fn load_documents(
                 config.environment =
                     Environment::resolve(&config, virtual_env.as_deref(), embedded)?;
             }
-            let conventions = Conventions::discover(path, &config.base_dir());
+            let conventions = Conventions::discover(path, &config.base_dir()).with_config(&config);
             Ok((Document::load_with(path, &conventions)?, config))
         })
         .collect()

@@ -56,6 +56,9 @@ pub struct Config {
     /// Sphinx doctest's settings, over those its `conf.py` gives.
     #[serde(default)]
     pub sphinx: SphinxSettings,
+    /// How the project's mktestdocs test reads its docs, when snipcheck
+    /// cannot read it from the test file (`check_md_file(memory=True)`).
+    pub mktestdocs: Option<MktestdocsSettings>,
     /// Where the config was read from (fixture paths are relative to it).
     #[serde(skip)]
     pub origin: Option<PathBuf>,
@@ -93,6 +96,16 @@ pub struct RunSettings {
     /// blocks that tool leaves alone apart).
     #[serde(default)]
     pub mode: RunMode,
+}
+
+/// `[mktestdocs]`: the arguments the project passes to `check_md_file`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MktestdocsSettings {
+    /// `memory = true`: the document's blocks share their names.
+    pub memory: Option<bool>,
+    /// `lang = "python"`: the info string whose fences run.
+    pub lang: Option<String>,
 }
 
 /// `[run] mode`: see [`RunSettings::mode`].

@@ -206,13 +206,17 @@ pub fn slugify(text: &str) -> String {
 /// blocks.
 fn extract(doc_name: &str, source: &str, conventions: &Conventions) -> Vec<Example> {
     let tool = dialect::detect(source, conventions);
+    let mut dialect = dialect::for_tool(tool, conventions);
+    let hidden = dialect.prepare(source);
     let mut walker = Walker {
         lines: LineIndex::new(source),
         line_count: source.lines().count(),
-        dialect: Some(dialect::for_tool(tool, conventions)),
+        dialect: Some(dialect),
+        hidden: hidden.into(),
         ..Walker::default()
     };
     walker.walk(doc_name, source);
+    walker.reveal(doc_name, usize::MAX);
     walker.examples
 }
 
@@ -241,6 +245,8 @@ struct Walker {
     pending_skip: Option<String>,
     /// The document's doc-test tool, which reads each block's marks.
     dialect: Option<Box<dyn dialect::Dialect>>,
+    /// Code that tool runs outside any runnable fence, not yet reached.
+    hidden: std::collections::VecDeque<dialect::Hidden>,
     /// HTML comments since the last paragraph or block: marks for the next fence.
     comments: Vec<String>,
     /// Info string of the fenced block being read.
@@ -268,6 +274,10 @@ struct Walker {
 impl Walker {
     fn walk(&mut self, doc_name: &str, text: &str) {
         for (event, range) in Parser::new_ext(text, Options::empty()).into_offset_iter() {
+            // Hidden code sits between the document's own blocks.
+            if self.depth == 0 {
+                self.reveal(doc_name, self.lines.line_of(range.start));
+            }
             self.event(doc_name, event, range.start);
         }
     }
@@ -380,6 +390,24 @@ impl Walker {
                 BlockKind::OutputOf(i, says)
             }
             _ => BlockKind::Other,
+        }
+    }
+
+    /// The hidden code that starts before `line`, as examples in its place.
+    fn reveal(&mut self, doc_name: &str, line: usize) {
+        while self.hidden.front().is_some_and(|h| h.line < line) {
+            let Some(hidden) = self.hidden.pop_front() else {
+                break;
+            };
+            let info = FenceInfo {
+                kind: hidden.kind,
+                plan: hidden.plan,
+            };
+            let example = self
+                .sections
+                .example(doc_name, hidden.line, hidden.code, None, info);
+            self.examples.push(example);
+            self.awaiting_output = None;
         }
     }
 

@@ -6,7 +6,11 @@
 //! the block's [`Plan`]: skip it, continue the previous block's namespace,
 //! expect an exception.
 
+mod doctest_glob;
+mod markdown_docs;
+mod mktestdocs;
 mod sphinx;
+mod sybil;
 
 pub(crate) use sphinx::FLAGS as DOCTEST_FLAGS;
 pub(super) use sphinx::apply_output_options;
@@ -35,6 +39,23 @@ pub(super) struct Marks<'a> {
 /// may keep state: a namespace that later blocks continue).
 pub(super) trait Dialect {
     fn plan(&mut self, marks: &Marks<'_>, plan: &mut Plan);
+
+    /// Reads the whole document once, before its blocks: code the tool runs
+    /// that is no fenced block (Sybil's invisible code, doctest's `>>>` in
+    /// prose), in document order.
+    fn prepare(&mut self, _source: &str) -> Vec<Hidden> {
+        Vec::new()
+    }
+}
+
+/// Code a tool runs that the Markdown shows in no runnable fence.
+pub(super) struct Hidden {
+    /// The line before its first code line (where a fence would open).
+    pub line: usize,
+    pub code: String,
+    /// `Setup` (runs, never checked) or `Session` (`>>>` examples).
+    pub kind: FenceKind,
+    pub plan: Plan,
 }
 
 /// snipcheck's own reading: every Python block runs, in one namespace.
@@ -50,14 +71,68 @@ pub(super) fn detect(source: &str, conventions: &Conventions) -> Tool {
     if sphinx::is_written_for(source) {
         return Tool::Sphinx;
     }
+    if sybil::shows(source) {
+        return Tool::Sybil;
+    }
+    if markdown_docs::shows(source) {
+        return Tool::PytestMarkdownDocs;
+    }
     conventions.tool.unwrap_or(Tool::Snipcheck)
 }
 
 /// The dialect that reads a document written for `tool`.
 pub(super) fn for_tool(tool: Tool, conventions: &Conventions) -> Box<dyn Dialect> {
-    let _ = conventions;
     match tool {
         Tool::Sphinx => Box::new(sphinx::Sphinx),
+        Tool::PytestMarkdownDocs => Box::new(markdown_docs::MarkdownDocs::new(conventions)),
+        Tool::Mktestdocs => Box::new(mktestdocs::Mktestdocs::new(conventions)),
+        Tool::Sybil => Box::new(sybil::Sybil::new(conventions)),
+        Tool::Doctest => Box::new(doctest_glob::DoctestGlob::new(conventions)),
         _ => Box::new(Plain),
     }
+}
+
+/// The block is one `by` does not run (not run by default, run in strict
+/// mode), unless the writer opted it out already.
+fn leave_alone(plan: &mut Plan, reason: impl Into<String>, by: Tool) {
+    if plan.decision == super::plan::Decision::Run {
+        plan.decision = super::plan::Decision::Unrun {
+            reason: reason.into(),
+            by,
+        };
+    }
+}
+
+/// The raw text of 1-based `line` of `lines` (a fence's own line, which
+/// some tools read character by character).
+fn raw_line<'a>(lines: &[&'a str], line: usize) -> &'a str {
+    lines.get(line.wrapping_sub(1)).copied().unwrap_or("")
+}
+
+/// (fence line, last line, info string, code) of every fenced block, as
+/// the walker's parser reads them; 1-based lines.
+fn fenced_blocks(source: &str) -> Vec<(usize, usize, String, String)> {
+    use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let line_of = |offset: usize| starts.partition_point(|&s| s <= offset);
+    let mut out = Vec::new();
+    let mut current: Option<(usize, usize, String, String)> = None;
+    for (event, range) in Parser::new_ext(source, Options::empty()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                let last = line_of(range.end.saturating_sub(1));
+                current = Some((line_of(range.start), last, info.to_string(), String::new()))
+            }
+            Event::Text(text) => {
+                if let Some((.., code)) = &mut current {
+                    code.push_str(&text);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => out.extend(current.take()),
+            _ => {}
+        }
+    }
+    out
 }

@@ -10,7 +10,12 @@ use std::path::{Path, PathBuf};
 
 use super::plan::Tool;
 
+mod mktestdocs;
+mod pytest;
 mod sphinx_conf;
+mod sybil;
+
+pub use mktestdocs::MktestdocsMode;
 pub use sphinx_conf::SphinxConf;
 
 /// The conventions a document is read by, from its project's files.
@@ -23,6 +28,16 @@ pub struct Conventions {
     pub sources: Vec<PathBuf>,
     /// The Sphinx `conf.py` found, if one was.
     pub sphinx: Option<SphinxConf>,
+    /// doctest option flags the project's pytest or Sybil config turns on
+    /// (`+ELLIPSIS`), for every `>>>` example.
+    pub doctest_flags: Vec<String>,
+    /// How the project's test file calls mktestdocs on its docs.
+    pub mktestdocs: MktestdocsMode,
+    /// Sybil's parsers include the whole-text `DocTestParser`: every `>>>`
+    /// in the document is an example, not only those in ```` ```python ````.
+    pub sybil_doctest_everywhere: bool,
+    /// Names `[stubs]` defines: the pytest fixtures a block may ask for.
+    pub stubs: Vec<String>,
 }
 
 impl Conventions {
@@ -37,6 +52,20 @@ impl Conventions {
             }
             conventions.sources.push(conf);
             conventions.sphinx = Some(sphinx);
+        }
+        let name = doc.file_name().map(|n| n.to_string_lossy().into_owned());
+        let name = name.unwrap_or_default();
+        for folder in folders(doc, root) {
+            // The nearest folder that names a tool decides.
+            if conventions.tool.is_none() {
+                sybil::read(&folder, &name, &mut conventions);
+            }
+            if conventions.tool.is_none() || conventions.doctest_flags.is_empty() {
+                pytest::read(&folder, &name, &mut conventions);
+            }
+            if conventions.tool.is_none() {
+                mktestdocs::read(&folder, &name, &mut conventions);
+            }
         }
         conventions
     }
@@ -55,5 +84,122 @@ impl Conventions {
     /// What a config file said that could not be read.
     pub fn notes(&self) -> &[String] {
         self.sphinx.as_ref().map_or(&[], |s| &s.notes)
+    }
+
+    /// What snipcheck.toml says on top: `[mktestdocs]` (the mode a test file
+    /// sets, when it cannot be read statically) and the `[stubs]` names.
+    pub fn with_config(mut self, config: &crate::config::Config) -> Conventions {
+        if let Some(settings) = &config.mktestdocs {
+            self.tool = Some(Tool::Mktestdocs);
+            self.mktestdocs.apply(settings);
+        }
+        self.stubs = config.stubs.keys().cloned().collect();
+        self
+    }
+}
+
+/// `doc`'s folder and its parents up to `root` (only `doc`'s own when it
+/// lies outside `root`), nearest first.
+fn folders(doc: &Path, root: &Path) -> Vec<PathBuf> {
+    let start = match doc.parent() {
+        Some(p) if p.as_os_str().is_empty() => Path::new("."),
+        Some(p) => p,
+        None => return Vec::new(),
+    };
+    let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
+    let root = if root.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        root
+    };
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    if !start.starts_with(&root) {
+        return vec![start];
+    }
+    start
+        .ancestors()
+        .take_while(|a| a.starts_with(&root))
+        .map(Path::to_path_buf)
+        .collect()
+}
+
+/// fnmatch-style `*`, `?` and `**/` against a file name, as pytest's
+/// `--doctest-glob` and Sybil's `patterns` match one.
+fn glob_matches(pattern: &str, name: &str) -> bool {
+    let pattern = pattern.rsplit('/').next().unwrap_or(pattern);
+    fn go(p: &[u8], n: &[u8]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), name.as_bytes())
+}
+
+/// The string literals in a stretch of Python (`['*.md', "*.rst"]`).
+fn string_literals(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find(['"', '\'']) {
+        let quote = &rest[open..open + 1];
+        let body = &rest[open + 1..];
+        let Some(end) = body.find(quote) else { break };
+        out.push(body[..end].to_string());
+        rest = &body[end + 1..];
+    }
+    out
+}
+
+/// The text of the call `name(` … `)` starting at each occurrence, with
+/// nested brackets, as written (read, never run).
+fn calls<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+    let needle = format!("{name}(");
+    let mut out = Vec::new();
+    for (start, _) in text.match_indices(&needle) {
+        let body = &text[start + needle.len()..];
+        let mut depth = 1;
+        let end = body.char_indices().find_map(|(i, c)| {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => depth -= 1,
+                _ => {}
+            }
+            (depth == 0).then_some(i)
+        });
+        out.push(&body[..end.unwrap_or(body.len())]);
+    }
+    out
+}
+
+/// Option flag names in a Python or ini value (`ELLIPSIS |
+/// doctest.NORMALIZE_WHITESPACE`, `ELLIPSIS NORMALIZE_WHITESPACE`) as
+/// `+NAME`.
+fn flag_names(value: &str) -> Vec<String> {
+    value
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.len() > 1 && w.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .map(|w| format!("+{w}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_and_literals() {
+        assert!(glob_matches("*.md", "README.md"));
+        assert!(glob_matches("docs/**/*.md", "a.md"));
+        assert!(!glob_matches("*.rst", "a.md"));
+        assert!(glob_matches("READ?E.md", "README.md"));
+        assert_eq!(string_literals("['*.md', \"x\"]"), ["*.md", "x"]);
+        assert_eq!(calls("f(a, g(b)) f(c)", "f"), ["a, g(b)", "c"]);
+        assert_eq!(
+            flag_names("doctest.ELLIPSIS | NORMALIZE_WHITESPACE"),
+            ["+ELLIPSIS", "+NORMALIZE_WHITESPACE"]
+        );
     }
 }

@@ -595,6 +595,23 @@ def version_matches(op, version):
             "==": have == want, "!=": have != want}[op]
 
 
+def skipped_by_condition(example, namespaces, path):
+    """The outcome of an example a skip condition (Sybil's `skip: next
+    if(...)`) holds for, evaluated on a copy of its namespace just before it
+    would run; None when it runs."""
+    conditions = example.get("skip_if") or ()
+    if not conditions:
+        return None
+    namespace = dict(namespaces.enter(namespaces.targets(example["groups"])[0]))
+    for condition in conditions:
+        try:
+            if eval(condition, namespace):
+                return outcome(skipped=True)
+        except Exception as exc:
+            return outcome(error=error_info(exc, path))
+    return None
+
+
 def stub_values(stubs, what="stub"):
     """Each `name = "expression"`, evaluated with `mock` in scope."""
     if not stubs:
@@ -779,7 +796,7 @@ def run_document(request_json, hooks):
             return
         if not replaying:
             events.now({"event": "start", "index": index})
-        facts = checked_first(example, outcome_of)
+        facts = skipped_by_condition(example, namespaces, path) or checked_first(example, outcome_of)
         if not replaying:
             events.later({"event": "done", "index": index, "outcome": facts})
 

@@ -661,7 +661,8 @@ pub(crate) fn harness_request(
                 "code": e.code, "first_line": e.first_line(), "skip": skip, "timeout": timeout,
                 "session": e.is_session(), "claim_lines": claim_lines, "spans": spans,
                 "role": role(e), "groups": e.plan.groups, "sphinx": e.plan.is_sphinx(),
-                "flags": e.plan.flags, "conditions": conditions(&e.plan.conditions),
+                "flags": e.plan.flags, "conditions": conditions(&e.plan),
+                "skip_if": skip_conditions(&e.plan),
             })
         })
         .collect();
@@ -714,15 +715,34 @@ fn sphinx_settings(doc: &Document, config: &Config) -> serde_json::Value {
     })
 }
 
-/// What the harness checks before running a block (`:skipif:`, `:pyversion:`).
-fn conditions(conditions: &[crate::markdown::Condition]) -> serde_json::Value {
+/// What the harness checks before running a block (`:skipif:`,
+/// `:pyversion:`). Sphinx evaluates `:skipif:` in a fresh namespace after
+/// its global setup; the other tools' conditions go by [`skip_conditions`].
+fn conditions(plan: &crate::markdown::Plan) -> serde_json::Value {
     use crate::markdown::Condition;
-    conditions
+    plan.conditions
         .iter()
+        .filter(|c| plan.is_sphinx() || !matches!(c, Condition::SkipIf(_)))
         .map(|c| match c {
             Condition::SkipIf(expr) => json!({"skipif": expr}),
             Condition::OutputSkipIf(expr) => json!({"output_skipif": expr}),
             Condition::PyVersion { op, version } => json!({"pyversion": [op, version]}),
+        })
+        .collect()
+}
+
+/// The skip conditions of the other tools (Sybil's `skip: next if(...)`),
+/// evaluated on a copy of the example's own namespace just before it runs.
+fn skip_conditions(plan: &crate::markdown::Plan) -> Vec<&str> {
+    use crate::markdown::Condition;
+    if plan.is_sphinx() {
+        return Vec::new();
+    }
+    plan.conditions
+        .iter()
+        .filter_map(|c| match c {
+            Condition::SkipIf(expression) => Some(expression.as_str()),
+            _ => None,
         })
         .collect()
 }

@@ -96,7 +96,8 @@ pub fn check_lines(outcome: &ExampleOutcome, lines: usize) -> Result<(), String>
     named.extend(outcome.interrupted.iter().filter_map(|i| i.line));
     for doctest in &outcome.doctests {
         named.push(doctest.line);
-        named.push(doctest.line.saturating_add(doctest.lines));
+        // Its last line (a session may end the file, with no fence after).
+        named.push(doctest.line.saturating_add(doctest.lines.saturating_sub(1)));
     }
     match named.into_iter().find(|&line| line == 0 || line > lines) {
         Some(line) => Err(format!(

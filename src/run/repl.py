@@ -236,8 +236,9 @@ def traceback_tail(want):
 def options(example, sphinx=False, extra=(), defaults=None):
     """The flags `example` is checked with: the tool's defaults (Sphinx's
     `doctest_default_flags`, or `defaults` when its conf.py names them),
-    then the block's `:options:` (`extra`, `+NAME`/`-NAME`), then the
-    example's own `# doctest:` comment."""
+    then the block's or document's option flags (`extra`, `+NAME`/`-NAME`;
+    names doctest does not know, such as Sybil's NUMBER, are left to the
+    checker), then the example's own `# doctest:` comment."""
     d = doctest()
     if sphinx and defaults is not None:
         flags = 0
@@ -247,9 +248,9 @@ def options(example, sphinx=False, extra=(), defaults=None):
         flags = d.ELLIPSIS | d.IGNORE_EXCEPTION_DETAIL | d.DONT_ACCEPT_TRUE_FOR_1
     else:
         flags = d.ELLIPSIS | d.NORMALIZE_WHITESPACE
-    for option in extra:
-        flag = d.OPTIONFLAGS_BY_NAME[option[1:]]
-        flags = flags | flag if option[0] == "+" else flags & ~flag
+    for name in extra:
+        flag = d.OPTIONFLAGS_BY_NAME.get(name.lstrip("+-"), 0)
+        flags = flags & ~flag if name.startswith("-") else flags | flag
     for flag, on in example.options.items():
         flags = flags | flag if on else flags & ~flag
     return flags
@@ -329,7 +330,7 @@ def run_examples(examples, kind, base_line, path, globs, capture, error_info, sp
     unexpectedly is an error, like any other claim.
     """
     results = []
-    checker = doctest().OutputChecker()
+    checker = number_checker()
     block_flags = flags
     for example in examples:
         line = base_line + example.lineno
@@ -393,7 +394,53 @@ def run_examples(examples, kind, base_line, path, globs, capture, error_info, sp
     return results
 
 
+NUMBER_CHECKER = None
+
+
+def number_checker():
+    """doctest's checker, plus the `NUMBER` flag pytest and Sybil add
+    (`doctest_optionflags = NUMBER`): a float in the output matches to the
+    precision the expected output writes (`3.14` for `3.14159`)."""
+    global NUMBER_CHECKER
+    if NUMBER_CHECKER is not None:
+        return NUMBER_CHECKER
+    import re
+
+    d = doctest()
+    number_flag = d.register_optionflag("NUMBER")
+    number = re.compile(r"(?P<number>[+-]?(?:\d+\.\d*|\.\d+)(?:[Ee][+-]?\d+)?"
+                        r"|[+-]?\d+[Ee][+-]?\d+)")
+
+    def precision(text):
+        mantissa, _, exponent = text.lower().partition("e")
+        digits = len(mantissa.partition(".")[2])
+        return digits - int(exponent or 0)
+
+    class Checker(d.OutputChecker):
+        def check_output(self, want, got, optionflags):
+            if optionflags & number_flag:
+                got = self.within_precision(want, got)
+            return super().check_output(want, got, optionflags)
+
+        @staticmethod
+        def within_precision(want, got):
+            wants, gots = list(number.finditer(want)), list(number.finditer(got))
+            if len(wants) != len(gots):
+                return got
+            offset = 0
+            for w, g in zip(wants, gots):
+                if abs(float(w.group()) - float(g.group())) <= 10 ** -precision(w.group()):
+                    start, end = g.start() + offset, g.end() + offset
+                    got = got[:start] + w.group() + got[end:]
+                    offset += len(w.group()) - (g.end() - g.start())
+            return got
+
+    NUMBER_CHECKER = Checker()
+    return NUMBER_CHECKER
+
+
 def session_examples(code):
+    number_checker()  # `# doctest: +NUMBER` parses once the flag exists
     return doctest().DocTestParser().get_examples(with_continuation_prompts(code))
 
 
