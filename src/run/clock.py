@@ -19,13 +19,11 @@ DEFAULT_NOW = "2023-11-14T22:13:20"  # any fixed instant will do; README says th
 
 _real = {name: getattr(time, name) for name in ("localtime", "gmtime", "ctime", "asctime",
                                                   "strftime")}
-_RealDatetime = _datetime.datetime
-_RealDate = _datetime.date
 
 
 def parse_instant(text):
     """`2024-01-15T14:30:45` (UTC unless it names an offset) → epoch seconds."""
-    moment = _RealDatetime.fromisoformat(text)
+    moment = _datetime.datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_datetime.timezone.utc)
     return moment.timestamp()
@@ -94,38 +92,47 @@ _ARITY = {"localtime": 1, "gmtime": 1, "ctime": 1, "asctime": 1, "strftime": 2}
 
 
 def install_datetime(clock):
-    """`datetime.datetime` and `datetime.date` become subclasses whose
-    `now()`, `utcnow()` and `today()` read the virtual clock. They keep the
-    real names, module and repr, so output and pickles look the same."""
+    """`datetime.now()` and `utcnow()` read the virtual clock; `date.today()`
+    and `datetime.today()` already do, as C calls `time.time()` for them.
 
-    class RealName:
-        """Prints as the class it stands in for: `datetime.date(2024, 1, 2)`."""
+    Why patch the real classes and not replace them (freezegun's
+    `FakeDatetime` with an `__instancecheck__` metaclass): a replacement is
+    a second type, and some relation between the two always breaks: `type(x)
+    is datetime` for objects C makes (`fromtimestamp`, `strptime`,
+    arithmetic), the repr, pickles that name the fake class, `issubclass`
+    checks written against one of them. Time-machine keeps the one real type
+    and swaps the C functions behind `now`; the same seen from Python is one
+    entry in the real type's dict, so every other relation is the real
+    module's own."""
 
-        def __repr__(self):
-            text = super().__repr__()
-            return "datetime." + text if type(self) in (datetime, date) else text
+    def now(cls, tz=None):
+        return cls.fromtimestamp(clock.time(), tz)
 
-    class datetime(RealName, _RealDatetime):
-        @classmethod
-        def now(cls, tz=None):
-            return cls.fromtimestamp(clock.time(), tz)
+    def utcnow(cls):
+        return cls.utcfromtimestamp(clock.time())
 
-        @classmethod
-        def utcnow(cls):
-            return cls.utcfromtimestamp(clock.time())
+    for method in (now, utcnow):
+        method.__qualname__ = "datetime." + method.__name__
+        method.__doc__ = getattr(_datetime.datetime, method.__name__).__doc__
+        _set_type_attribute(_datetime.datetime, method.__name__, classmethod(method))
 
-        @classmethod
-        def today(cls):
-            return cls.fromtimestamp(clock.time())
 
-    class date(RealName, _RealDate):
-        @classmethod
-        def today(cls):
-            return cls.fromtimestamp(clock.time())
+# What the patched type dicts held: the method cache may still point at them.
+_REPLACED = []
 
-    for cls in (datetime, date):
-        cls.__module__, cls.__qualname__ = "datetime", cls.__name__
-    _datetime.datetime, _datetime.date = datetime, date
+
+def _set_type_attribute(cls, name, value):
+    """`cls.name = value` for a built-in (immutable) type: written in the
+    type's own dict, then every cached lookup dropped, so no specialised
+    attribute access finds the old entry (kept alive, as a cache entry that
+    outlived it would read freed memory)."""
+    import gc
+    import sys
+
+    (namespace,) = gc.get_referents(cls.__dict__)
+    _REPLACED.append(namespace.get(name))
+    namespace[name] = value
+    sys._clear_type_cache()
 
 
 def install_virtual_loop(clock, asyncio):
