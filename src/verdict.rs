@@ -95,9 +95,24 @@ pub struct ExampleVerdict {
     /// Comments read as prose, not claims: (guide line, text). Unchecked
     /// claims are among them, so a writer sees everything that was not checked.
     pub prose: Vec<(usize, String)>,
+    /// Why the run skipped it (a newer CPython's syntax), when its plan
+    /// did not.
+    pub skipped_by_run: Option<String>,
 }
 
 impl ExampleVerdict {
+    /// Setup or cleanup code that ran as it should: no claim, so no example.
+    pub fn is_bookkeeping(&self) -> bool {
+        !self.example.is_checked() && matches!(self.status, Status::Pass | Status::Skipped)
+    }
+
+    /// Why it was not run: its plan's reason, else the run's.
+    pub fn skip_reason(&self) -> Option<&str> {
+        self.example
+            .skip_reason()
+            .or(self.skipped_by_run.as_deref())
+    }
+
     pub fn drifts(&self) -> impl Iterator<Item = &ClaimVerdict> {
         self.claims.iter().filter(|c| c.verdict == Verdict::Drifts)
     }
@@ -151,6 +166,7 @@ pub fn judge(
         snapshot,
         truncated: outcome.truncated,
         prose: prose(example, &claims),
+        skipped_by_run: outcome.skip_reason.clone(),
         claims,
     }
 }

@@ -44,7 +44,7 @@ pub fn example_line(example: &ExampleVerdict, path: &Path) -> String {
         visible(&path.display().to_string()),
         example.example.fence_line
     );
-    if let Some(reason) = example.example.skip_reason() {
+    if let Some(reason) = example.skip_reason() {
         let _ = write!(line, "  ({})", visible(reason));
     }
     line.push('\n');
@@ -81,6 +81,11 @@ pub fn summary_line(report: &Report) -> String {
         (snaps.new, "snapshot new"),
     ];
     nonzero(&mut claims, "; ", &snapshots);
+    let setup = [(
+        s.setup,
+        "setup/cleanup block(s) run, not counted as examples",
+    )];
+    nonzero(&mut claims, "; ", &setup);
     if s.second_run_documents > 0 {
         let _ = write!(
             claims,

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::model::{ClaimVerdict, ExampleVerdict};
+use super::model::{ClaimVerdict, ExampleVerdict, Status};
 use super::{Report, Summary};
 
 /// Bumped when the shape changes incompatibly.
@@ -30,6 +30,9 @@ struct JsonDocument {
     /// Its run came from the result cache (its verdicts are fresh).
     cached: bool,
     examples: Vec<JsonExample>,
+    /// Setup and cleanup code that ran as it should: not examples.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    setup: Vec<JsonExample>,
 }
 
 #[derive(Serialize)]
@@ -38,6 +41,9 @@ struct JsonExample {
     line: usize,
     heading: String,
     status: &'static str,
+    /// Why it was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
     stdout: String,
     error: Option<JsonError>,
     claims: Vec<JsonClaim>,
@@ -84,6 +90,7 @@ pub fn render(report: &Report) -> String {
                 path: d.path.display().to_string(),
                 cached: d.cached,
                 examples: d.examples.iter().map(example).collect(),
+                setup: d.setup.iter().map(example).collect(),
             })
             .collect(),
         summary: report.summary(),
@@ -101,6 +108,9 @@ fn example(e: &ExampleVerdict) -> JsonExample {
         line: e.example.fence_line,
         heading: e.example.heading.join(" > "),
         status: e.status.name(),
+        reason: (e.status == Status::Skipped)
+            .then(|| e.skip_reason().map(str::to_string))
+            .flatten(),
         stdout: e.stdout.clone(),
         error: error(e),
         claims: e.claims.iter().map(claim).collect(),

@@ -88,7 +88,7 @@ fn status(example: &ExampleVerdict, doc: &DocumentReport) -> TestCaseStatus {
         Status::Pass => return TestCaseStatus::success(),
         Status::Skipped => {
             let mut status = TestCaseStatus::skipped();
-            if let Some(reason) = example.example.skip_reason() {
+            if let Some(reason) = example.skip_reason() {
                 status.set_message(visible(reason).into_owned());
             }
             return status;

@@ -23,6 +23,10 @@ pub struct ExampleOutcome {
     pub error: Option<PyError>,
     #[serde(default)]
     pub skipped: bool,
+    /// Why the harness skipped it (it needs a newer CPython), when the plan
+    /// did not say.
+    #[serde(default)]
+    pub skip_reason: Option<String>,
     /// Output went past the limit and was cut.
     #[serde(default)]
     pub truncated: bool,

@@ -365,6 +365,10 @@ def run_examples(examples, kind, base_line, path, globs, capture, error_info, sp
                        and exception_matches(checker, example.exc_msg, message, flags))
                       or (tail is not None and checker.check_output(tail, message, flags)))
                 result["got"] = got + "Traceback (most recent call last):\n  ...\n" + message
+                if not ok and undefined_name(exception, example.exc_msg or tail):
+                    result["verdict"] = "error"
+                    result["error"] = error_info(exception, path)
+                    continue
             else:
                 result["verdict"] = "error"
                 result["error"] = error_info(exception, path)
@@ -378,6 +382,16 @@ def run_examples(examples, kind, base_line, path, globs, capture, error_info, sp
                                           or same_value(bare, got, flags))))
         result["verdict"] = "holds" if ok else "drifts"
     return results
+
+
+def undefined_name(exception, expected):
+    """A `NameError` where another exception was expected: a name from
+    elsewhere is missing, so the example could not run; it says nothing
+    of the claim (unless the claim is the `NameError` itself)."""
+    if not isinstance(exception, NameError):
+        return False
+    named = (expected or "").strip().partition(":")[0].rpartition(".")[2]
+    return named not in {c.__name__ for c in type(exception).__mro__}
 
 
 def session_examples(code):
