@@ -85,6 +85,31 @@ fn without_the_sandbox_an_example_starts_its_processes_with_it_they_are_refused(
 }
 
 #[test]
+fn without_the_sandbox_sys_executable_is_the_venvs_python() {
+    // A venv of the embedded CPython, as the README says to make one.
+    let found = snipcheck(&["python", "--executable"]);
+    assert_exit(&found, 0);
+    let python = text(&found.stdout).trim().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let made = std::process::Command::new(&python)
+        .args(["-m", "venv", "--without-pip", ".venv"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(made.success(), "{python} -m venv");
+    common::write(dir.path(), "snipcheck.toml", "[python]\nvenv = \".venv\"\n");
+    let doc = "# Venv\n\n```python\nimport subprocess, sys\n\n\
+               code = \"import sys; print(sys.prefix != sys.base_prefix)\"\n\
+               print(subprocess.check_output([sys.executable, \"-c\", code], text=True).strip())  # True\n```\n";
+    common::write(dir.path(), "venv.md", doc);
+    let out = run_in(
+        dir.path(),
+        &["check", "venv.md", "--no-sandbox", "--no-cache"],
+    );
+    assert_exit(&out, 0);
+}
+
+#[test]
 fn setup_code_is_no_example_but_a_failed_setup_is_an_error_and_stops_its_group() {
     let (out, report) = check("setup", &[]);
     assert_exit(&out, 1);
@@ -131,7 +156,10 @@ fn setup_code_is_no_example_but_a_failed_setup_is_an_error_and_stops_its_group()
         human.contains("5 examples: 2 pass, 0 drift, 3 error"),
         "{human}"
     );
-    assert!(human.contains("2 setup/cleanup block(s) run"), "{human}");
+    assert!(
+        human.contains("2 setup/cleanup block(s), not counted"),
+        "{human}"
+    );
     let junit = snipcheck(&[
         "check",
         &format!("{FIXTURES}/setup"),

@@ -22,7 +22,7 @@ def module_exporting(name, folders):
     """`from module import name` for the first top-level module under
     `folders` (in order) that exports `name`, else None."""
     for module, path in top_level_sources(folders):
-        if name in exports_of(path):
+        if name in exports_of(path, name):
             return f"from {module} import {name}"
     return None
 
@@ -43,20 +43,29 @@ def top_level_sources(folders):
                 yield module, path
 
 
-def exports_of(path):
+def exports_of(path, name):
+    """What the module at `path` exports, as far as `name` goes: a source
+    that never spells `name` is not parsed (most are not, so a scan of a
+    large venv costs milliseconds)."""
     found = _exports.get(path)
     if found is None:
-        found = _exports[path] = frozenset(read_exports(path))
+        try:
+            if os.path.getsize(path) > MAX_BYTES:
+                return ()
+            with open(path, "rb") as f:
+                source = f.read()
+        except OSError:
+            return ()
+        if name.encode() not in source:
+            return ()
+        found = _exports[path] = frozenset(read_exports(source, path))
     return found
 
 
-def read_exports(path):
+def read_exports(source, path):
     try:
-        if os.path.getsize(path) > MAX_BYTES:
-            return ()
-        with open(path, "rb") as f:
-            tree = ast.parse(f.read(), path)
-    except (OSError, SyntaxError, ValueError):
+        tree = ast.parse(source, path)
+    except (SyntaxError, ValueError):
         return ()
     declared = dunder_all(tree)
     if declared is not None:

@@ -645,7 +645,8 @@ def python_executable(venv):
     snipcheck, and CPython guessed `sys.executable` from `PATH`, which may
     name another Python altogether."""
     minor = "python%d.%d" % sys.version_info[:2]
-    candidates = [os.path.join(venv, "bin", name) for name in (minor, "python3", "python")] if venv else []
+    folder = os.path.abspath(venv) if venv else None  # before the example's chdir
+    candidates = [os.path.join(folder, "bin", name) for name in (minor, "python3", "python")] if folder else []
     candidates.append(os.path.join(sys.base_prefix, "bin", minor))
     return next((c for c in candidates if os.path.isfile(c) and os.access(c, os.X_OK)), None)
 
