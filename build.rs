@@ -13,6 +13,8 @@ use std::process::Command;
 const MODULES: &[(&str, &str)] = &[
     ("src/run/repl.py", "snipcheck_repl.py"),
     ("src/run/clock.py", "snipcheck_clock.py"),
+    ("src/run/newer.py", "snipcheck_newer.py"),
+    ("src/run/exports.py", "snipcheck_exports.py"),
     ("src/run/network.py", "snipcheck_network.py"),
     ("src/run/harness.py", "snipcheck_harness.py"),
 ];

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::cache;
-use crate::config::Config;
+use crate::config::{Config, MinorVersion};
 use crate::error::Error;
-use crate::markdown::{Conventions, Document};
+use crate::markdown::{Conventions, Document, Tool};
 use crate::nondeterminism;
 use crate::record::Cassette;
 use crate::report::{DocumentReport, Report};
@@ -156,6 +156,7 @@ pub fn judge_document(
         workdir: outcome.workdir.clone(),
         source: doc.source.clone(),
         examples,
+        setup: Vec::new(),
         cached: false,
     }
 }
@@ -212,6 +213,7 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
     let second_run = run_again(&jobs, &mut reports, settings, early)?;
     let mut documents = Vec::new();
     for mut report in reports {
+        report.set_setup_apart();
         report
             .examples
             .retain(|e| settings.selection.keeps(&report.path, &e.example));
@@ -431,7 +433,11 @@ pub fn load_documents(
                     Environment::resolve(&config, virtual_env.as_deref(), embedded)?;
             }
             let conventions = Conventions::discover(path, &config.base_dir()).with_config(&config);
-            Ok((Document::load_with(path, &conventions)?, config))
+            let mut doc = Document::load_with(path, &conventions)?;
+            if config.python.min.is_some() {
+                skip_below_min(&mut doc, &config, embedded.get_or_init(run::python_version));
+            }
+            Ok((doc, config))
         })
         .collect()
 }
@@ -452,6 +458,25 @@ fn conventions_read(jobs: &[(Document, Config)]) -> Vec<String> {
         }
     }
     lines
+}
+
+/// Under a CPython older than `[python] min`, every example is skipped,
+/// saying why: the writer declared what the document needs.
+fn skip_below_min(doc: &mut Document, config: &Config, embedded: &str) {
+    let Some(min) = config.python.min else { return };
+    let running = embedded.split('.').take(2).collect::<Vec<_>>().join(".");
+    if MinorVersion::try_from(running).is_ok_and(|running| running >= min) {
+        return;
+    }
+    let reason = format!(
+        "needs Python {}.{} ([python] min), this is CPython {embedded}",
+        min.0, min.1
+    );
+    for example in &mut doc.examples {
+        std::sync::Arc::make_mut(example)
+            .plan
+            .skip(reason.clone(), Tool::Snipcheck);
+    }
 }
 
 /// An internal failure (worker, harness, protocol) names the document it

@@ -212,6 +212,32 @@ pub struct PythonSettings {
     /// Folders put first on `sys.path`, relative to the config (`["src"]`).
     #[serde(default)]
     pub paths: Vec<PathBuf>,
+    /// The oldest CPython the documents are written for (`"3.12"`): under
+    /// an older embedded one, their examples are skipped, saying so.
+    pub min: Option<MinorVersion>,
+}
+
+/// `3.12`: a CPython feature release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct MinorVersion(pub u32, pub u32);
+
+impl TryFrom<String> for MinorVersion {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let mut parts = text.trim().split('.').map(str::parse::<u32>);
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(Ok(major)), Some(Ok(minor)), None) => Ok(MinorVersion(major, minor)),
+            _ => Err(format!("`{text}` is not a Python version such as \"3.12\"")),
+        }
+    }
+}
+
+impl From<MinorVersion> for String {
+    fn from(v: MinorVersion) -> String {
+        format!("{}.{}", v.0, v.1)
+    }
 }
 
 /// A fixture's content, inline or copied from a file beside the config.

@@ -86,7 +86,7 @@ fn counts(report: &DocumentReport) -> String {
             let n = report
                 .examples
                 .iter()
-                .filter(|e| e.status == *status)
+                .filter(|e| e.status == *status && !e.is_bookkeeping())
                 .count();
             (n > 0).then(|| format!("{n} {word}"))
         })

@@ -95,11 +95,17 @@ pub struct ExampleVerdict {
     /// Comments read as prose, not claims: (guide line, text). Unchecked
     /// claims are among them, so a writer sees everything that was not checked.
     pub prose: Vec<(usize, String)>,
-    /// Why its run skipped it (a `:skipif:` that held).
+    /// Why its run skipped it (a `:skipif:` that held, a newer CPython's
+    /// syntax), when its plan did not.
     pub skip_reason: Option<String>,
 }
 
 impl ExampleVerdict {
+    /// Setup or cleanup code that ran as it should: no claim, so no example.
+    pub fn is_bookkeeping(&self) -> bool {
+        !self.example.is_checked() && matches!(self.status, Status::Pass | Status::Skipped)
+    }
+
     /// Why it was not run: its plan's reason, or the one its run gave.
     pub fn skip_reason(&self) -> Option<&str> {
         self.example.skip_reason().or(self.skip_reason.as_deref())

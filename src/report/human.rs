@@ -84,6 +84,8 @@ pub fn summary_line(report: &Report) -> String {
         (snaps.new, "snapshot new"),
     ];
     nonzero(&mut claims, "; ", &snapshots);
+    let setup = [(s.setup, "setup/cleanup block(s), not counted as examples")];
+    nonzero(&mut claims, "; ", &setup);
     if s.second_run_documents > 0 {
         let _ = write!(
             claims,

@@ -33,6 +33,9 @@ struct JsonDocument {
     /// Its run came from the result cache (its verdicts are fresh).
     cached: bool,
     examples: Vec<JsonExample>,
+    /// Setup and cleanup code that ran as it should: not examples.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    setup: Vec<JsonExample>,
 }
 
 #[derive(Serialize)]
@@ -91,6 +94,7 @@ pub fn render(report: &Report) -> String {
                 path: d.path.display().to_string(),
                 cached: d.cached,
                 examples: d.examples.iter().map(example).collect(),
+                setup: d.setup.iter().map(example).collect(),
             })
             .collect(),
         summary: report.summary(),

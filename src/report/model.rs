@@ -24,11 +24,25 @@ pub struct DocumentReport {
     /// document's own, shared).
     pub source: Arc<str>,
     pub examples: Vec<ExampleVerdict>,
+    /// Setup and cleanup code that ran as it should: bookkeeping, not a
+    /// claim, so no example (one that failed stays among `examples`, an
+    /// error on its own line).
+    pub setup: Vec<ExampleVerdict>,
     /// Its run came from the result cache (see [`crate::cache`]).
     pub cached: bool,
 }
 
 impl DocumentReport {
+    /// Moves the setup and cleanup code that ran as it should out of
+    /// `examples`, into `setup`.
+    pub fn set_setup_apart(&mut self) {
+        let (setup, examples) = std::mem::take(&mut self.examples)
+            .into_iter()
+            .partition(ExampleVerdict::is_bookkeeping);
+        self.examples = examples;
+        self.setup.extend::<Vec<_>>(setup);
+    }
+
     /// An example's stdout as its snapshot holds it (see [`snapshot::redact`]).
     pub fn snapshot_text(&self, example: &ExampleVerdict) -> String {
         snapshot::redact(&example.stdout, &self.workdir, &self.path)
@@ -76,6 +90,8 @@ pub struct Summary {
     /// Blocks the document's doc-test tool does not run, by tool: listed
     /// apart so that nothing goes unchecked silently.
     pub not_run_by: Vec<NotRunBy>,
+    /// Setup and cleanup blocks that ran as they should (not examples).
+    pub setup: usize,
     /// Documents run a second time to find the claims that vary (the
     /// time it took is in [`Report::second_run`]).
     pub second_run_documents: usize,
@@ -192,6 +208,7 @@ impl Report {
         }
         let c = &mut s.claims;
         c.total = c.hold + c.drift + c.vary + c.prose + c.not_reached + c.error + c.skipped;
+        s.setup = self.documents.iter().map(|d| d.setup.len()).sum();
         s.second_run_documents = self.second_run.0;
         s.documents = self.documents.len();
         s.cached_documents = self.documents.iter().filter(|d| d.cached).count();

@@ -25,6 +25,8 @@ import time
 import traceback
 import types
 
+import snipcheck_exports as exports
+import snipcheck_newer as newer
 import snipcheck_repl as repl
 from snipcheck_clock import CLOCK
 from snipcheck_network import NETWORK
@@ -219,7 +221,8 @@ INPUT = Input()
 
 
 def no_processes(*args, **kwargs):
-    raise PermissionError("snipcheck: examples may not start processes (subprocess, fork, exec)")
+    raise PermissionError("snipcheck's sandbox refused it: examples may not start processes "
+                          "(subprocess, fork, exec); --no-sandbox lets them")
 
 
 class NoPopen:
@@ -309,9 +312,14 @@ FORGOTTEN_FROM = ("typing", "dataclasses", "collections", "functools", "itertool
                   "datetime", "enum", "abc", "contextlib", "decimal", "fractions")
 
 
+# `[python] paths`: the project's own packages, searched first.
+PROJECT_PATHS = []
+
+
 def import_for(name):
     """The import a fragment forgot, if `name` is a module or a public name
-    of a standard module it is usually imported from (`from typing import Any`)."""
+    of the project's packages, of a standard module it is usually imported
+    from (`from typing import Any`), or of an installed package."""
     import importlib
     import importlib.util
 
@@ -322,10 +330,11 @@ def import_for(name):
         pass
     if name.startswith("_"):
         return None
-    for module in FORGOTTEN_FROM:
-        if hasattr(importlib.import_module(module), name):
+    found = exports.module_exporting(name, PROJECT_PATHS)
+    for module in () if found else FORGOTTEN_FROM:
+        if exports.public_in(importlib.import_module(module), name):
             return f"from {module} import {name}"
-    return None
+    return found or exports.module_exporting(name, exports.site_folders())
 
 
 def placeholder_of(exc):
@@ -352,18 +361,44 @@ def execute(example, path, namespace, result, recorder):
     flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
     spans = example.get("spans", True)
     if example["claim_lines"] or spans is True or ">>>" in source:
-        scan = repl.Scan(ast.parse(source, path), example["claim_lines"], result["values"])
+        scan = repl.Scan(parse(source, path), example["claim_lines"], result["values"])
         result["statements"] = scan.statements
         code, docstrings = compile(scan.tree, path, "exec", flags=flags), scan.docstrings
     else:  # nothing to learn from the tree (Rust read the spans): compile the text
         result["statements"] = spans or []
-        code, docstrings = compile(source, path, "exec", flags=flags), ()
+        code, docstrings = compile_newer_aware(source, path, flags), ()
     value = eval(code, namespace)
     if isinstance(value, types.CoroutineType):  # top-level await
         import asyncio
 
         asyncio.run(value)
     run_docstrings(docstrings, path, namespace, result)
+
+
+def parse(source, path):
+    try:
+        return ast.parse(source, path)
+    except SyntaxError as exc:
+        newer.check(exc, source.splitlines(), 1)
+        raise
+
+
+def compile_newer_aware(source, path, flags):
+    try:
+        return compile(source, path, "exec", flags=flags)
+    except SyntaxError as exc:
+        newer.check(exc, source.splitlines(), 1)
+        raise
+
+
+def needs_newer_python(examples, first_line):
+    """Raises NewerSyntax before a session runs if one of its examples is
+    written in a newer grammar: the rest of it would fail for want of it."""
+    for example in examples:
+        try:
+            compile(example.source, "<session>", "single", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        except SyntaxError as exc:
+            newer.check(exc, example.source.splitlines(), first_line + example.lineno)
 
 
 def run_session(example, path, namespace, result, recorder):
@@ -376,6 +411,7 @@ def run_session(example, path, namespace, result, recorder):
         return recorder.stdout_since(mark)
 
     examples = doctest_examples(example["code"], example["first_line"], result)
+    needs_newer_python(examples, example["first_line"])
     result["doctests"] += repl.run_examples(examples, "doctest", example["first_line"], path,
                                             namespace, capture, error_info,
                                             sphinx=example.get("sphinx", False),
@@ -455,7 +491,9 @@ def settle(hooks):
 def judge_exception(exc, example, path, result):
     if exc is None or (isinstance(exc, SystemExit) and exc.code in (None, 0)):
         return
-    if isinstance(exc, ExampleTimeout):
+    if isinstance(exc, newer.NewerSyntax):
+        result.update(skipped=True, skip_reason=exc.reason)
+    elif isinstance(exc, ExampleTimeout):
         result["interrupted"] = {"kind": "timeout", "line": error_info(exc, path)["line"],
                                  "message": f"ran past its {example['timeout']:g} s time limit"}
     else:
@@ -514,7 +552,7 @@ class Namespaces:
             module = self.modules[group] = self.create()
             sys.modules["__main__"] = module
             for example in self.every_group:
-                self.run_setup(example, module.__dict__)
+                self.run_setup(example, module.__dict__, group)
         sys.modules["__main__"] = module
         return module.__dict__
 
@@ -678,6 +716,20 @@ def use_environment(config):
         site.addsitedir(folder)
     for folder in reversed(config.get("paths") or ()):
         sys.path.insert(0, folder)
+    PROJECT_PATHS[:] = [os.path.abspath(p) for p in config.get("paths") or ()]
+    sys.executable = python_executable(config.get("venv")) or sys.executable
+
+
+def python_executable(venv):
+    """The `python` an example means by `sys.executable`: the venv's, else
+    the embedded CPython's own installation's. The process itself is
+    snipcheck, and CPython guessed `sys.executable` from `PATH`, which may
+    name another Python altogether."""
+    minor = "python%d.%d" % sys.version_info[:2]
+    folder = os.path.abspath(venv) if venv else None  # before the example's chdir
+    candidates = [os.path.join(folder, "bin", name) for name in (minor, "python3", "python")] if folder else []
+    candidates.append(os.path.join(sys.base_prefix, "bin", minor))
+    return next((c for c in candidates if os.path.isfile(c) and os.access(c, os.X_OK)), None)
 
 
 def enter_workdir(workdir, fixtures):
@@ -706,7 +758,7 @@ def outcome(**facts):
     """An example's outcome as the parent reads it (`ExampleOutcome` in
     src/run/outcome.rs): every field, `facts` over the defaults. The one
     place an outcome is built."""
-    return {"writes": [], "statements": [], "error": None, "skipped": False,
+    return {"writes": [], "statements": [], "error": None, "skipped": False, "skip_reason": None,
             "truncated": False, "interrupted": None, "values": [], "doctests": []} | facts
 
 
@@ -734,7 +786,7 @@ class Events:
             self._waiting.clear()
 
 
-def run_document(request_json, hooks):
+def run_document(request_json, hooks, sandboxed=True):
     """Runs a document, reporting through `hooks.emit` as it goes.
 
     `replay` (indices) restarts after a worker died: those examples run
@@ -747,7 +799,9 @@ def run_document(request_json, hooks):
     DOCUMENT_THREADS.clear()
     DOCUMENT_THREADS.update(threading.enumerate())
     # Here, not at start-up: the worker forks a child per document first.
-    block_processes()
+    # Without the sandbox (no kernel filter either) examples may start them.
+    if sandboxed:
+        block_processes()
     path = request["path"]
     config = request["config"]
     replay = set(request.get("replay") or ())
@@ -781,8 +835,26 @@ def run_document(request_json, hooks):
             if name is not None:
                 namespace["__name__"] = name
 
+    # Group → guide line of its setup code that failed: as Sphinx's
+    # builder, the group's examples are not run then (and never pass).
+    failed_setup = {}
+
+    def run_setup(example, namespace, group):
+        facts = run(example, namespace)
+        if facts["error"] or facts["interrupted"]:
+            failed_setup.setdefault(group, example["first_line"])
+        return facts
+
     def run_in_groups(example):
-        outcomes = [run(example, namespaces.enter(g)) for g in namespaces.targets(example["groups"])]
+        groups = namespaces.targets(example["groups"])
+        for group in groups:  # created first: its `{testsetup} *` code runs then
+            namespaces.enter(group)
+        broken = [failed_setup[g] for g in groups if g in failed_setup]
+        if broken and example["role"] != "setup":
+            return outcome(interrupted={"kind": "not_run", "line": None,
+                                        "message": f"not run: its setup code (line {broken[0]}) failed"})
+        run_one = run_setup if example["role"] == "setup" else lambda e, ns, _: run(e, ns)
+        outcomes = [run_one(example, namespaces.enter(g), g) for g in groups]
         if example["role"] == "setup" and "*" in example["groups"]:
             namespaces.every_group.append(example)
         return next((o for o in outcomes if o["error"] or o["interrupted"]), outcomes[0])
@@ -816,7 +888,7 @@ def run_document(request_json, hooks):
         return outcome_of(example) | ({"output_unchecked": True} if unchecked else {})
 
     try:
-        namespaces = Namespaces(config, script, lambda example, ns: run(example, ns))
+        namespaces = Namespaces(config, script, run_setup)
         examples = list(enumerate(request["examples"]))
         for _, example in examples:
             example["default_flags"] = (config.get("sphinx") or {}).get("default_flags")

@@ -77,6 +77,10 @@ const REPL: PythonModule = python_module!("repl.py", "snipcheck_repl");
 const NETWORK: PythonModule = python_module!("network.py", "snipcheck_network");
 /// The virtual clock; imported by the harness.
 const CLOCK: PythonModule = python_module!("clock.py", "snipcheck_clock");
+/// Syntax of a newer CPython; imported by the harness.
+const NEWER: PythonModule = python_module!("newer.py", "snipcheck_newer");
+/// Which installed module exports a name (for `init`); imported by the harness.
+const EXPORTS: PythonModule = python_module!("exports.py", "snipcheck_exports");
 
 impl PythonModule {
     /// Imports the module from `code` (its compiled code object), as
@@ -453,6 +457,8 @@ fn harness(py: Python<'_>) -> Result<&Bound<'_, PyModule>, Error> {
         };
         load(&REPL)?;
         load(&CLOCK)?;
+        load(&NEWER)?;
+        load(&EXPORTS)?;
         load(&NETWORK)?;
         load(&HARNESS).map(Bound::unbind)
     });
@@ -545,8 +551,11 @@ fn imported_modules(code: &str) -> impl Iterator<Item = &str> {
 
 /// Runs one harness request in this process; `emit` gets one or more
 /// event lines at a time (newline-separated, no trailing newline).
+/// `sandboxed`: the harness refuses processes in front of the kernel's
+/// filter; without the sandbox an example may start them.
 pub(crate) fn execute_request(
     request: String,
+    sandboxed: bool,
     emit: impl Fn(String) + Send + Sync + 'static,
 ) -> Result<(), Error> {
     static WATCHDOG: OnceLock<Arc<watchdog::Watchdog>> = OnceLock::new();
@@ -565,7 +574,7 @@ pub(crate) fn execute_request(
             .hooks(py, harness, emit)
             .map_err(|e| Error::Harness(describe(py, e)))?;
         harness
-            .call_method1("run_document", (request, hooks))
+            .call_method1("run_document", (request, hooks, sandboxed))
             .map(|_| ())
             .map_err(|e| harness_error(py, e))
     })
@@ -698,6 +707,7 @@ pub(crate) fn harness_request(
             "sphinx": sphinx_settings(doc, config),
             "site_packages": config.environment.site_packages,
             "paths": config.environment.paths,
+            "venv": config.environment.venv,
         },
     })
     .to_string())
@@ -847,7 +857,7 @@ mod tests {
     #[test]
     fn the_harness_modules_load_from_the_bytecode_build_rs_made() {
         Python::attach(|py| {
-            for module in [&REPL, &CLOCK, &NETWORK, &HARNESS] {
+            for module in [&REPL, &CLOCK, &NEWER, &EXPORTS, &NETWORK, &HARNESS] {
                 let code = compiled(py, module.bytecode).unwrap_or_else(|| {
                     panic!(
                         "{:?}: no bytecode, or bytecode for another CPython",

@@ -379,6 +379,10 @@ def run_examples(examples, kind, base_line, path, globs, capture, error_info, sp
                        and exception_matches(checker, example.exc_msg, message, flags))
                       or (tail is not None and checker.check_output(tail, message, flags)))
                 result["got"] = got + "Traceback (most recent call last):\n  ...\n" + message
+                if not ok and undefined_name(exception, example.exc_msg or tail):
+                    result["verdict"] = "error"
+                    result["error"] = error_info(exception, path)
+                    continue
             else:
                 result["verdict"] = "error"
                 result["error"] = error_info(exception, path)
@@ -437,6 +441,16 @@ def number_checker():
 
     NUMBER_CHECKER = Checker()
     return NUMBER_CHECKER
+
+
+def undefined_name(exception, expected):
+    """A `NameError` where another exception was expected: a name from
+    elsewhere is missing, so the example could not run; it says nothing
+    of the claim (unless the claim is the `NameError` itself)."""
+    if not isinstance(exception, NameError):
+        return False
+    named = (expected or "").strip().partition(":")[0].rpartition(".")[2]
+    return named not in {c.__name__ for c in type(exception).__mro__}
 
 
 def session_examples(code):

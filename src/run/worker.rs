@@ -530,7 +530,7 @@ fn run_child(job: &Job, told: &[u8], send: &Sender) -> Result<(), Error> {
     }
     send(json!({"event": "sandbox", "status": status, "detail": detail}).to_string());
     let send = Arc::clone(send);
-    super::execute_request(job.request.clone(), move |line| send(line))
+    super::execute_request(job.request.clone(), job.sandbox, move |line| send(line))
 }
 
 fn limits(job: &Job) -> Limits {

@@ -169,3 +169,68 @@ class Scan(unittest.TestCase):
         exec(compile(scan.tree, "<scan>", "exec"), namespace)
         self.assertEqual(values, [[8, "2", True], [12, "3", True], [18, "'three'", True],
                                   [19, "[5]", True]])
+
+
+class NewerSyntax(unittest.TestCase):
+    """Each newer construct is recognised on its line, for CPythons older
+    than the one that added it, and nothing else is."""
+
+    def test_each_construct_names_the_version_that_reads_it(self):
+        import snipcheck_newer as newer
+
+        cases = {
+            "class Box[T]: ...": (3, 12),
+            "async def fetch[T](x: T) -> T:": (3, 12),
+            "type Pair = tuple[int, int]": (3, 12),
+            "type Tree[T] = list[Tree[T]]": (3, 12),
+            'print(f"{songs["title"]}")': (3, 12),
+            "print(f'{\"\\n\".join(xs)}')": (3, 12),
+            "class Grid[T = int]: pass": (3, 13),
+            'greeting = t"Hi {name}"': (3, 14),
+            "except ValueError, TypeError:": (3, 14),
+            "except* OSError:": (3, 11),
+            "match command.split():": (3, 10),
+        }
+        for line, version in cases.items():
+            with self.subTest(line=line):
+                self.assertEqual(newer.needed(line, (3, 9))[0], version)
+                self.assertIsNone(newer.needed(line, version))
+
+    def test_code_of_no_python_is_not_recognised(self):
+        import snipcheck_newer as newer
+
+        for line in ('print "hi"', "x = [1, 2", "type = 3", "match = re.match(p, s)",
+                     "except (A, B) as e:", 'f"{x!r}"', "d[f\"{a}\"]", "class A(B): pass",
+                     "f\"{'{'}\" + (", "t = 'x'"):
+            with self.subTest(line=line):
+                self.assertIsNone(newer.needed(line, (3, 9)))
+
+
+class Exports(unittest.TestCase):
+    """Which module exports a name, read from its source."""
+
+    def test_all_decides_else_public_top_level_names(self):
+        import os
+        import tempfile
+
+        import snipcheck_exports as exports
+
+        with tempfile.TemporaryDirectory() as folder:
+            os.makedirs(os.path.join(folder, "pkg"))
+            with open(os.path.join(folder, "pkg", "__init__.py"), "w") as f:
+                f.write("from .core import Converter, Hidden\n__all__ = ['Converter']\n")
+            with open(os.path.join(folder, "loose.py"), "w") as f:
+                f.write("class Widget: ...\ndef _private(): ...\nLIMIT: int = 3\n")
+            self.assertEqual(exports.module_exporting("Converter", [folder]),
+                             "from pkg import Converter")
+            self.assertIsNone(exports.module_exporting("Hidden", [folder]))
+            self.assertEqual(exports.module_exporting("LIMIT", [folder]), "from loose import LIMIT")
+            self.assertIsNone(exports.module_exporting("_private", [folder]))
+
+    def test_typing_has_no_public_t(self):
+        import typing
+
+        import snipcheck_exports as exports
+
+        self.assertFalse(exports.public_in(typing, "T"))
+        self.assertTrue(exports.public_in(typing, "Any"))
