@@ -57,6 +57,10 @@ pub enum Rule {
     /// `1-10` (or `1 to 10`) for a printed number in that range: how a
     /// writer states a random value.
     Range,
+    /// All whitespace removed on both sides, for an output block whose
+    /// tool was told to ignore it (pytest-codeblocks'
+    /// `expected-output-ignore-whitespace`); never otherwise.
+    IgnoreWhitespace,
 }
 
 impl Rule {
@@ -97,6 +101,8 @@ pub struct Shape {
     /// Compared with a REPL value rather than printed text: it reads as a
     /// claim only when it looks like a Python value.
     pub value: bool,
+    /// The writer's tool compares this output with whitespace removed.
+    pub ignore_whitespace: bool,
 }
 
 /// Compares a claim with the output of the code it speaks about.
@@ -369,6 +375,10 @@ fn compare(e: &str, a: &str, shape: Shape) -> Option<Rule> {
     }
     if in_range(e, a) {
         return Some(Rule::Range);
+    }
+    let no_space = |s: &str| s.split_whitespace().collect::<String>();
+    if shape.ignore_whitespace && no_space(e) == no_space(a) {
+        return Some(Rule::IgnoreWhitespace);
     }
     if shape.multiline {
         let (e, a) = (squeeze(e), squeeze(a));

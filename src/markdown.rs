@@ -20,7 +20,7 @@ mod plan;
 mod project;
 pub(crate) use dialect::DOCTEST_FLAGS;
 pub use info::{FenceInfo, FenceKind};
-pub use plan::{Condition, DEFAULT_GROUP, Decision, Plan, Tool};
+pub use plan::{AfterRun, Condition, DEFAULT_GROUP, Decision, Plan, SharedNames, Tool};
 pub use project::{Conventions, SphinxConf};
 
 /// The HTML comment a writer puts right before a fence to opt it out.
@@ -312,15 +312,15 @@ impl Walker {
                 }
             }
             Event::Start(Tag::CodeBlock(kind)) => {
+                let line = self.line_base + self.lines.line_of(offset);
                 let kind = match kind {
                     CodeBlockKind::Fenced(info) => {
                         self.info = info.to_string();
-                        self.block_kind(&info)
+                        self.block_kind(&info, line)
                     }
                     CodeBlockKind::Indented => BlockKind::Other,
                 };
                 self.awaiting_output = None;
-                let line = self.line_base + self.lines.line_of(offset);
                 self.block = Some((kind, line, String::new()));
             }
             Event::End(TagEnd::CodeBlock) => self.end_block(doc_name),
@@ -365,8 +365,11 @@ impl Walker {
         }
     }
 
-    fn block_kind(&self, info: &str) -> BlockKind {
+    fn block_kind(&self, info: &str, line: usize) -> BlockKind {
         let parsed = FenceInfo::parse(info);
+        if let Some(pairing) = self.dialect.as_ref().and_then(|d| d.pairing(line)) {
+            return self.paired_by_tool(pairing, parsed, info);
+        }
         let directive = info.trim_start().starts_with('{');
         // "**Output:**" then a fence: its output, whatever language the
         // writer gave the fence for highlighting (```` ```py ````).
@@ -384,12 +387,35 @@ impl Walker {
             (FenceKind::TestOutput, _, Some(i)) => BlockKind::OutputOf(i, true),
             (FenceKind::Output, Some(i), _) => {
                 let word = info.split_whitespace().next().unwrap_or("");
-                let says = ["output", "stdout"]
+                let says = ["output", "stdout", "expected-output"]
                     .iter()
                     .any(|w| w.eq_ignore_ascii_case(word));
                 BlockKind::OutputOf(i, says)
             }
             _ => BlockKind::Other,
+        }
+    }
+
+    /// A fence the document's tool says is, or is not, some example's output.
+    fn paired_by_tool(
+        &self,
+        pairing: dialect::Pairing,
+        parsed: FenceInfo,
+        info: &str,
+    ) -> BlockKind {
+        let of = match pairing {
+            dialect::Pairing::OutputOf(code_line) => self
+                .examples
+                .iter()
+                .rposition(|e| e.fence_line == code_line),
+            dialect::Pairing::NotOutput => None,
+        };
+        match of {
+            Some(i) => BlockKind::OutputOf(i, true),
+            None if parsed.is_runnable() => {
+                BlockKind::Example(parsed, info.trim_start().starts_with('{'))
+            }
+            None => BlockKind::Other,
         }
     }
 
@@ -436,9 +462,8 @@ impl Walker {
                 } else {
                     (Vec::new(), code, 0)
                 };
-                let testcode = info.kind == FenceKind::Script && directive;
-                let checked = matches!(info.kind, FenceKind::Script | FenceKind::Session);
                 let mut info = info;
+                let mut code = code;
                 if let Some(dialect) = &mut self.dialect {
                     let marks = dialect::Marks {
                         comments: &comments,
@@ -449,7 +474,13 @@ impl Walker {
                         options: &options,
                     };
                     dialect.plan(&marks, &mut info.plan);
+                    let kind = dialect.kind(&marks);
+                    let rewritten = dialect.rewrite(&marks);
+                    info.kind = kind.unwrap_or(info.kind);
+                    code = rewritten.unwrap_or(code);
                 }
+                let testcode = info.kind == FenceKind::Script && directive;
+                let checked = matches!(info.kind, FenceKind::Script | FenceKind::Session);
                 let example = self
                     .sections
                     .example(doc_name, fence_line, code, skip, info);

@@ -128,10 +128,13 @@ pub fn judge(
         let implicit_block = example.output_block.as_ref().is_some_and(|b| !b.explicit);
         let mut claims = claim::parse(example);
         claims.retain(|c| !(outcome.output_unchecked && c.kind == ClaimKind::OutputBlock));
-        judge_claims(claims, outcome, implicit_block)
+        let ignore_whitespace = example.plan.output_ignores_whitespace;
+        judge_claims(claims, outcome, implicit_block, ignore_whitespace)
     };
     // An exception a claim names was shown on purpose: not an error.
-    let raised_on_purpose = claims.iter().any(|c| c.claim.kind == ClaimKind::Raises);
+    // So is any exception in a block its tool expects to fail (`xfail`).
+    let raised_on_purpose =
+        example.plan.expect_exception || claims.iter().any(|c| c.claim.kind == ClaimKind::Raises);
     let own_error = outcome.error.clone().filter(|_| !raised_on_purpose);
     // A `>>>` example that raised unexpectedly errs like code does.
     let error = own_error.or_else(|| {
@@ -225,6 +228,7 @@ fn judge_claims(
     claims: Vec<Claim>,
     outcome: &ExampleOutcome,
     implicit_block: bool,
+    ignore_whitespace: bool,
 ) -> Vec<ClaimVerdict> {
     let (wholes, statements): (Vec<Claim>, Vec<Claim>) = claims
         .into_iter()
@@ -247,7 +251,11 @@ fn judge_claims(
                 if implicit_block && stdout.is_empty() && outcome.error.is_none() {
                     verdict(claim, stdout, Verdict::Unchecked, None)
                 } else {
-                    judge_output_claim(claim, stdout, outcome)
+                    let shape = Shape {
+                        ignore_whitespace,
+                        ..Shape::default()
+                    };
+                    judge_output_claim(claim, stdout, outcome, shape)
                 }
             }
             _ => {
@@ -259,7 +267,7 @@ fn judge_claims(
                 // Nothing printed right above it (`print(a is b)  # True`
                 // came between): it speaks about what came before.
                 let actual = if narrow.is_empty() { wide } else { narrow };
-                judge_output_claim(claim, actual, outcome)
+                judge_output_claim(claim, actual, outcome, Shape::default())
             }
         };
         judged.push((judged_claim, None));
@@ -368,14 +376,19 @@ fn judge_raise(
     })
 }
 
-fn judge_output_claim(claim: Claim, actual: String, outcome: &ExampleOutcome) -> ClaimVerdict {
+fn judge_output_claim(
+    claim: Claim,
+    actual: String,
+    outcome: &ExampleOutcome,
+    shape: Shape,
+) -> ClaimVerdict {
     if actual.is_empty() && not_reached(outcome, claim.line) {
         return verdict(claim, actual, Verdict::NotReached, None);
     }
     let shape = Shape {
         multiline: claim.is_multiline(),
         explicit: true,
-        ..Shape::default()
+        ..shape
     };
     matched(claim, actual, shape)
 }

@@ -238,3 +238,87 @@ fn a_change_to_the_projects_pytest_config_is_never_served_from_the_cache() {
         "the flag is gone: the cached pass must not stand"
     );
 }
+
+#[test]
+fn phmdoctest_isolates_blocks_shares_names_and_pairs_the_next_bare_fence() {
+    let got = sorted(statuses(&["tests/fixtures/phmdoctest/"]));
+    // Each verdict is what `phmdoctest FILE --outfile t.py; pytest
+    // --doctest-modules` gives: holding.md 11 passed, 1 skipped, 1 xfailed;
+    // drifting.md fails the five blocks marked here.
+    let expected = want(&[
+        ("holding::shipping-rates::2", "pass"), // sees setup's names; output after prose
+        ("holding::isolated-blocks::1", "pass"), // block 2's `cost` is not here
+        ("holding::sharing-names::1", "pass"),  // share-names
+        ("holding::sharing-names::2", "pass"),  // sees `surcharge`
+        ("holding::sharing-names::3", "pass"),  // clear-names, after it runs
+        ("holding::sharing-names::4", "pass"),  // every shared name is gone
+        ("holding::skipped-and-conditional::1", "skipped"), // -skip: would drift
+        ("holding::skipped-and-conditional::2", "skipped"), // -mark.skipif<3.99
+        ("holding::skipped-and-conditional::3", "pass"), // -mark.skipif<3.8 runs
+        ("holding::skipped-and-conditional::4", "pass"), // its output block skipped
+        ("holding::sessions-and-other-fences::1", "pass"),
+        ("holding::sessions-and-other-fences::2", "skipped"), // ```py: not its code
+        ("holding::inline-commands::1", "pass"),              // phmdoctest:pass and :omit
+        ("holding::not-the-main-module::1", "pass"),          // `__name__` is not `__main__`
+        ("holding::not-the-main-module::2", "pass"),          // -mark.xfail raises
+        ("late-setup::setup-placed-last::1", "pass"),         // setup runs first
+        ("drifting::drifting-rates::2", "drift"),
+        ("drifting::drifting-rates::3", "pass"),
+        ("drifting::drifting-rates::4", "error"), // `total` was block 3's
+        ("drifting::drifting-rates::5", "pass"),
+        ("drifting::drifting-rates::6", "pass"), // clears after it runs
+        ("drifting::drifting-rates::7", "error"), // setup's RATE cleared
+        ("drifting::drifting-rates::8", "error"), // a session sees no setup
+        ("drifting::drifting-rates::9", "drift"),
+    ]);
+    assert_eq!(got, expected);
+    let report = human("tests/fixtures/phmdoctest/holding.md");
+    assert!(
+        report.contains("not run by phmdoctest: 1 block(s)"),
+        "{report}"
+    );
+    assert!(report.contains("(needs Python >= 3.99)"), "{report}");
+    assert!(report.contains("2 setup/cleanup block(s)"), "{report}");
+}
+
+#[test]
+fn pytest_codeblocks_reads_marks_hidden_blocks_cont_and_expected_output() {
+    let got = sorted(statuses(&["tests/fixtures/codeblocks/"]));
+    // `pytest --codeblocks` on these files: holding.md 8 passed, 3
+    // skipped, 2 xfailed; skipfile.md nothing; drifting.md fails blocks 1,
+    // 3, 5 and 6 (block 4's `# 30` is a claim only snipcheck checks).
+    let expected = want(&[
+        ("holding::word-counts::1", "pass"), // expected-output after prose
+        ("holding::word-counts::2", "pass"), // a fresh namespace
+        ("holding::hidden-setup::1", "pass"), // the fence inside <!-- -->
+        ("holding::hidden-setup::2", "pass"), // cont: sees `counts`
+        ("holding::marks::1", "skipped"),    // pytest.mark.skip, prose between
+        ("holding::marks::2", "skipped"),    // skipif holds
+        ("holding::marks::3", "pass"),       // skipif does not hold
+        ("holding::marks::4", "skipped"),    // importorskip fails
+        ("holding::marks::5", "pass"),       // ignore-whitespace output
+        ("holding::marks::6", "pass"),       // xfail raises
+        ("holding::marks::7", "pass"),       // expect-exception raises
+        ("holding::fences-it-leaves-alone::1", "skipped"), // ```py
+        ("holding::fences-it-leaves-alone::2", "skipped"), // ``` python
+        ("holding::not-the-main-module::1", "pass"),
+        ("skipfile::skipped-file::1", "skipped"),
+        ("drifting::drifting-counts::1", "drift"),
+        ("drifting::drifting-counts::2", "pass"),
+        ("drifting::drifting-counts::3", "error"), // not continued
+        ("drifting::drifting-counts::4", "pass"),
+        ("drifting::drifting-counts::5", "drift"), // cont, a wrong claim
+        ("drifting::drifting-counts::6", "drift"), // whitespace ignored, not order
+        ("drifting::drifting-counts::7", "error"),
+    ]);
+    assert_eq!(got, expected);
+    let report = human("tests/fixtures/codeblocks/holding.md");
+    assert!(
+        report.contains("not run by pytest-codeblocks: 2 block(s)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("(could not import no_such_module_for_docs)"),
+        "{report}"
+    );
+}

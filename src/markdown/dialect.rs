@@ -6,9 +6,11 @@
 //! the block's [`Plan`]: skip it, continue the previous block's namespace,
 //! expect an exception.
 
+mod codeblocks;
 mod doctest_glob;
 mod markdown_docs;
 mod mktestdocs;
+mod phmdoctest;
 mod sphinx;
 mod sybil;
 
@@ -46,6 +48,35 @@ pub(super) trait Dialect {
     fn prepare(&mut self, _source: &str) -> Vec<Hidden> {
         Vec::new()
     }
+
+    /// Which example the fence at `fence_line` holds the expected output
+    /// of, for a tool that pairs them by its own rule (phmdoctest: the next
+    /// fence, if bare; pytest-codeblocks: the fence after an
+    /// `expected-output` mark). `None` leaves it to snipcheck's reading.
+    fn pairing(&self, _fence_line: usize) -> Option<Pairing> {
+        None
+    }
+
+    /// What the block is to the tool, where that is not what its info
+    /// string says (phmdoctest's setup and teardown blocks).
+    fn kind(&self, _marks: &Marks<'_>) -> Option<FenceKind> {
+        None
+    }
+
+    /// The code as the tool runs it, where it rewrites it (phmdoctest's
+    /// inline `phmdoctest:omit`); the same number of lines.
+    fn rewrite(&self, _marks: &Marks<'_>) -> Option<String> {
+        None
+    }
+}
+
+/// A tool's own answer to "is this fence some example's output?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pairing {
+    /// The expected stdout of the example whose fence opens at that line.
+    OutputOf(usize),
+    /// No example's output, whatever snipcheck's reading would say.
+    NotOutput,
 }
 
 /// Code a tool runs that the Markdown shows in no runnable fence.
@@ -77,6 +108,14 @@ pub(super) fn detect(source: &str, conventions: &Conventions) -> Tool {
     if markdown_docs::shows(source) {
         return Tool::PytestMarkdownDocs;
     }
+    match phmdoctest::shows(source) {
+        Some(phmdoctest::Flavor::Phmdoctest) => return Tool::Phmdoctest,
+        Some(phmdoctest::Flavor::Phmutest) => return Tool::Phmutest,
+        None => {}
+    }
+    if codeblocks::shows(source) {
+        return Tool::PytestCodeblocks;
+    }
     conventions.tool.unwrap_or(Tool::Snipcheck)
 }
 
@@ -88,6 +127,9 @@ pub(super) fn for_tool(tool: Tool, conventions: &Conventions) -> Box<dyn Dialect
         Tool::Mktestdocs => Box::new(mktestdocs::Mktestdocs::new(conventions)),
         Tool::Sybil => Box::new(sybil::Sybil::new(conventions)),
         Tool::Doctest => Box::new(doctest_glob::DoctestGlob::new(conventions)),
+        Tool::Phmdoctest => Box::new(phmdoctest::Phmdoctest::new(phmdoctest::Flavor::Phmdoctest)),
+        Tool::Phmutest => Box::new(phmdoctest::Phmdoctest::new(phmdoctest::Flavor::Phmutest)),
+        Tool::PytestCodeblocks => Box::new(codeblocks::Codeblocks::default()),
         _ => Box::new(Plain),
     }
 }
@@ -107,6 +149,22 @@ fn leave_alone(plan: &mut Plan, reason: impl Into<String>, by: Tool) {
 /// some tools read character by character).
 fn raw_line<'a>(lines: &[&'a str], line: usize) -> &'a str {
     lines.get(line.wrapping_sub(1)).copied().unwrap_or("")
+}
+
+/// The lines of `source` outside its fenced blocks: where a tool's marks
+/// are marks, not text a fence shows (a doc about the tool).
+fn prose_lines(source: &str) -> impl Iterator<Item = &str> {
+    let fences: Vec<(usize, usize)> = fenced_blocks(source)
+        .into_iter()
+        .map(|(first, last, ..)| (first, last))
+        .collect();
+    source.lines().enumerate().filter_map(move |(i, line)| {
+        let line_number = i + 1;
+        let inside = fences
+            .iter()
+            .any(|&(first, last)| first <= line_number && line_number <= last);
+        (!inside).then_some(line)
+    })
 }
 
 /// (fence line, last line, info string, code) of every fenced block, as

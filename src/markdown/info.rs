@@ -28,7 +28,15 @@ const CODE_DIRECTIVES: &[&str] = &[
 ];
 
 /// Info strings of a block that shows an example's output.
-const OUTPUT_LANGUAGES: &[&str] = &["", "output", "text", "console", "stdout", "none"];
+const OUTPUT_LANGUAGES: &[&str] = &[
+    "",
+    "output",
+    "text",
+    "console",
+    "stdout",
+    "none",
+    "expected-output",
+];
 
 /// What a fenced block is, as far as running goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,6 +16,9 @@ pub enum Tool {
     Sphinx,
     /// phmdoctest (`<!--phmdoctest-skip-->`, `-share-names`, …).
     Phmdoctest,
+    /// phmutest, phmdoctest's successor (`<!--phmutest-skip-->`, a file as
+    /// one example).
+    Phmutest,
     /// pytest-codeblocks (`<!--pytest-codeblocks:cont-->`, …).
     PytestCodeblocks,
     /// pytest-markdown-docs (```` ```python notest ````, `continuation`).
@@ -35,6 +38,7 @@ impl Tool {
             Tool::Snipcheck => "snipcheck",
             Tool::Sphinx => "Sphinx doctest",
             Tool::Phmdoctest => "phmdoctest",
+            Tool::Phmutest => "phmutest",
             Tool::PytestCodeblocks => "pytest-codeblocks",
             Tool::PytestMarkdownDocs => "pytest-markdown-docs",
             Tool::Mktestdocs => "mktestdocs",
@@ -75,6 +79,36 @@ pub enum Condition {
     /// True means the block runs but its output is not compared (`:skipif:`
     /// on a `{testoutput}`).
     OutputSkipIf(String),
+    /// The arguments of a `pytest.mark.skipif(...)` mark (`sys.version_info
+    /// < (3, 10), reason="..."`), evaluated as pytest evaluates a mark: in a
+    /// fresh scope with `sys`, `os` and `platform`, a string condition
+    /// evaluated in turn.
+    MarkSkipIf(String),
+    /// Skipped unless the module imports (pytest-codeblocks'
+    /// `importorskip(sympy)`).
+    ImportOrSkip(String),
+}
+
+/// A namespace blocks draw their names from and may add to: phmdoctest's
+/// test module, whose globals every test function sees, each block's own
+/// assignments staying local unless it shares them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedNames {
+    /// The group holding the shared names.
+    pub group: String,
+    /// What the block does to them once it has run.
+    pub after: AfterRun,
+}
+
+/// A block's effect on the shared names once it has run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterRun {
+    /// Its own names stay its own.
+    Keep,
+    /// Its names are added (phmdoctest's `share-names`).
+    Share,
+    /// Every shared name is removed (phmdoctest's `clear-names`).
+    Clear,
 }
 
 /// Everything later stages need to know about one block.
@@ -90,9 +124,24 @@ pub struct Plan {
     /// doctest option flags for the block's comparison (`+ELLIPSIS`,
     /// `-NORMALIZE_WHITESPACE`), on top of the tool's defaults.
     pub flags: Vec<String>,
-    /// The block is expected to end in an exception (pytest-codeblocks'
-    /// `expect-exception`): raising passes, finishing does not.
+    /// An exception is expected, as pytest's non-strict `xfail` expects
+    /// one (pytest-codeblocks' `expect-exception`, a `pytest.mark.xfail`
+    /// mark): raising is no error, and neither is finishing (pytest's
+    /// XPASS passes too). Claims before the raise are still checked.
     pub expect_exception: bool,
+    /// Starts from a copy of these shared names (see [`SharedNames`]).
+    pub shared: Option<SharedNames>,
+    /// Its globals have no `__name__`, so `__name__` is `builtins` and an
+    /// `if __name__ == "__main__":` body does not run: the tool execs the
+    /// block in a plain dict or a function of a test module, never as
+    /// `__main__` (Sphinx doctest, pytest-codeblocks, phmdoctest).
+    pub unnamed: bool,
+    /// Runs before every other block of the document, wherever it stands
+    /// (phmdoctest's setup block, which its module fixture runs).
+    pub hoisted: bool,
+    /// The output block is compared with all whitespace removed
+    /// (pytest-codeblocks' `expected-output-ignore-whitespace`).
+    pub output_ignores_whitespace: bool,
     /// Checked in the child before the block runs.
     pub conditions: Vec<Condition>,
 }
@@ -108,6 +157,10 @@ impl Default for Plan {
             groups: vec![DEFAULT_GROUP.to_string()],
             flags: Vec::new(),
             expect_exception: false,
+            shared: None,
+            unnamed: false,
+            hoisted: false,
+            output_ignores_whitespace: false,
             conditions: Vec::new(),
         }
     }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use super::plan::Tool;
 
 mod mktestdocs;
+mod phmdoctest;
 mod pytest;
 mod sphinx_conf;
 mod sybil;
@@ -65,6 +66,9 @@ impl Conventions {
             }
             if conventions.tool.is_none() {
                 mktestdocs::read(&folder, &name, &mut conventions);
+            }
+            if conventions.tool.is_none() {
+                phmdoctest::read(&folder, doc, &mut conventions);
             }
         }
         conventions
@@ -137,6 +141,35 @@ fn glob_matches(pattern: &str, name: &str) -> bool {
         }
     }
     go(pattern.as_bytes(), name.as_bytes())
+}
+
+/// `key = value` pairs of one `[section]` of an ini file; indented lines
+/// continue the value before them.
+fn ini_section(text: &str, section: &str) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('#') || trimmed.starts_with(';') {
+            continue;
+        }
+        if let Some(header) = trimmed.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            inside = header.trim() == section;
+            continue;
+        }
+        if !inside || trimmed.is_empty() {
+            continue;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, value)) = pairs.last_mut() {
+                value.push(' ');
+                value.push_str(trimmed);
+            }
+        } else if let Some((key, value)) = trimmed.split_once(['=', ':']) {
+            pairs.push((key.trim().to_string(), value.trim().to_string()));
+        }
+    }
+    pairs
 }
 
 /// The string literals in a stretch of Python (`['*.md', "*.rst"]`).

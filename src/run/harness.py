@@ -593,6 +593,12 @@ class Namespaces:
                     return f"needs Python {op} {version}"
             elif "skipif" in condition and self.condition_holds(condition["skipif"]):
                 return f":skipif: {condition['skipif']}"
+            elif "markskipif" in condition:
+                reason = mark_skip_reason(condition["markskipif"])
+                if reason is not None:
+                    return reason
+            elif "importorskip" in condition and not importable(condition["importorskip"]):
+                return f"could not import {condition['importorskip']}"
         return None
 
     def output_unchecked(self, example):
@@ -608,11 +614,58 @@ class Namespaces:
             global_setup(self.sphinx_setup, scope)
         return bool(eval(compile(expression, "<:skipif:>", "eval"), scope))
 
+    def draw_shared(self, groups, shared):
+        """A block's own namespaces start with the shared names, as a test
+        function of phmdoctest's module sees its globals."""
+        names = own_names(self.enter(shared), self.stubs)
+        for group in groups:
+            self.enter(group).update(names)
+
+    def update_shared(self, groups, shared):
+        """`share-names` adds the block's names; `clear-names` drops every
+        shared one."""
+        target = self.enter(shared["group"])
+        if shared["after"] == "clear":
+            for name in list(own_names(target, self.stubs)):
+                del target[name]
+        elif shared["after"] == "share":
+            for group in groups:
+                target.update(own_names(self.enter(group), self.stubs))
+
     def targets(self, groups):
         """Group names an example runs in; `*` is every group (at least one)."""
         if "*" not in groups:
             return list(groups) or ["default"]
         return list(self.modules) or ["default"]
+
+
+def mark_skip_reason(arguments):
+    """`pytest.mark.skipif(ARGUMENTS)` as pytest evaluates the mark: the
+    arguments in a fresh scope with `sys`, `os` and `platform`, a string
+    condition evaluated in turn; the skip's reason when it holds."""
+    scope = {"__builtins__": builtins, "sys": sys, "os": os, "platform": __import__("platform")}
+    condition, reason = eval(compile(f"(lambda condition, *_, reason='', **__: (condition, reason))({arguments})",
+                                     "<pytest.mark.skipif>", "eval"), scope)
+    if isinstance(condition, str):
+        condition = eval(compile(condition, "<pytest.mark.skipif>", "eval"), dict(scope))
+    if not condition:
+        return None
+    return f"pytest.mark.skipif: {reason or arguments}"
+
+
+def importable(module):
+    """pytest's `importorskip`: does `module` import?"""
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def own_names(namespace, stubs):
+    """The names a document's code bound: no dunder, no `[stubs]` value."""
+    return {k: v for k, v in namespace.items()
+            if not (k.startswith("__") and k.endswith("__")) and k not in stubs}
 
 
 def global_setup(code, namespace):
@@ -822,9 +875,10 @@ def run_document(request_json, hooks, sandboxed=True):
 
     def run(example, namespace):
         enter_workdir(workdir, config["fixtures"])
-        # Sphinx's doctest globals have no `__name__`: classes it defines
-        # print as `<class 'A'>`, not `<class '__main__.A'>`.
-        name = namespace.pop("__name__", None) if example.get("sphinx") else None
+        # Sphinx's doctest globals have no `__name__` (classes it defines
+        # print as `<class 'A'>`), nor has the dict pytest-codeblocks execs
+        # in: `if __name__ == "__main__":` bodies do not run there.
+        name = namespace.pop("__name__", None) if example.get("unnamed") else None
         try:
             return run_example(example, path, namespace, config["max_output"], hooks)
         except ExampleTimeout:  # one that slipped past run_example's guards
@@ -842,19 +896,27 @@ def run_document(request_json, hooks, sandboxed=True):
     def run_setup(example, namespace, group):
         facts = run(example, namespace)
         if facts["error"] or facts["interrupted"]:
-            failed_setup.setdefault(group, example["first_line"])
+            shared = example.get("shared")
+            for broken in [group] + ([shared["group"]] if shared else []):
+                failed_setup.setdefault(broken, example["first_line"])
         return facts
 
     def run_in_groups(example):
         groups = namespaces.targets(example["groups"])
         for group in groups:  # created first: its `{testsetup} *` code runs then
             namespaces.enter(group)
-        broken = [failed_setup[g] for g in groups if g in failed_setup]
+        shared = example.get("shared")
+        broken = [failed_setup[g] for g in groups + ([shared["group"]] if shared else [])
+                  if g in failed_setup]
         if broken and example["role"] != "setup":
             return outcome(interrupted={"kind": "not_run", "line": None,
                                         "message": f"not run: its setup code (line {broken[0]}) failed"})
         run_one = run_setup if example["role"] == "setup" else lambda e, ns, _: run(e, ns)
+        if shared:
+            namespaces.draw_shared(groups, shared["group"])
         outcomes = [run_one(example, namespaces.enter(g), g) for g in groups]
+        if shared:
+            namespaces.update_shared(groups, shared)
         if example["role"] == "setup" and "*" in example["groups"]:
             namespaces.every_group.append(example)
         return next((o for o in outcomes if o["error"] or o["interrupted"]), outcomes[0])
@@ -892,12 +954,11 @@ def run_document(request_json, hooks, sandboxed=True):
         examples = list(enumerate(request["examples"]))
         for _, example in examples:
             example["default_flags"] = (config.get("sphinx") or {}).get("default_flags")
-        for index, example in examples:
-            if example["role"] != "cleanup":
-                report(index, example, run_in_groups)
-        for index, example in examples:
-            if example["role"] == "cleanup":
-                report(index, example, run_in_groups)
+        # Hoisted setup first (phmdoctest's module fixture), cleanup last.
+        stage = {"cleanup": 2}
+        for index, example in sorted(examples, key=lambda e: -1 if e[1].get("first")
+                                     else stage.get(e[1]["role"], 0)):
+            report(index, example, run_in_groups)
         namespaces.clean_up()
     except BaseException:
         events.now()  # the outcomes so far, before the harness's own error

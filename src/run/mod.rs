@@ -672,6 +672,9 @@ pub(crate) fn harness_request(
                 "role": role(e), "groups": e.plan.groups, "sphinx": e.plan.is_sphinx(),
                 "flags": e.plan.flags, "conditions": conditions(&e.plan),
                 "skip_if": skip_conditions(&e.plan),
+                "unnamed": e.plan.unnamed || e.plan.is_sphinx(),
+                "first": e.plan.hoisted,
+                "shared": shared_names(&e.plan),
             })
         })
         .collect();
@@ -737,6 +740,8 @@ fn conditions(plan: &crate::markdown::Plan) -> serde_json::Value {
             Condition::SkipIf(expr) => json!({"skipif": expr}),
             Condition::OutputSkipIf(expr) => json!({"output_skipif": expr}),
             Condition::PyVersion { op, version } => json!({"pyversion": [op, version]}),
+            Condition::MarkSkipIf(arguments) => json!({"markskipif": arguments}),
+            Condition::ImportOrSkip(module) => json!({"importorskip": module}),
         })
         .collect()
 }
@@ -755,6 +760,23 @@ fn skip_conditions(plan: &crate::markdown::Plan) -> Vec<&str> {
             _ => None,
         })
         .collect()
+}
+
+/// The shared names a block starts from and what it does to them
+/// (phmdoctest's module globals), or null.
+fn shared_names(plan: &crate::markdown::Plan) -> serde_json::Value {
+    use crate::markdown::AfterRun;
+    match &plan.shared {
+        None => serde_json::Value::Null,
+        Some(shared) => json!({
+            "group": shared.group,
+            "after": match shared.after {
+                AfterRun::Keep => "keep",
+                AfterRun::Share => "share",
+                AfterRun::Clear => "clear",
+            },
+        }),
+    }
 }
 
 /// How the harness treats an example: run and checked, or Sphinx setup and

@@ -1,10 +1,11 @@
-//! pytest's config: `--doctest-glob` and `--markdown-docs` in `addopts`,
+//! pytest's config: `--doctest-glob`, `--markdown-docs` and
+//! `--codeblocks` (pytest-codeblocks collects `*.md`) in `addopts`,
 //! `doctest_optionflags`, from pytest.ini, tox.ini, setup.cfg or
 //! pyproject.toml's `[tool.pytest.ini_options]`.
 
 use std::path::Path;
 
-use super::{Conventions, flag_names, glob_matches};
+use super::{Conventions, flag_names, glob_matches, ini_section};
 use crate::markdown::plan::Tool;
 
 /// The files pytest reads its ini options from, with their section.
@@ -98,40 +99,13 @@ fn apply(
             conventions.tool = Some(Tool::Doctest);
         } else if words.contains(&"--markdown-docs") {
             conventions.tool = Some(Tool::PytestMarkdownDocs);
+        } else if words.contains(&"--codeblocks") && name.ends_with(".md") {
+            conventions.tool = Some(Tool::PytestCodeblocks);
         }
     }
     if conventions.tool == Some(Tool::Doctest) && conventions.doctest_flags.is_empty() {
         conventions.doctest_flags = flags.as_deref().map(flag_names).unwrap_or_default();
     }
-}
-
-/// `key = value` pairs of one `[section]` of an ini file; indented lines
-/// continue the value before them.
-fn ini_section(text: &str, section: &str) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    let mut inside = false;
-    for line in text.lines() {
-        let trimmed = line.trim();
-        if trimmed.starts_with('#') || trimmed.starts_with(';') {
-            continue;
-        }
-        if let Some(header) = trimmed.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-            inside = header.trim() == section;
-            continue;
-        }
-        if !inside || trimmed.is_empty() {
-            continue;
-        }
-        if line.starts_with([' ', '\t']) {
-            if let Some((_, value)) = pairs.last_mut() {
-                value.push(' ');
-                value.push_str(trimmed);
-            }
-        } else if let Some((key, value)) = trimmed.split_once(['=', ':']) {
-            pairs.push((key.trim().to_string(), value.trim().to_string()));
-        }
-    }
-    pairs
 }
 
 #[cfg(test)]
@@ -161,6 +135,21 @@ mod tests {
         let mut other = Conventions::default();
         apply(value("addopts"), None, "guide.rst", &mut other);
         assert_eq!(other.tool, None, "the glob does not match");
+    }
+
+    #[test]
+    fn codeblocks_in_addopts_reads_markdown_by_its_rules() {
+        let mut conventions = Conventions::default();
+        apply(
+            Some("-q --codeblocks".into()),
+            None,
+            "README.md",
+            &mut conventions,
+        );
+        assert_eq!(conventions.tool, Some(Tool::PytestCodeblocks));
+        let mut other = Conventions::default();
+        apply(Some("--codeblocks".into()), None, "notes.rst", &mut other);
+        assert_eq!(other.tool, None, "it collects only *.md");
     }
 
     #[test]

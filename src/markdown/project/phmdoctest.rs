@@ -1,0 +1,138 @@
+//! phmdoctest's own config: a `[tool.phmdoctest]` section in
+//! `pyproject.toml` (TOML), `setup.cfg` or `tox.ini` (ini), whose
+//! `markdown_globs` minus `exclude_globs`, relative to that folder, are
+//! the files it generates tests from.
+
+use std::path::Path;
+
+use super::{Conventions, glob_matches, ini_section};
+use crate::markdown::plan::Tool;
+
+const SECTION: &str = "tool.phmdoctest";
+
+/// Reads `folder`'s phmdoctest config for the document at `doc`.
+pub(super) fn read(folder: &Path, doc: &Path, conventions: &mut Conventions) {
+    let Some(relative) = relative_to(doc, folder) else {
+        return;
+    };
+    for file in ["pyproject.toml", "setup.cfg", "tox.ini"] {
+        let path = folder.join(file);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let Some((globs, excludes)) = globs_in(file, &text) else {
+            continue;
+        };
+        conventions.sources.push(path);
+        let matches = |patterns: &[String]| patterns.iter().any(|p| path_matches(p, &relative));
+        if matches(&globs) && !matches(&excludes) {
+            conventions.tool = Some(Tool::Phmdoctest);
+        }
+        return;
+    }
+}
+
+/// `doc` as a `/`-separated path below `folder`.
+fn relative_to(doc: &Path, folder: &Path) -> Option<String> {
+    let doc = doc.canonicalize().ok()?;
+    let relative = doc.strip_prefix(folder).ok()?;
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(parts.join("/"))
+}
+
+/// (`markdown_globs`, `exclude_globs`) of the file's section, if it has one.
+fn globs_in(file: &str, text: &str) -> Option<(Vec<String>, Vec<String>)> {
+    if file.ends_with(".toml") {
+        let toml = text.parse::<toml::Table>().ok()?;
+        let section = toml.get("tool")?.get("phmdoctest")?;
+        let list = |key: &str| -> Vec<String> {
+            section
+                .get(key)
+                .and_then(|v| v.as_array())
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|i| i.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        return Some((list("markdown_globs"), list("exclude_globs")));
+    }
+    let pairs = ini_section(text, SECTION);
+    if pairs.is_empty() {
+        return None;
+    }
+    let list = |key: &str| -> Vec<String> {
+        pairs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .flat_map(|(_, v)| v.split_whitespace().map(String::from).collect::<Vec<_>>())
+            .collect()
+    };
+    Some((list("markdown_globs"), list("exclude_globs")))
+}
+
+/// pathlib's `Path.glob` patterns: `*` and `?` within a part, `**` any
+/// number of folders.
+fn path_matches(pattern: &str, path: &str) -> bool {
+    fn go(pattern: &[&str], path: &[&str]) -> bool {
+        match (pattern.first(), path.first()) {
+            (None, None) => true,
+            (Some(&"**"), _) => {
+                go(&pattern[1..], path) || (!path.is_empty() && go(pattern, &path[1..]))
+            }
+            (Some(p), Some(part)) => glob_matches(p, part) && go(&pattern[1..], &path[1..]),
+            _ => false,
+        }
+    }
+    let pattern: Vec<&str> = pattern.trim_start_matches("./").split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    go(&pattern, &path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_paths_below_the_config() {
+        assert!(path_matches("README.md", "README.md"));
+        assert!(path_matches("doc/*.md", "doc/usage.md"));
+        assert!(!path_matches("doc/*.md", "other/usage.md"));
+        assert!(path_matches("**/*.md", "a/b/c.md"));
+        assert!(path_matches("**/*.md", "c.md"));
+    }
+
+    #[test]
+    fn reads_pyproject_and_ini_sections() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(root.join("doc")).unwrap();
+        for name in ["doc/usage.md", "doc/draft.md"] {
+            std::fs::write(root.join(name), "# x\n").unwrap();
+        }
+        std::fs::write(
+            root.join("pyproject.toml"),
+            "[tool.phmdoctest]\nmarkdown_globs = [\"doc/*.md\"]\nexclude_globs = [\"doc/draft.md\"]\n",
+        )
+        .unwrap();
+        let tool_of = |name: &str| {
+            let mut conventions = Conventions::default();
+            read(&root, &root.join(name), &mut conventions);
+            conventions.tool
+        };
+        assert_eq!(tool_of("doc/usage.md"), Some(Tool::Phmdoctest));
+        assert_eq!(tool_of("doc/draft.md"), None);
+        std::fs::remove_file(root.join("pyproject.toml")).unwrap();
+        std::fs::write(
+            root.join("setup.cfg"),
+            "[tool.phmdoctest]\nmarkdown_globs =\n    doc/usage.md\n",
+        )
+        .unwrap();
+        assert_eq!(tool_of("doc/usage.md"), Some(Tool::Phmdoctest));
+    }
+}
