@@ -322,3 +322,23 @@ fn pytest_codeblocks_reads_marks_hidden_blocks_cont_and_expected_output() {
         "{report}"
     );
 }
+
+#[test]
+fn phmutest_runs_a_file_as_one_example_and_compares_expected_output() {
+    let got = sorted(statuses(&["tests/fixtures/phmutest/"]));
+    // `phmutest FILE --log` and `--replmode`: holding.md 2 code blocks and
+    // 2 sessions pass, 2 skipped; drifting.md fails all four.
+    let expected = want(&[
+        ("holding::a-ledger::2", "pass"),    // ```expected-output
+        ("holding::a-ledger::3", "pass"),    // sees `balance`; a ```py block
+        ("holding::a-ledger::4", "skipped"), // phmutest-skip: would drift
+        ("holding::a-ledger::5", "skipped"), // phmutest-skipif<3.99
+        ("holding::a-ledger::6", "pass"),
+        ("holding::a-ledger::7", "pass"),
+        ("drifting::a-drifting-ledger::1", "drift"),
+        ("drifting::a-drifting-ledger::2", "drift"),
+        ("drifting::a-drifting-ledger::3", "error"), // sessions: their own names
+        ("drifting::a-drifting-ledger::4", "drift"),
+    ]);
+    assert_eq!(got, expected);
+}
