@@ -315,6 +315,15 @@ fn judge_statement_claim(
     }
     let judged = match (printed.is_empty(), value) {
         (true, None) => {
+            // A sentence under code that never compiled states no output:
+            // read as the same sentence is read under code that ran.
+            if never_compiled(outcome)
+                && matches!(claim.kind, ClaimKind::Trailing | ClaimKind::Below)
+                && !crate::expect::starts_like_a_value(&claim.expected)
+                && claim.expected.split_whitespace().count() >= 3
+            {
+                return None;
+            }
             return not_reached(outcome, span.0)
                 .then(|| (verdict(claim, printed, Verdict::NotReached, None), None));
         }
@@ -439,6 +448,20 @@ fn verdict(claim: Claim, actual: String, verdict: Verdict, rule: Option<String>)
 
 /// Did the example raise before finishing the statement that starts at
 /// guide line `line` (before it, or in it)?
+/// The example stopped at a syntax error before any of it ran.
+fn never_compiled(outcome: &ExampleOutcome) -> bool {
+    // No frame of the example ran (a SyntaxError raised by code it ran,
+    // `eval("1 +")`, has the calling line as its top frame).
+    outcome.writes.is_empty()
+        && outcome.error.as_ref().is_some_and(|e| {
+            e.top_line.is_none()
+                && matches!(
+                    e.type_name.as_str(),
+                    "SyntaxError" | "IndentationError" | "TabError"
+                )
+        })
+}
+
 fn not_reached(outcome: &ExampleOutcome, line: usize) -> bool {
     if outcome.interrupted.is_some() {
         return true;
@@ -562,6 +585,27 @@ mod tests {
         let v = judge(&example("f()\nprint(1)  # 1"), &o, SnapshotCheck::Disabled);
         assert_eq!(v.status, Status::Error);
         assert_eq!(v.claims[0].verdict, Verdict::NotReached);
+    }
+
+    #[test]
+    fn a_sentence_under_code_that_never_compiled_is_prose_a_value_not_reached() {
+        let mut o = outcome(&[(1, 1), (3, 3)], vec![]);
+        o.error = Some(PyError {
+            type_name: "IndentationError".into(),
+            message: "unexpected indent".into(),
+            line: Some(2),
+            top_line: None,
+            traceback: String::new(),
+            missing: None,
+            errno: None,
+        });
+        let code = "total = 1\n# This catches errors in the lines above\nprint(total)  # 1\n";
+        let v = judge(&example(code), &o, SnapshotCheck::Disabled);
+        assert_eq!(v.status, Status::Error);
+        let verdicts: Vec<_> = v.claims.iter().map(|c| (c.claim.line, c.verdict)).collect();
+        assert!(!verdicts.iter().any(|(line, _)| *line == 2), "{verdicts:?}");
+        assert!(v.prose.iter().any(|(line, _)| *line == 2), "{:?}", v.prose);
+        assert!(verdicts.contains(&(3, Verdict::NotReached)), "{verdicts:?}");
     }
 
     #[test]

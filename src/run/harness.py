@@ -281,7 +281,7 @@ def error_info(exc, path):
     line = getattr(exc, "lineno", None) if isinstance(exc, SyntaxError) else None
     if isinstance(exc, SyntaxError) and exc.filename != path:
         line = None
-    top = line
+    top = None  # no line of the example ran when it did not compile
     for frame, lineno in traceback.walk_tb(tb):
         if frame.f_code.co_filename == path:
             top = lineno if top is None else top
