@@ -61,7 +61,8 @@ pub struct Example {
     /// 1-based line of the opening fence.
     pub fence_line: usize,
     /// The code, `\n`-terminated lines; line `i` (0-based) is guide line
-    /// `fence_line + 1 + i`.
+    /// `fence_line + 1 + i`. As the document's tool runs it: phmdoctest's
+    /// inline commands leave a line blank or `pass`, never add or drop one.
     pub code: String,
     /// An `output` / `text` / bare fence right after the example: its stdout.
     pub output_block: Option<OutputBlock>,

@@ -19,8 +19,9 @@ fn fuzz_findings_stay_fixed() {
         for example in &doc.examples {
             for (line, text) in example.lines() {
                 let shown = guide.get(line - 1).copied().unwrap_or_default();
+                let rewritten = text.trim() == "pass" && shown.ends_with("phmdoctest:pass");
                 assert!(
-                    shown.ends_with(text),
+                    rewritten || shown.ends_with(text),
                     "{}: line {line} is {shown:?}, not {text:?}",
                     path.display()
                 );

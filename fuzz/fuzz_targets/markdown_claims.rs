@@ -240,7 +240,10 @@ fn assert_on_guide_line(src_lines: &[&str], n: usize, text: &str, id: &str) {
         src_lines.len()
     );
     let guide = src_lines[n - 1];
-    if !guide.contains(['\t', '\0']) && !text.contains(['\t', '\u{fffd}']) {
+    // phmdoctest's `phmdoctest:pass` runs the line as `pass` (its other
+    // inline command leaves a blank line, which any line ends with).
+    let rewritten = text.trim() == "pass" && guide.ends_with("phmdoctest:pass");
+    if !rewritten && !guide.contains(['\t', '\0']) && !text.contains(['\t', '\u{fffd}']) {
         assert!(
             guide.ends_with(text),
             "{id}: {text:?} is numbered line {n}, but the guide's line {n} is {guide:?}"

@@ -207,7 +207,7 @@ fn block_at(lines: &[&str], start: usize) -> Option<(Block, usize)> {
     let opening = lines[start];
     let stripped = opening.trim_start();
     let ticks = stripped.len() - stripped.trim_start_matches('`').len();
-    let indent = opening.len() - stripped.len();
+    let indent = opening.chars().count() - stripped.chars().count();
     let syntax = opening.trim()[ticks..].to_string();
     let mut code = String::new();
     for (i, line) in lines.iter().enumerate().skip(start + 1) {
@@ -220,8 +220,10 @@ fn block_at(lines: &[&str], start: usize) -> Option<(Block, usize)> {
             };
             return Some((block, i + 1));
         }
-        let cut = indent.min(line.len() - rest.len());
-        code.push_str(&line[cut..]);
+        // At most the opening fence's indent, in characters, as Python cuts.
+        let leading = line.chars().count() - rest.chars().count();
+        let cut = indent.min(leading);
+        code.extend(line.chars().skip(cut));
         code.push('\n');
     }
     None
@@ -298,6 +300,14 @@ mod tests {
         assert_eq!(tests[0].blocks[1].line, 9);
         assert_eq!(tests[1].blocks[0].syntax, "sh");
         assert!(tests[1].plan.skip_reason().is_none());
+    }
+
+    #[test]
+    fn indents_are_cut_in_characters() {
+        let lines = [" ```python", "\u{3000}x = 1", "  y", " ```"];
+        let (block, end) = block_at(&lines, 0).unwrap();
+        assert_eq!(block.code, "x = 1\n y\n");
+        assert_eq!(end, 4);
     }
 
     #[test]
