@@ -128,8 +128,7 @@ pub fn judge(
         let implicit_block = example.output_block.as_ref().is_some_and(|b| !b.explicit);
         let mut claims = claim::parse(example);
         claims.retain(|c| !(outcome.output_unchecked && c.kind == ClaimKind::OutputBlock));
-        let ignore_whitespace = example.plan.output_ignores_whitespace;
-        judge_claims(claims, outcome, implicit_block, ignore_whitespace)
+        judge_claims(claims, outcome, implicit_block, output_shape(example))
     };
     // An exception a claim names was shown on purpose: not an error.
     // So is any exception in a block its tool expects to fail (`xfail`).
@@ -171,6 +170,22 @@ pub fn judge(
         prose: prose(example, &claims),
         claims,
         skip_reason: outcome.skip_reason.clone(),
+    }
+}
+
+/// How the example's output block is compared, beyond snipcheck's rules:
+/// as its tool was told to (doctest's `+NORMALIZE_WHITESPACE` on a
+/// `{testoutput}`, where runs of whitespace, line breaks too, compare as
+/// one space; pytest-codeblocks' ignore-whitespace).
+fn output_shape(example: &Example) -> Shape {
+    Shape {
+        multiline: example
+            .plan
+            .flags
+            .iter()
+            .any(|f| f == "+NORMALIZE_WHITESPACE"),
+        ignore_whitespace: example.plan.output_ignores_whitespace,
+        ..Shape::default()
     }
 }
 
@@ -228,7 +243,7 @@ fn judge_claims(
     claims: Vec<Claim>,
     outcome: &ExampleOutcome,
     implicit_block: bool,
-    ignore_whitespace: bool,
+    output_shape: Shape,
 ) -> Vec<ClaimVerdict> {
     let (wholes, statements): (Vec<Claim>, Vec<Claim>) = claims
         .into_iter()
@@ -251,11 +266,7 @@ fn judge_claims(
                 if implicit_block && stdout.is_empty() && outcome.error.is_none() {
                     verdict(claim, stdout, Verdict::Unchecked, None)
                 } else {
-                    let shape = Shape {
-                        ignore_whitespace,
-                        ..Shape::default()
-                    };
-                    judge_output_claim(claim, stdout, outcome, shape)
+                    judge_output_claim(claim, stdout, outcome, output_shape)
                 }
             }
             _ => {
@@ -395,7 +406,7 @@ fn judge_output_claim(
         return verdict(claim, actual, Verdict::NotReached, None);
     }
     let shape = Shape {
-        multiline: claim.is_multiline(),
+        multiline: claim.is_multiline() || shape.multiline,
         explicit: true,
         ..shape
     };

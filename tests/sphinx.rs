@@ -80,6 +80,8 @@ fn options_skip_and_flags_are_honoured() {
             ("drifts-output-under-options::1", "drift"),
             ("drifts-hidden-testcode-runs::1", "drift"),
             ("drifts-yaml-optioned-output::1", "drift"),
+            ("output-normalised-across-lines::1", "pass"),
+            ("drifts-one-line-without-the-option::1", "drift"),
         ]
     );
     assert_eq!(
