@@ -342,3 +342,16 @@ fn phmutest_runs_a_file_as_one_example_and_compares_expected_output() {
     ]);
     assert_eq!(got, expected);
 }
+
+#[test]
+fn a_tox_command_names_the_tool_when_no_mark_does() {
+    // `pytest --codeblocks README.md` in tox.ini: 2 passed. Read by
+    // snipcheck's own rules, both claims would drift and the py fence run.
+    let got = sorted(statuses(&["tests/fixtures/commands/"]));
+    let expected = want(&[
+        ("README::a-readme-its-toxini-tests::1", "pass"),
+        ("README::a-readme-its-toxini-tests::2", "skipped"),
+        ("README::a-readme-its-toxini-tests::3", "pass"),
+    ]);
+    assert_eq!(got, expected);
+}

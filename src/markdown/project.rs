@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::plan::Tool;
 
+mod commands;
 mod mktestdocs;
 mod phmdoctest;
 mod pytest;
@@ -69,6 +70,9 @@ impl Conventions {
             }
             if conventions.tool.is_none() {
                 phmdoctest::read(&folder, doc, &mut conventions);
+            }
+            if conventions.tool.is_none() {
+                commands::read(&folder, doc, &mut conventions);
             }
         }
         conventions
@@ -172,6 +176,35 @@ fn ini_section(text: &str, section: &str) -> Vec<(String, String)> {
     pairs
 }
 
+/// `doc` as a `/`-separated path below `folder`.
+fn relative_to(doc: &Path, folder: &Path) -> Option<String> {
+    let doc = doc.canonicalize().ok()?;
+    let relative = doc.strip_prefix(folder).ok()?;
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(parts.join("/"))
+}
+
+/// pathlib's `Path.glob` patterns: `*` and `?` within a part, `**` any
+/// number of folders.
+fn path_matches(pattern: &str, path: &str) -> bool {
+    fn go(pattern: &[&str], path: &[&str]) -> bool {
+        match (pattern.first(), path.first()) {
+            (None, None) => true,
+            (Some(&"**"), _) => {
+                go(&pattern[1..], path) || (!path.is_empty() && go(pattern, &path[1..]))
+            }
+            (Some(p), Some(part)) => glob_matches(p, part) && go(&pattern[1..], &path[1..]),
+            _ => false,
+        }
+    }
+    let pattern: Vec<&str> = pattern.trim_start_matches("./").split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    go(&pattern, &path)
+}
+
 /// The string literals in a stretch of Python (`['*.md', "*.rst"]`).
 fn string_literals(text: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -221,6 +254,15 @@ fn flag_names(value: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn globs_match_paths_below_the_config() {
+        assert!(path_matches("README.md", "README.md"));
+        assert!(path_matches("doc/*.md", "doc/usage.md"));
+        assert!(!path_matches("doc/*.md", "other/usage.md"));
+        assert!(path_matches("**/*.md", "a/b/c.md"));
+        assert!(path_matches("**/*.md", "c.md"));
+    }
 
     #[test]
     fn globs_and_literals() {

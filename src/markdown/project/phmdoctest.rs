@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::{Conventions, glob_matches, ini_section};
+use super::{Conventions, ini_section, path_matches, relative_to};
 use crate::markdown::plan::Tool;
 
 const SECTION: &str = "tool.phmdoctest";
@@ -30,17 +30,6 @@ pub(super) fn read(folder: &Path, doc: &Path, conventions: &mut Conventions) {
         }
         return;
     }
-}
-
-/// `doc` as a `/`-separated path below `folder`.
-fn relative_to(doc: &Path, folder: &Path) -> Option<String> {
-    let doc = doc.canonicalize().ok()?;
-    let relative = doc.strip_prefix(folder).ok()?;
-    let parts: Vec<String> = relative
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    Some(parts.join("/"))
 }
 
 /// (`markdown_globs`, `exclude_globs`) of the file's section, if it has one.
@@ -76,36 +65,9 @@ fn globs_in(file: &str, text: &str) -> Option<(Vec<String>, Vec<String>)> {
     Some((list("markdown_globs"), list("exclude_globs")))
 }
 
-/// pathlib's `Path.glob` patterns: `*` and `?` within a part, `**` any
-/// number of folders.
-fn path_matches(pattern: &str, path: &str) -> bool {
-    fn go(pattern: &[&str], path: &[&str]) -> bool {
-        match (pattern.first(), path.first()) {
-            (None, None) => true,
-            (Some(&"**"), _) => {
-                go(&pattern[1..], path) || (!path.is_empty() && go(pattern, &path[1..]))
-            }
-            (Some(p), Some(part)) => glob_matches(p, part) && go(&pattern[1..], &path[1..]),
-            _ => false,
-        }
-    }
-    let pattern: Vec<&str> = pattern.trim_start_matches("./").split('/').collect();
-    let path: Vec<&str> = path.split('/').collect();
-    go(&pattern, &path)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn globs_match_paths_below_the_config() {
-        assert!(path_matches("README.md", "README.md"));
-        assert!(path_matches("doc/*.md", "doc/usage.md"));
-        assert!(!path_matches("doc/*.md", "other/usage.md"));
-        assert!(path_matches("**/*.md", "a/b/c.md"));
-        assert!(path_matches("**/*.md", "c.md"));
-    }
 
     #[test]
     fn reads_pyproject_and_ini_sections() {
