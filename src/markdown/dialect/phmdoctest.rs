@@ -74,6 +74,9 @@ const PHMUTEST_PREFIX: &str = "<!--phmutest-";
 /// The flavor whose directives `source` carries, if any (phmutest's own
 /// first: it reads phmdoctest's too).
 pub(super) fn shows(source: &str) -> Option<Flavor> {
+    if !source.contains("<!--phm") {
+        return None; // most documents: no parse needed
+    }
     let lines: Vec<&str> = super::prose_lines(source).map(str::trim_start).collect();
     if lines.iter().any(|line| line.starts_with(PHMUTEST_PREFIX)) {
         Some(Flavor::Phmutest)
