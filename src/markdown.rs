@@ -503,8 +503,13 @@ impl Walker {
                     && !text.trim_start().starts_with(">>>") =>
             {
                 let (text, skipped) = self.output_options(i, &info_string, text);
+                let line = fence_line + 1 + skipped;
+                // Options that run to the end of the file leave no line of output.
+                if text.is_empty() && line > self.line_count {
+                    return;
+                }
                 self.examples[i].output_block = Some(OutputBlock {
-                    line: fence_line + 1 + skipped,
+                    line,
                     text,
                     explicit: info_says || self.introduced,
                 });
