@@ -787,6 +787,13 @@ mod tests {
     }
 
     #[test]
+    fn a_fence_in_a_directive_is_one_example_to_pytest_codeblocks_too() {
+        let ex = examples("<!--pytest.mark.skip-->\n~~~{note}\n```python\nx = 1\n```\n~~~\n");
+        assert_eq!(ex.len(), 1, "{ex:?}");
+        assert_eq!(ex[0].skip_reason(), Some("<!--pytest.mark.skip-->"));
+    }
+
+    #[test]
     fn sessions_are_recognised() {
         let ex = examples("```pycon\n>>> 1 + 1\n2\n```\n```python\nx = 1\n```\n");
         assert!(ex[0].is_session());

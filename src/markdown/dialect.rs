@@ -167,6 +167,24 @@ fn prose_lines(source: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// The fence lines of every block the walker reads, those in the bodies
+/// of directives that hold Markdown (`~~~{note}`) too, numbered as it
+/// numbers them.
+fn walked_fence_lines(source: &str) -> Vec<usize> {
+    fn collect(text: &str, base: usize, depth: usize, out: &mut Vec<usize>) {
+        for (first, _, info, code) in fenced_blocks(text) {
+            out.push(base + first);
+            if depth < super::MAX_NESTING && super::myst::holds_markdown(&info) {
+                let (_, body, _) = super::myst::split_options(&code);
+                collect(&body, base + first, depth + 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    collect(source, 0, 0, &mut out);
+    out
+}
+
 /// (fence line, last line, info string, code) of every fenced block, as
 /// the walker's parser reads them; 1-based lines.
 fn fenced_blocks(source: &str) -> Vec<(usize, usize, String, String)> {

@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{Dialect, Hidden, Marks, Pairing, fenced_blocks, leave_alone};
+use super::{Dialect, Hidden, Marks, Pairing, leave_alone};
 use crate::markdown::info::FenceKind;
 use crate::markdown::plan::{Condition, Plan, Tool};
 
@@ -85,7 +85,9 @@ impl Dialect for Codeblocks {
         let skip_file =
             lines.first().map(|l| l.trim()) == Some("<!--pytest-codeblocks:skipfile-->");
         let tests = read(&lines);
-        let fences: HashSet<usize> = fenced_blocks(source).iter().map(|f| f.0).collect();
+        // A fence the walker reads is no hidden code, even one nested in a
+        // directive that pytest-codeblocks' line reader sees as plain lines.
+        let fences: HashSet<usize> = super::walked_fence_lines(source).into_iter().collect();
         let mut hidden = Vec::new();
         for test in tests {
             let python = test.blocks[0].syntax == "python";

@@ -220,11 +220,11 @@ fn role_of(flavor: Flavor, info: &str, code: &str) -> Role {
     }
 }
 
-/// phmutest's `PythonMatcher`: a Python name, then a space, a colon or
-/// the end.
+/// phmutest's `PythonMatcher`, as `re.match` applies it (anchored at the
+/// start): a Python name, then a space, a colon or the end.
 static PHMUTEST_PYTHON: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(
-        r"^(?:python|py|py3)(?:[ :]|$)|python3(?:[ :]|$)|pycon(?:[ :]|$)|^\{.*?\.python.*?\}",
+        r"^(?:(?:python|py|py3)(?:[ :]|$)|python3(?:[ :]|$)|pycon(?:[ :]|$)|\{.*?\.python.*?\})",
     )
     .expect("valid")
 });
@@ -424,6 +424,8 @@ mod tests {
         assert_eq!(phmu("python title=a", "x = 1\n"), Role::Code);
         assert_eq!(phmu("pythonic", "x = 1\n"), Role::Other);
         assert_eq!(phmu("{.python}", "x = 1\n"), Role::Code);
+        assert_eq!(phmu("text pycon", "x = 1\n"), Role::Other);
+        assert_eq!(phmu("mypython3", "x = 1\n"), Role::Other);
     }
 
     #[test]
