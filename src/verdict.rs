@@ -98,6 +98,9 @@ pub struct ExampleVerdict {
     /// Why its run skipped it (a `:skipif:` that held, a newer CPython's
     /// syntax), when its plan did not.
     pub skip_reason: Option<String>,
+    /// The exception it raised that its tool's `xfail` mark expects: no
+    /// error, but a pass that says why.
+    pub expected_failure: Option<String>,
 }
 
 impl ExampleVerdict {
@@ -135,6 +138,11 @@ pub fn judge(
     let raised_on_purpose =
         example.plan.expect_exception || claims.iter().any(|c| c.claim.kind == ClaimKind::Raises);
     let own_error = outcome.error.clone().filter(|_| !raised_on_purpose);
+    let expected_failure = outcome
+        .error
+        .as_ref()
+        .filter(|_| example.plan.expect_exception)
+        .map(|e| format!("raised {}, as its xfail mark expects", e.type_name));
     // A `>>>` example that raised unexpectedly errs like code does.
     let error = own_error.or_else(|| {
         outcome
@@ -168,6 +176,7 @@ pub fn judge(
         snapshot,
         truncated: outcome.truncated,
         prose: prose(example, &claims),
+        expected_failure,
         claims,
         skip_reason: outcome.skip_reason.clone(),
     }

@@ -47,7 +47,10 @@ pub fn example_line(example: &ExampleVerdict, path: &Path) -> String {
         visible(&path.display().to_string()),
         example.example.fence_line
     );
-    if let Some(reason) = example.skip_reason() {
+    if let Some(reason) = example
+        .skip_reason()
+        .or(example.expected_failure.as_deref())
+    {
         let _ = write!(line, "  ({})", visible(reason));
     }
     line.push('\n');
