@@ -321,6 +321,10 @@ fn pytest_codeblocks_reads_marks_hidden_blocks_cont_and_expected_output() {
         report.contains("(could not import no_such_module_for_docs)"),
         "{report}"
     );
+    assert!(
+        report.contains("(raised ValueError, as its xfail mark expects)"),
+        "{report}"
+    );
 }
 
 #[test]
