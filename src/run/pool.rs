@@ -111,10 +111,13 @@ impl Warm {
 
 /// A child's job, ready to send, and its working directory (removed when
 /// dropped).
-struct Prepared {
+pub(crate) struct Prepared {
     workdir: Workdir,
     job: Job,
 }
+
+/// A runner's worker (see [`Pool::slot`]).
+pub(crate) struct Slot(Option<Worker>);
 
 /// How one child's run of a document ended.
 enum Ending {
@@ -127,71 +130,35 @@ enum Ending {
 }
 
 impl Pool {
-    /// Runs documents in parallel; results come back in input order.
-    ///
-    /// A pipeline, each stage on threads of its own so that none waits for
-    /// another: one thread prepares the jobs (working directory, request)
-    /// ahead of the workers, a thread per worker runs them, and `finish`
-    /// takes each outcome as it comes (with its index in `jobs`) on one
-    /// more, so that what it does (judging, storing) overlaps the documents
-    /// still running.
-    pub fn run<T: Send>(
+    /// A runner's hold on a worker: the warm one kept for this pool, if
+    /// any, else none until its first document starts one.
+    pub(crate) fn slot(&self) -> Slot {
+        Slot(self.warm.take())
+    }
+
+    /// Gives a runner's worker back: kept when this pool keeps workers,
+    /// else stopped.
+    pub(crate) fn release(&self, slot: Slot) {
+        self.warm.keep(slot.0);
+    }
+
+    /// A document's first child's job, made ahead of its run (see
+    /// [`crate::schedule`]: preparing is off the runners' path).
+    pub(crate) fn prepare_job(&self, doc: &Document, config: &Config) -> Result<Prepared, Error> {
+        self.job_for(doc, config, &Resume::default())
+    }
+
+    /// Runs one document, prepared with [`Pool::prepare_job`], with the
+    /// worker of `slot` (started if it has none or it died).
+    pub(crate) fn run_prepared(
         &self,
-        jobs: &[(Document, Config)],
-        finish: &(dyn Fn(usize, Result<DocumentOutcome, Error>) -> T + Sync),
-    ) -> Vec<T> {
-        let workers = self.jobs.clamp(1, jobs.len().max(1));
-        let preload = super::modules_to_preload(jobs.iter().map(|(d, c)| (d, c)));
-        let (prepared, ready) = std::sync::mpsc::sync_channel(workers);
-        let (outcomes, arrived) = std::sync::mpsc::channel();
-        let finished = std::thread::scope(|scope| {
-            scope.spawn(move || {
-                for (i, (doc, config)) in jobs.iter().enumerate() {
-                    // Every runner gone (the finisher panicked): nothing to prepare for.
-                    if prepared
-                        .send((i, self.job_for(doc, config, &Resume::default())))
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            });
-            let finisher = scope.spawn(move || {
-                let mut finished: Vec<Option<T>> = (0..jobs.len()).map(|_| None).collect();
-                for (i, outcome) in arrived {
-                    finished[i] = Some(finish(i, outcome));
-                }
-                finished
-            });
-            let ready = Arc::new(Mutex::new(ready));
-            for _ in 0..workers {
-                let (ready, outcomes, preload) = (Arc::clone(&ready), outcomes.clone(), &preload);
-                scope.spawn(move || {
-                    let mut worker = self.warm.take();
-                    loop {
-                        let next = ready.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                        let Ok((i, first)) = next else { break };
-                        let (doc, config) = &jobs[i];
-                        let outcome = self.run_with(&mut worker, preload, doc, config, first);
-                        if outcomes.send((i, outcome)).is_err() {
-                            break; // the finisher panicked: the scope reports it
-                        }
-                    }
-                    self.warm.keep(worker);
-                });
-            }
-            drop((ready, outcomes));
-            finisher
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
-        finished
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| {
-                r.unwrap_or_else(|| finish(i, Err(Error::Worker("document was not run".into()))))
-            })
-            .collect()
+        slot: &mut Slot,
+        preload: &[String],
+        doc: &Document,
+        config: &Config,
+        first: Result<Prepared, Error>,
+    ) -> Result<DocumentOutcome, Error> {
+        self.run_with(&mut slot.0, preload, doc, config, first)
     }
 
     /// Starts workers until `workers` of them (at most `jobs`) wait in
