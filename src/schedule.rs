@@ -27,7 +27,7 @@ use crate::error::Error;
 use crate::markdown::Document;
 use crate::nondeterminism;
 use crate::run::outcome::DocumentOutcome;
-use crate::run::pool::{Pool, Prepared};
+use crate::run::pool::{Pool, Prepared, Zygotes};
 
 /// One run of a document: its outcome, and whether it came from the cache.
 pub struct Ran {
@@ -113,6 +113,8 @@ struct Shared {
     changed: Condvar,
     jobs: Arc<Vec<(Document, Config)>>,
     pools: [Pool; 2],
+    /// Each pool's zygote, with two runners or more.
+    zygotes: [Zygotes; 2],
     preload: Vec<String>,
     /// The first failure to store an entry: reported once, at the end.
     not_stored: Mutex<Option<Error>>,
@@ -244,14 +246,14 @@ impl Shared {
     /// A runner: takes tasks until none is left, runs each with a worker
     /// of the task's seed, stores what it may, and passes it on.
     fn serve(&self, mut seed: Seed, done: Sender<Done>) {
-        let mut slot = self.pools[seed.at()].slot();
+        let mut slot = self.pools[seed.at()].slot(&self.zygotes[seed.at()]);
         loop {
             let was = seed;
             let Some(ready) = self.take(&mut seed) else {
                 break;
             };
             if seed != was {
-                let fresh = self.pools[seed.at()].slot();
+                let fresh = self.pools[seed.at()].slot(&self.zygotes[seed.at()]);
                 self.pools[was.at()].release(std::mem::replace(&mut slot, fresh));
             }
             let Ready {
@@ -309,12 +311,12 @@ impl Schedule {
     /// key could cover.
     pub fn start(pool: &Pool, cache: bool, jobs: Arc<Vec<(Document, Config)>>) -> Schedule {
         let n = jobs.len();
-        let runners = pool.jobs.clamp(1, n.max(1));
         let ahead: Vec<bool> = jobs
             .iter()
             .map(|(doc, _)| !nondeterminism::sources(doc).is_empty())
             .collect();
         let ahead_count = ahead.iter().filter(|&&a| a).count();
+        let runners = pool.jobs.clamp(1, (n + ahead_count).max(1));
         // Runners shared in proportion to the runs, at least one each, when
         // there are two or more.
         let second_runners = match (ahead_count, runners) {
@@ -339,6 +341,11 @@ impl Schedule {
             preload: crate::run::modules_to_preload(jobs.iter().map(|(d, c)| (d, c))),
             jobs,
             pools: [pool.clone(), second],
+            // A zygote pays for itself from a seed's second worker on.
+            zygotes: [runners - second_runners, second_runners].map(|serving| match serving {
+                0 | 1 => Zygotes::default(),
+                _ => Zygotes::lazy(),
+            }),
             not_stored: Mutex::new(None),
         });
         let (asked, tasks) = mpsc::channel();

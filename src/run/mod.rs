@@ -22,6 +22,7 @@ mod watchdog;
 mod workdir;
 // Public for the binary's `__worker` entry point alone.
 pub mod worker;
+mod zygote;
 
 use std::ffi::{CStr, CString};
 use std::path::Path;

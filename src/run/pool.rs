@@ -9,22 +9,24 @@
 //! the namespace) and carries on after it, as long as the document's replays
 //! take no longer than its first-hand run (see [`Replays`]).
 
+use std::fs::File;
 use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rustix::event::{PollFd, PollFlags, Timespec};
-use rustix::process::{Pid, PidfdFlags};
+use rustix::event::Timespec;
 
 use super::budget::{self, Replays};
 use super::protocol::{self, Line, LineReader, Message, Received, WorkerEvent};
 use super::sandbox::{self, Level};
 use super::workdir::Workdir;
 use super::worker::{Command as WorkerCommand, Job};
+pub(crate) use super::zygote::Zygotes;
+use super::zygote::{self, Zygote};
 use super::{Collector, Event, Resume};
 use crate::config::Config;
 use crate::error::Error;
@@ -116,8 +118,13 @@ pub(crate) struct Prepared {
     job: Job,
 }
 
-/// A runner's worker (see [`Pool::slot`]).
-pub(crate) struct Slot(Option<Worker>);
+/// A runner's worker (see [`Pool::slot`]), and the zygote that forks the
+/// next one when it has none.
+#[derive(Default)]
+pub(crate) struct Slot {
+    worker: Option<Worker>,
+    zygote: Zygotes,
+}
 
 /// How one child's run of a document ended.
 enum Ending {
@@ -132,14 +139,17 @@ enum Ending {
 impl Pool {
     /// A runner's hold on a worker: the warm one kept for this pool, if
     /// any, else none until its first document starts one.
-    pub(crate) fn slot(&self) -> Slot {
-        Slot(self.warm.take())
+    pub(crate) fn slot(&self, zygote: &Zygotes) -> Slot {
+        Slot {
+            worker: self.warm.take(),
+            zygote: zygote.clone(),
+        }
     }
 
     /// Gives a runner's worker back: kept when this pool keeps workers,
     /// else stopped.
     pub(crate) fn release(&self, slot: Slot) {
-        self.warm.keep(slot.0);
+        self.warm.keep(slot.worker);
     }
 
     /// A document's first child's job, made ahead of its run (see
@@ -158,7 +168,7 @@ impl Pool {
         config: &Config,
         first: Result<Prepared, Error>,
     ) -> Result<DocumentOutcome, Error> {
-        self.run_with(&mut slot.0, preload, doc, config, first)
+        self.run_with(slot, preload, doc, config, first)
     }
 
     /// Starts workers until `workers` of them (at most `jobs`) wait in
@@ -175,17 +185,29 @@ impl Pool {
         Ok(())
     }
 
+    /// A zygote for this pool's workers, if one can be started.
+    fn zygote(&self, preload: &[String]) -> Option<Zygote> {
+        let command = zygote::command(
+            &self.program,
+            "__zygote",
+            self.sandbox,
+            preload,
+            self.hash_seed,
+        );
+        Zygote::start(command).ok()
+    }
+
     /// Runs one document with a worker of its own.
     pub fn run_document(&self, doc: &Document, config: &Config) -> Result<DocumentOutcome, Error> {
         let preload = super::modules_to_preload([(doc, config)]);
         let first = self.job_for(doc, config, &Resume::default());
-        self.run_with(&mut None, &preload, doc, config, first)
+        self.run_with(&mut Slot::default(), &preload, doc, config, first)
     }
 
     /// Runs one document, in as many children as its crashes require.
     fn run_with(
         &self,
-        worker: &mut Option<Worker>,
+        worker: &mut Slot,
         preload: &[String],
         doc: &Document,
         config: &Config,
@@ -259,21 +281,18 @@ impl Pool {
     /// ended.
     fn attempt(
         &self,
-        slot: &mut Option<Worker>,
+        slot: &mut Slot,
         preload: &[String],
         doc: &Document,
         config: &Config,
         job: Job,
         collector: &mut Collector,
     ) -> Result<Ending, Error> {
-        if !slot.as_mut().is_some_and(Worker::is_alive) {
-            *slot = Some(Worker::spawn(
-                &self.program,
-                self.sandbox,
-                preload,
-                self.hash_seed,
-            )?);
+        if !slot.worker.as_mut().is_some_and(Worker::is_alive) {
+            let zygote = slot.zygote.get(|| self.zygote(preload));
+            slot.worker = Some(Worker::fork_or_spawn(self, zygote, preload)?);
         }
+        let slot = &mut slot.worker;
         let worker = slot.as_mut().expect("a worker was just started");
         worker
             .stderr
@@ -453,12 +472,23 @@ impl Clock {
 /// A `snipcheck __worker` process: interpreter warmed up, forking a child
 /// per document.
 struct Worker {
-    child: Child,
+    process: Process,
     /// `None` once the worker was told to stop.
-    stdin: Option<ChildStdin>,
+    stdin: Option<File>,
     /// Its stdout, read in the thread that keeps its clock.
-    events: LineReader<ChildStdout>,
+    events: LineReader<File>,
     stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+/// How a worker came to be, and so how it is stopped.
+enum Process {
+    /// Started here: reaped here.
+    Started(Child),
+    /// Forked by a zygote, which reaps it and lives as long.
+    Forked {
+        pidfd: OwnedFd,
+        _zygote: Arc<Zygote>,
+    },
 }
 
 impl Worker {
@@ -468,45 +498,48 @@ impl Worker {
         preload: &[String],
         hash_seed: Option<u32>,
     ) -> Result<Worker, Error> {
-        let mut command = std::process::Command::new(program);
-        command.arg("__worker").args(preload);
-        if sandbox {
-            command
-                .env_clear()
-                .envs(sandbox::scrubbed_env(&std::env::temp_dir()));
-        }
-        // SAFETY: only an async-signal-safe prctl between fork and exec.
-        unsafe {
-            command.pre_exec(|| {
-                // The worker (and with it its child) dies with the thread that owns it.
-                rustix::process::set_parent_process_death_signal(Some(
-                    rustix::process::Signal::KILL,
-                ))
-                .map_err(std::io::Error::from)
-            })
-        };
-        if let Some(seed) = hash_seed {
-            command.env("PYTHONHASHSEED", seed.to_string());
-        }
-        let mut child = command
+        let mut child = zygote::command(program, "__worker", sandbox, preload, hash_seed)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| Error::io(program, e))?;
         let stdin = child.stdin.take().expect("stdin is piped");
-        let events = LineReader::new(child.stdout.take().expect("stdout is piped"));
-        let stderr = tail_of(child.stderr.take().expect("stderr is piped"));
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr = child.stderr.take().expect("stderr is piped");
         Ok(Worker {
-            child,
-            stdin: Some(stdin),
-            events,
-            stderr,
+            process: Process::Started(child),
+            stdin: Some(File::from(OwnedFd::from(stdin))),
+            events: LineReader::new(File::from(OwnedFd::from(stdout))),
+            stderr: tail_of(stderr),
         })
     }
 
+    /// A worker forked by `zygote`, else (it is gone) one started.
+    fn fork_or_spawn(
+        pool: &Pool,
+        zygote: Option<Arc<Zygote>>,
+        preload: &[String],
+    ) -> Result<Worker, Error> {
+        match zygote.map(|z| z.fork()) {
+            Some(Ok(forked)) => Ok(Worker {
+                process: Process::Forked {
+                    pidfd: forked.pidfd,
+                    _zygote: forked.zygote,
+                },
+                stdin: Some(forked.stdin),
+                events: LineReader::new(forked.stdout),
+                stderr: tail_of(forked.stderr),
+            }),
+            _ => Worker::spawn(&pool.program, pool.sandbox, preload, pool.hash_seed),
+        }
+    }
+
     fn is_alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        match &mut self.process {
+            Process::Started(child) => matches!(child.try_wait(), Ok(None)),
+            Process::Forked { pidfd, .. } => !zygote::ended_within(pidfd, &Timespec::default()),
+        }
     }
 
     fn send(&mut self, command: &WorkerCommand) -> Result<(), Error> {
@@ -533,28 +566,21 @@ impl Worker {
     }
 }
 
-/// How long a worker told to stop may take to reap its last child and exit.
-const STOP_WAIT: Timespec = Timespec {
-    tv_sec: 0,
-    tv_nsec: 100_000_000,
-};
-
 impl Drop for Worker {
     /// Told to stop (its stdin closed), a worker reaps its last child and
     /// exits; killed outright, it would leave that child to an init that
     /// may never reap it. One that does not stop in time is killed.
     fn drop(&mut self) {
         drop(self.stdin.take());
-        let pidfd = Pid::from_raw(self.child.id() as i32)
-            .and_then(|pid| rustix::process::pidfd_open(pid, PidfdFlags::empty()).ok());
-        if let Some(pidfd) = &pidfd {
-            let mut fds = [PollFd::new(pidfd, PollFlags::IN)];
-            let _ = rustix::event::poll(&mut fds, Some(&STOP_WAIT));
+        match &mut self.process {
+            Process::Started(child) => zygote::stop_child(child),
+            Process::Forked { pidfd, .. } => {
+                if !zygote::ended_within(pidfd, &zygote::STOP_WAIT) {
+                    let _ =
+                        rustix::process::pidfd_send_signal(&*pidfd, rustix::process::Signal::KILL);
+                }
+            }
         }
-        if !matches!(self.child.try_wait(), Ok(Some(_))) {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
     }
 }
 
