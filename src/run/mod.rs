@@ -707,7 +707,9 @@ pub(crate) fn harness_request(
             "setup": config.run.setup,
             "sphinx": sphinx_settings(doc, config),
             "site_packages": config.environment.site_packages,
-            "paths": config.environment.paths,
+            // Absolute: examples run in their working directory, and an
+            // import must not depend on one made before the harness's chdir.
+            "paths": config.environment.paths.iter().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())).collect::<Vec<_>>(),
             "venv": config.environment.venv,
         },
     })
