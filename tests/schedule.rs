@@ -49,17 +49,15 @@ fn stream(paths: &[PathBuf], ask_again: usize) -> Vec<(usize, &'static str, Stri
     let mut seen = Vec::new();
     while let Some(arrival) = schedule.next() {
         match arrival {
-            Arrival::Document(Runs {
-                index,
-                first,
-                second,
-            }) => {
-                seen.push((index, "first", stdout(&first), first.cached));
-                if let Some(second) = second {
-                    seen.push((index, "second", stdout(&second), second.cached));
+            Arrival::Document(runs) => {
+                let runs: Runs = runs;
+                let made = std::iter::once(("first", &runs.first))
+                    .chain(runs.second.as_ref().map(|second| ("second", second)));
+                for (kind, ran) in made {
+                    seen.push((runs.index, kind, stdout(ran), ran.cached));
                 }
-                if index == ask_again {
-                    schedule.again(index);
+                if runs.index == ask_again {
+                    schedule.again(runs.index);
                 }
             }
             Arrival::Again { index, ran } => {

@@ -158,19 +158,6 @@ impl Pool {
         self.job_for(doc, config, &Resume::default())
     }
 
-    /// Runs one document, prepared with [`Pool::prepare_job`], with the
-    /// worker of `slot` (started if it has none or it died).
-    pub(crate) fn run_prepared(
-        &self,
-        slot: &mut Slot,
-        preload: &[String],
-        doc: &Document,
-        config: &Config,
-        first: Result<Prepared, Error>,
-    ) -> Result<DocumentOutcome, Error> {
-        self.run_with(slot, preload, doc, config, first)
-    }
-
     /// Starts workers until `workers` of them (at most `jobs`) wait in
     /// [`Warm`], preloading `modules`: the next run starts at once. Without
     /// kept workers, does nothing.
@@ -201,11 +188,13 @@ impl Pool {
     pub fn run_document(&self, doc: &Document, config: &Config) -> Result<DocumentOutcome, Error> {
         let preload = super::modules_to_preload([(doc, config)]);
         let first = self.job_for(doc, config, &Resume::default());
-        self.run_with(&mut Slot::default(), &preload, doc, config, first)
+        self.run_prepared(&mut Slot::default(), &preload, doc, config, first)
     }
 
-    /// Runs one document, in as many children as its crashes require.
-    fn run_with(
+    /// Runs one document, prepared with [`Pool::prepare_job`], with the
+    /// worker of `slot` (started if it has none or it died), in as many
+    /// children as its crashes require.
+    pub(crate) fn run_prepared(
         &self,
         worker: &mut Slot,
         preload: &[String],
