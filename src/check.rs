@@ -18,7 +18,7 @@ use crate::record::Cassette;
 use crate::report::{DocumentReport, Report};
 use crate::run::outcome::DocumentOutcome;
 use crate::run::{self, environment::Environment, pool::Pool};
-use crate::schedule::{Arrival, Ran, Runs, Schedule};
+use crate::schedule::{Arrival, Early, Ran, Runs, Schedule};
 use crate::select::Selection;
 use crate::snapshot::{self, SnapshotCheck};
 use crate::verdict;
@@ -187,9 +187,11 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
             note: Some(settings.selection.why_no_document()),
         });
     }
+    // CPython starts while the documents are read.
+    let early = Early::start(&settings.pool);
     let jobs = Arc::new(load_documents(&selected, settings)?);
     let progress = crate::progress::Progress::start(&jobs, settings.progress);
-    let mut schedule = Schedule::start(&settings.pool, settings.cache, Arc::clone(&jobs));
+    let mut schedule = Schedule::start(&settings.pool, settings.cache, Arc::clone(&jobs), early);
     let mut judged: Vec<Option<Result<DocumentReport, Error>>> =
         jobs.iter().map(|_| None).collect();
     let mut python = None;

@@ -27,7 +27,7 @@ use crate::error::Error;
 use crate::markdown::Document;
 use crate::nondeterminism;
 use crate::run::outcome::DocumentOutcome;
-use crate::run::pool::{Pool, Prepared, Zygotes};
+use crate::run::pool::{Pool, Prepared, Zygote, Zygotes};
 
 /// One run of a document: its outcome, and whether it came from the cache.
 pub struct Ran {
@@ -285,6 +285,19 @@ impl Shared {
     }
 }
 
+/// The first runs' zygote, started before the documents are read, so that
+/// CPython starts while the parent parses them (with two jobs or more:
+/// with one, a worker starts once its modules are known). The default
+/// starts nothing.
+#[derive(Default)]
+pub struct Early(Option<Zygote>);
+
+impl Early {
+    pub fn start(pool: &Pool) -> Early {
+        Early((pool.jobs >= 2).then(|| pool.zygote(&[])).flatten())
+    }
+}
+
 /// The runs of a check, as one stream (see the module's comment). Dropped
 /// before its end, it stops what waits and reaps its workers.
 pub struct Schedule {
@@ -309,7 +322,12 @@ impl Schedule {
     /// taking from the result cache what it holds when `cache` is on. Only
     /// with the sandbox: without it an example may read any file, which no
     /// key could cover.
-    pub fn start(pool: &Pool, cache: bool, jobs: Arc<Vec<(Document, Config)>>) -> Schedule {
+    pub fn start(
+        pool: &Pool,
+        cache: bool,
+        jobs: Arc<Vec<(Document, Config)>>,
+        early: Early,
+    ) -> Schedule {
         let n = jobs.len();
         let ahead: Vec<bool> = jobs
             .iter()
@@ -329,6 +347,21 @@ impl Schedule {
             warm: Default::default(),
             ..pool.clone()
         };
+        let preload = crate::run::modules_to_preload(jobs.iter().map(|(d, c)| (d, c)));
+        // A zygote pays for itself from a seed's second worker on, or when
+        // it started early.
+        let [first_zygote, second_zygote] =
+            [runners - second_runners, second_runners].map(|serving| match serving {
+                0 | 1 => Zygotes::default(),
+                _ => Zygotes::lazy(),
+            });
+        let first_zygote = match early.0 {
+            Some(zygote) => {
+                zygote.preload(&preload);
+                Zygotes::started(zygote)
+            }
+            None => first_zygote,
+        };
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue {
                 tasks: VecDeque::new(),
@@ -338,14 +371,10 @@ impl Schedule {
                 bound: 2 * runners,
             }),
             changed: Condvar::new(),
-            preload: crate::run::modules_to_preload(jobs.iter().map(|(d, c)| (d, c))),
+            preload,
             jobs,
             pools: [pool.clone(), second],
-            // A zygote pays for itself from a seed's second worker on.
-            zygotes: [runners - second_runners, second_runners].map(|serving| match serving {
-                0 | 1 => Zygotes::default(),
-                _ => Zygotes::lazy(),
-            }),
+            zygotes: [first_zygote, second_zygote],
             not_stored: Mutex::new(None),
         });
         let (asked, tasks) = mpsc::channel();

@@ -493,14 +493,18 @@ pub(crate) fn warm_up(preload: &[String]) -> Result<(), Error> {
         if let Some(why) = build_mismatch(&running) {
             return Err(Error::Harness(why));
         }
-        let harness = harness(py)?;
-        let modules: Vec<&str> = HARNESS_IMPORTS
-            .iter()
-            .copied()
-            .chain(preload.iter().map(String::as_str))
-            .collect();
-        harness
-            .call_method1("preload", (modules,))
+        harness(py).map(|_| ())
+    })?;
+    let modules = HARNESS_IMPORTS.iter().map(|m| m.to_string());
+    preload_modules(&modules.chain(preload.iter().cloned()).collect::<Vec<_>>())
+}
+
+/// Imports (and patches) `modules` in this warmed-up interpreter, as
+/// the harness's `preload` does: the documents' children find them.
+pub(crate) fn preload_modules(modules: &[String]) -> Result<(), Error> {
+    Python::attach(|py| {
+        harness(py)?
+            .call_method1("preload", (modules.to_vec(),))
             .map(|_| ())
             .map_err(|e| Error::Harness(describe(py, e)))
     })

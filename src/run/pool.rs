@@ -25,8 +25,8 @@ use super::protocol::{self, Line, LineReader, Message, Received, WorkerEvent};
 use super::sandbox::{self, Level};
 use super::workdir::Workdir;
 use super::worker::{Command as WorkerCommand, Job};
-pub(crate) use super::zygote::Zygotes;
-use super::zygote::{self, Zygote};
+use super::zygote;
+pub(crate) use super::zygote::{Zygote, Zygotes};
 use super::{Collector, Event, Resume};
 use crate::config::Config;
 use crate::error::Error;
@@ -173,7 +173,7 @@ impl Pool {
     }
 
     /// A zygote for this pool's workers, if one can be started.
-    fn zygote(&self, preload: &[String]) -> Option<Zygote> {
+    pub(crate) fn zygote(&self, preload: &[String]) -> Option<Zygote> {
         let command = zygote::command(
             &self.program,
             "__zygote",

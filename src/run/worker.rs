@@ -104,7 +104,20 @@ pub fn zygote(preload: &[String]) -> ! {
     python_home();
     // SAFETY: fd 0 is the parent's socket, owned by nothing else here.
     let socket = unsafe { OwnedFd::from_raw_fd(0) };
-    while let Ok((_, fds)) = template::receive(&socket) {
+    while let Ok((message, fds)) = template::receive(&socket) {
+        // Started before the documents were read, it learns their modules
+        // once they are (see pool::Zygote::preload).
+        if let Some(names) = message.strip_prefix(PRELOAD) {
+            let names: Vec<String> = String::from_utf8_lossy(names)
+                .split('\n')
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
+                .collect();
+            if super::preload_modules(&names).is_err() {
+                break;
+            }
+            continue;
+        }
         let Ok(stdio) = <[OwnedFd; 3]>::try_from(fds) else {
             break; // the parent hung up, or sent something else
         };
@@ -120,6 +133,9 @@ pub fn zygote(preload: &[String]) -> ! {
     while rustix::process::waitpid(None, WaitOptions::empty()).is_ok_and(|s| s.is_some()) {}
     exit(0)
 }
+
+/// A zygote's message that names modules to preload, one a line.
+pub(crate) const PRELOAD: &[u8] = b"P";
 
 /// Forks a worker with `stdio` as its stdin, stdout and stderr; in the
 /// new worker, serves jobs and never returns.

@@ -11,6 +11,7 @@ use std::fs::File;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::thread::JoinHandle;
 
@@ -18,6 +19,7 @@ use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::process::{Pid, PidfdFlags};
 
 use super::template;
+use super::worker::PRELOAD;
 
 /// How long a process told to stop (its stdin closed) may take to end
 /// before it is killed.
@@ -40,9 +42,11 @@ pub(crate) struct Forked {
 pub(crate) struct Zygote {
     /// Fork requests and replies, one at a time.
     socket: Mutex<Option<OwnedFd>>,
-    /// Dropped to have the keeper stop the process.
-    stop: Option<mpsc::Sender<()>>,
+    /// Tells the keeper how to end the process: dropped, stop it (see
+    /// [`stop_child`]); sent `true`, kill it at once (it forked nothing).
+    stop: Option<mpsc::Sender<bool>>,
     keeper: Option<JoinHandle<()>>,
+    forked: AtomicBool,
 }
 
 impl Zygote {
@@ -61,13 +65,15 @@ impl Zygote {
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         let (started, spawned) = mpsc::channel();
-        let (stop, stopped) = mpsc::channel::<()>();
+        let (stop, stopped) = mpsc::channel::<bool>();
         let keeper = std::thread::spawn(move || {
             let child = command.spawn();
             let ok = child.is_ok();
             let _ = started.send(child.as_ref().map(|_| ()).map_err(|e| e.kind()));
             if let (true, Ok(mut child)) = (ok, child) {
-                let _ = stopped.recv();
+                if stopped.recv() == Ok(true) {
+                    let _ = child.kill();
+                }
                 stop_child(&mut child);
             }
         });
@@ -79,12 +85,36 @@ impl Zygote {
             socket: Mutex::new(Some(ours)),
             stop: Some(stop),
             keeper: Some(keeper),
+            forked: AtomicBool::new(false),
         })
+    }
+
+    /// Has the zygote import `modules` before it forks (one started before
+    /// the documents were read learns them so).
+    pub(crate) fn preload(&self, modules: &[String]) {
+        let socket = self.socket.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(socket) = socket.as_ref() else {
+            return;
+        };
+        // Messages the zygote reads whole (see template::receive).
+        let mut message = PRELOAD.to_vec();
+        for name in modules {
+            if message.len() + name.len() + 1 > 500 {
+                let _ = template::send(socket, &message, &[]);
+                message.truncate(PRELOAD.len());
+            }
+            message.extend_from_slice(name.as_bytes());
+            message.push(b'\n');
+        }
+        if message.len() > PRELOAD.len() {
+            let _ = template::send(socket, &message, &[]);
+        }
     }
 
     /// Has the zygote fork a worker; an error once it is gone (it could not
     /// warm up, say).
     pub(crate) fn fork(self: &Arc<Self>) -> std::io::Result<Forked> {
+        self.forked.store(true, Ordering::Relaxed);
         let pipe = || rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC);
         let (stdin_r, stdin_w) = pipe()?;
         let (stdout_r, stdout_w) = pipe()?;
@@ -122,7 +152,10 @@ impl Drop for Zygote {
     /// by now: each held it) and exits.
     fn drop(&mut self) {
         drop(self.socket.lock().unwrap_or_else(|e| e.into_inner()).take());
-        drop(self.stop.take());
+        // One that forked nothing has nothing to reap: no need to wait.
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(!self.forked.load(Ordering::Relaxed));
+        }
         if let Some(keeper) = self.keeper.take() {
             let _ = keeper.join();
         }
@@ -138,6 +171,11 @@ pub(crate) struct Zygotes(Option<Arc<OnceLock<Option<Arc<Zygote>>>>>);
 impl Zygotes {
     pub(crate) fn lazy() -> Zygotes {
         Zygotes(Some(Arc::default()))
+    }
+
+    /// One already started (see [`crate::schedule::Early`]).
+    pub(crate) fn started(zygote: Zygote) -> Zygotes {
+        Zygotes(Some(Arc::new(OnceLock::from(Some(Arc::new(zygote))))))
     }
 
     /// The zygote, started by `start` on first use; `None` without one.
