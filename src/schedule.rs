@@ -287,14 +287,15 @@ impl Shared {
 
 /// The first runs' zygote, started before the documents are read, so that
 /// CPython starts while the parent parses them (with two jobs or more:
-/// with one, a worker starts once its modules are known). The default
-/// starts nothing.
+/// with one, a worker starts once its modules are known; `watch` keeps
+/// its workers). The default starts nothing.
 #[derive(Default)]
 pub struct Early(Option<Zygote>);
 
 impl Early {
     pub fn start(pool: &Pool) -> Early {
-        Early((pool.jobs >= 2).then(|| pool.zygote(&[])).flatten())
+        let worth_it = pool.jobs >= 2 && !pool.keeps_workers();
+        Early(worth_it.then(|| pool.zygote(&[])).flatten())
     }
 }
 

@@ -172,6 +172,12 @@ impl Pool {
         Ok(())
     }
 
+    /// Whether workers are kept between runs (`snipcheck watch`): the next
+    /// run needs no zygote started ahead.
+    pub(crate) fn keeps_workers(&self) -> bool {
+        self.warm.0.is_some()
+    }
+
     /// A zygote for this pool's workers, if one can be started.
     pub(crate) fn zygote(&self, preload: &[String]) -> Option<Zygote> {
         let command = zygote::command(
