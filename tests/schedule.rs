@@ -38,9 +38,10 @@ fn stream(
     paths: &[PathBuf],
     ask_again: usize,
     early: bool,
+    jobs: usize,
 ) -> Vec<(usize, &'static str, String, bool)> {
     let mut settings = Settings::new(PathBuf::from(env!("CARGO_BIN_EXE_snipcheck")));
-    settings.pool.jobs = 2;
+    settings.pool.jobs = jobs;
     let early = match early {
         true => Early::start(&settings.pool),
         false => Early::default(),
@@ -111,25 +112,33 @@ fn every_run_comes_once_in_input_order_then_from_the_cache() {
         runs.push(item);
         runs
     };
-    assert_eq!(sorted(stream(&paths, 3, true)), expected(false), "run");
+    assert_eq!(sorted(stream(&paths, 3, true, 2)), expected(false), "run");
     assert_eq!(
-        sorted(stream(&paths, 3, false)),
+        sorted(stream(&paths, 3, false, 2)),
         expected(true),
         "from the cache"
     );
 }
 
+/// One runner serves both hash seeds in turn (first runs, then second
+/// runs); two share them, and find in the cache what the one ran.
 #[test]
 fn a_second_run_asked_for_of_the_last_document_still_comes() {
     let dir = tempfile::tempdir().unwrap();
     let paths = documents(dir.path());
-    let seen = stream(&paths, 4, false);
-    let again: Vec<_> = seen.iter().filter(|r| r.1 == "again").collect();
-    assert_eq!(again, [&(4, "again", "e\n".to_string(), false)]);
-    let order: Vec<usize> = seen
-        .iter()
-        .filter(|r| r.1 == "first")
-        .map(|r| r.0)
-        .collect();
-    assert_eq!(order, [0, 1, 2, 3, 4]);
+    for jobs in [1, 2] {
+        let seen = stream(&paths, 4, false, jobs);
+        let kind = |kind: &str| -> Vec<usize> {
+            seen.iter().filter(|r| r.1 == kind).map(|r| r.0).collect()
+        };
+        assert_eq!(kind("first"), [0, 1, 2, 3, 4], "jobs {jobs}");
+        assert_eq!(kind("second"), [2], "jobs {jobs}: queued with the first");
+        let again: Vec<_> = seen.iter().filter(|r| r.1 == "again").collect();
+        let cached = jobs == 2;
+        assert_eq!(
+            again,
+            [&(4, "again", "e\n".to_string(), cached)],
+            "jobs {jobs}"
+        );
+    }
 }
