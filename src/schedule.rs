@@ -113,7 +113,8 @@ struct Shared {
     changed: Condvar,
     jobs: Arc<Vec<(Document, Config)>>,
     pools: [Pool; 2],
-    /// Each pool's zygote, with two runners or more.
+    /// Each pool's zygote: with two runners or more for its seed, or one
+    /// started early (see [`Early`]).
     zygotes: [Zygotes; 2],
     preload: Vec<String>,
     /// The first failure to store an entry: reported once, at the end.
