@@ -188,7 +188,7 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
         });
     }
     // CPython starts while the documents are read.
-    let early = Early::start(&settings.pool);
+    let early = Early::start(&settings.pool, settings.cache);
     let jobs = Arc::new(load_documents(&selected, settings)?);
     let progress = crate::progress::Progress::start(&jobs, settings.progress);
     let mut schedule = Schedule::start(&settings.pool, settings.cache, Arc::clone(&jobs), early);

@@ -289,13 +289,16 @@ impl Shared {
 /// The first runs' zygote, started before the documents are read, so that
 /// CPython starts while the parent parses them (with two jobs or more:
 /// with one, a worker starts once its modules are known; `watch` keeps
-/// its workers). The default starts nothing.
+/// its workers; with the cache on, nothing may need to run). The default
+/// starts nothing.
 #[derive(Default)]
 pub struct Early(Option<Zygote>);
 
 impl Early {
-    pub fn start(pool: &Pool) -> Early {
-        let worth_it = pool.jobs >= 2 && !pool.keeps_workers();
+    pub fn start(pool: &Pool, cache: bool) -> Early {
+        // With the cache on, the documents may all come from it: a zygote
+        // started for nothing costs a cached check most of its time.
+        let worth_it = pool.jobs >= 2 && !pool.keeps_workers() && !cache;
         Early(worth_it.then(|| pool.zygote(&[])).flatten())
     }
 }

@@ -43,7 +43,7 @@ fn stream(
     let mut settings = Settings::new(PathBuf::from(env!("CARGO_BIN_EXE_snipcheck")));
     settings.pool.jobs = jobs;
     let early = match early {
-        true => Early::start(&settings.pool),
+        true => Early::start(&settings.pool, false),
         false => Early::default(),
     };
     let jobs = Arc::new(check::load_documents(paths, &settings).unwrap());
