@@ -4,7 +4,8 @@
 //! So what is kept is a document's [`DocumentOutcome`] (the facts of its
 //! run), and verdicts, snapshots and reports are always made fresh from it.
 //! The second run that tells varying claims apart (see
-//! [`crate::nondeterminism`]) goes through here too, under its own key.
+//! [`crate::nondeterminism`]) has an entry too, under its own key. Lookups
+//! and stores are made by [`crate::schedule`], beside the runs.
 //!
 //! An entry's key is a BLAKE3 hash of everything a run depends on (see
 //! [`Key::for_job`]): the document, its effective config (with the cassette
@@ -19,7 +20,6 @@
 //! file renamed into place), and one that cannot be read is a miss.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use crate::config::Config;
 use crate::error::Error;
@@ -44,12 +44,6 @@ pub struct Cache {
 /// The content hash that names an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key(blake3::Hash);
-
-/// One job's run: its outcome, and whether it came from the cache.
-pub struct Ran {
-    pub outcome: Result<DocumentOutcome, Error>,
-    pub cached: bool,
-}
 
 impl Cache {
     pub fn at(dir: PathBuf) -> Cache {
@@ -111,13 +105,13 @@ impl Cache {
 
 /// The programs that run a document: this snipcheck and its CPython.
 #[derive(Debug, Clone)]
-struct Programs {
+pub(crate) struct Programs {
     snipcheck: String,
     python: String,
 }
 
 impl Programs {
-    fn current() -> Programs {
+    pub(crate) fn current() -> Programs {
         Programs {
             snipcheck: binary_identity(),
             python: embedded_python(),
@@ -131,7 +125,7 @@ impl Key {
         Key::with(&Programs::current(), doc, config, pool)
     }
 
-    fn with(
+    pub(crate) fn with(
         programs: &Programs,
         doc: &Document,
         config: &Config,
@@ -170,77 +164,6 @@ impl Key {
         part("environment", environment_digest(config).as_bytes());
         Ok(Key(hasher.finalize()))
     }
-}
-
-/// Runs `jobs` with `pool`, taking from the cache what it holds and storing
-/// what it runs. Without a cache, everything runs; so it does without the
-/// sandbox, where an example may read any file, which no key could cover.
-/// `finish` takes each job's run as it comes (see [`Pool::run`]); what it
-/// returns comes back in input order.
-pub fn run<T: Send>(
-    pool: &Pool,
-    cache: bool,
-    jobs: &[(Document, Config)],
-    finish: &(dyn Fn(usize, Ran) -> T + Sync),
-) -> Vec<T> {
-    let programs = (cache && pool.sandbox).then(Programs::current);
-    let keys: Vec<Option<(Cache, Key)>> = jobs
-        .iter()
-        .map(|(doc, config)| {
-            // A key that cannot be made (a fixture file gone) only means no
-            // caching: the run reports the problem itself.
-            let key = Key::with(programs.as_ref()?, doc, config, pool).ok()?;
-            Some((Cache::for_config(config), key))
-        })
-        .collect();
-    let mut finished: Vec<Option<T>> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, entry)| {
-            let (cache, key) = entry.as_ref()?;
-            let outcome = cache.get(*key)?;
-            Some(finish(
-                i,
-                Ran {
-                    outcome: Ok(outcome),
-                    cached: true,
-                },
-            ))
-        })
-        .collect();
-    let missing: Vec<usize> = (0..jobs.len()).filter(|&i| finished[i].is_none()).collect();
-    let to_run: Vec<(Document, Config)> = missing.iter().map(|&i| jobs[i].clone()).collect();
-    let not_stored: Mutex<Option<Error>> = Mutex::new(None);
-    let store_then_finish = |j: usize, outcome: Result<DocumentOutcome, Error>| {
-        let i = missing[j];
-        if let (Some((cache, key)), Ok(outcome)) = (&keys[i], &outcome) {
-            if let Err(e) = cache.put(*key, outcome) {
-                let mut first = not_stored.lock().unwrap_or_else(|e| e.into_inner());
-                first.get_or_insert(e);
-            }
-        }
-        let ran = Ran {
-            outcome,
-            cached: false,
-        };
-        finish(i, ran)
-    };
-    let ran = if to_run.is_empty() {
-        Vec::new()
-    } else {
-        pool.run(&to_run, &store_then_finish)
-    };
-    for (i, result) in missing.into_iter().zip(ran) {
-        finished[i] = Some(result);
-    }
-    if let Some(e) = not_stored.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        // The run itself is sound: a cache that cannot be written only costs time.
-        eprintln!("snipcheck: warning: results not cached: {e}");
-    }
-    finished
-        .into_iter()
-        .map(|r| r.expect("every job is either cached or run"))
-        .collect()
 }
 
 /// The snipcheck binary that runs the documents: its version, and its size

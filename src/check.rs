@@ -7,9 +7,9 @@
 //! the [`Report`].
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cache;
 use crate::config::{Config, MinorVersion};
 use crate::error::Error;
 use crate::markdown::{Conventions, Document, Tool};
@@ -18,6 +18,7 @@ use crate::record::Cassette;
 use crate::report::{DocumentReport, Report};
 use crate::run::outcome::DocumentOutcome;
 use crate::run::{self, environment::Environment, pool::Pool};
+use crate::schedule::{Arrival, Early, Ran, Runs, Schedule};
 use crate::select::Selection;
 use crate::snapshot::{self, SnapshotCheck};
 use crate::verdict;
@@ -186,31 +187,66 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
             note: Some(settings.selection.why_no_document()),
         });
     }
-    let jobs = load_documents(&selected, settings)?;
+    // CPython starts while the documents are read.
+    let early = Early::start(&settings.pool, settings.cache);
+    let jobs = Arc::new(load_documents(&selected, settings)?);
     let progress = crate::progress::Progress::start(&jobs, settings.progress);
-    // Each document is judged as its run ends, while the others still run.
-    let judge = |i: usize, ran: cache::Ran| {
-        let (doc, config) = &jobs[i];
-        let judged = ran.outcome.map_err(|e| in_document(e, doc)).map(|outcome| {
-            let mut report = judge_document(doc, config, &outcome, settings);
-            report.cached = ran.cached;
-            (report, outcome.python)
-        });
-        progress.finished(&doc.path, judged.as_ref().ok().map(|(r, _)| r));
-        judged
-    };
-    let (judged, early) = run_first(&jobs, settings, &judge);
+    let mut schedule = Schedule::start(&settings.pool, settings.cache, Arc::clone(&jobs), early);
+    let mut judged: Vec<Option<Result<DocumentReport, Error>>> =
+        jobs.iter().map(|_| None).collect();
+    let mut python = None;
+    // Documents whose second run was asked for: the source to name.
+    let mut waiting: Vec<Option<String>> = jobs.iter().map(|_| None).collect();
+    let mut twice = 0;
+    while let Some(arrival) = schedule.next() {
+        match arrival {
+            Arrival::Document(Runs {
+                index,
+                first,
+                second,
+            }) => {
+                let (doc, config) = &jobs[index];
+                let mut report = first
+                    .outcome
+                    .map_err(|e| in_document(e, doc))
+                    .map(|outcome| {
+                        if !outcome.python.is_empty() {
+                            python.get_or_insert_with(|| outcome.python.clone());
+                        }
+                        let mut report = judge_document(doc, config, &outcome, settings);
+                        report.cached = first.cached;
+                        report
+                    });
+                progress.finished(&doc.path, report.as_ref().ok());
+                if let Ok(report) = &mut report {
+                    if let Some(source) = nondeterminism::second_run(doc, &report.examples) {
+                        twice += 1;
+                        match second {
+                            Some(ran) => vary(&jobs[index], report, ran, &source, settings),
+                            None => {
+                                schedule.again(index);
+                                waiting[index] = Some(source);
+                            }
+                        }
+                    }
+                }
+                judged[index] = Some(report);
+            }
+            Arrival::Again { index, ran } => {
+                let source = waiting[index].take().unwrap_or_default();
+                if let Some(Ok(report)) = &mut judged[index] {
+                    vary(&jobs[index], report, ran, &source, settings);
+                }
+            }
+        }
+    }
+    let second_run = (twice, schedule.second_run_time());
+    drop(schedule);
     progress.finish();
     let mut reports = Vec::new();
-    let mut python = None;
-    for judged in judged {
-        let (report, ran_on) = judged?;
-        if !ran_on.is_empty() {
-            python.get_or_insert(ran_on);
-        }
-        reports.push(report);
+    for report in judged {
+        reports.push(report.expect("the stream hands on every document")?);
     }
-    let second_run = run_again(&jobs, &mut reports, settings, early)?;
     let mut documents = Vec::new();
     for mut report in reports {
         report.set_setup_apart();
@@ -275,141 +311,22 @@ fn shown(paths: &[PathBuf]) -> String {
     names.join(", ")
 }
 
-/// Second runs made ahead, beside the first runs: (document index, run).
-struct Early {
-    runs: Vec<(usize, cache::Ran)>,
-    took: Duration,
-}
-
-/// Runs every document once. With two or more jobs, the second runs of the
-/// documents whose code shows a nondeterministic source (they will need
-/// one whatever the first run says) go at the same time, on a share of the
-/// workers, rather than after: a lone guide then costs one run's time.
-fn run_first<T: Send>(
-    jobs: &[(Document, Config)],
+/// Marks the claims of `report` whose output changed in the document's
+/// second run (another seed, clock origin and hash seed) as varying.
+fn vary(
+    (doc, config): &(Document, Config),
+    report: &mut DocumentReport,
+    second: Ran,
+    source: &str,
     settings: &Settings,
-    finish: &(dyn Fn(usize, cache::Ran) -> T + Sync),
-) -> (Vec<T>, Early) {
-    let workers = settings.pool.jobs;
-    let ahead: Vec<usize> = (0..jobs.len())
-        .filter(|&i| workers >= 2 && !nondeterminism::sources(&jobs[i].0).is_empty())
-        .collect();
-    if ahead.is_empty() {
-        let runs = cache::run(&settings.pool, settings.cache, jobs, finish);
-        let early = Early {
-            runs: Vec::new(),
-            took: Duration::ZERO,
-        };
-        return (runs, early);
-    }
-    // Workers shared in proportion to the runs, at least one each.
-    let share = (workers * ahead.len()).div_ceil(jobs.len() + ahead.len());
-    let second_workers = share.clamp(1, workers - 1);
-    let first = Pool {
-        jobs: workers - second_workers,
-        ..settings.pool.clone()
-    };
-    let second = Pool {
-        jobs: second_workers,
-        ..second_pool(settings)
-    };
-    let second_jobs = varied_jobs(jobs, &ahead);
-    std::thread::scope(|scope| {
-        let again = scope.spawn(|| {
-            let start = Instant::now();
-            let runs = cache::run(&second, settings.cache, &second_jobs, &as_ran);
-            (runs, start.elapsed())
-        });
-        let runs = cache::run(&first, settings.cache, jobs, finish);
-        let early = match again.join() {
-            Ok((second_runs, took)) => Early {
-                runs: ahead.into_iter().zip(second_runs).collect(),
-                took,
-            },
-            // Nothing lost: run_again runs what is missing.
-            Err(_) => Early {
-                runs: Vec::new(),
-                took: Duration::ZERO,
-            },
-        };
-        (runs, early)
-    })
-}
-
-/// A run kept as it is, to be judged later.
-fn as_ran(_: usize, ran: cache::Ran) -> cache::Ran {
-    ran
-}
-
-/// The pool of second runs: another hash seed, so workers of its own.
-fn second_pool(settings: &Settings) -> Pool {
-    Pool {
-        hash_seed: Some(nondeterminism::SECOND_HASH_SEED),
-        // Kept workers carry the first run's hash seed: not for this run.
-        warm: Default::default(),
-        ..settings.pool.clone()
-    }
-}
-
-/// The documents at `indices`, with the config of a second run.
-fn varied_jobs(jobs: &[(Document, Config)], indices: &[usize]) -> Vec<(Document, Config)> {
-    indices
-        .iter()
-        .map(|&i| (jobs[i].0.clone(), nondeterminism::varied(&jobs[i].1)))
-        .collect()
-}
-
-/// Runs the documents that touch a nondeterministic source a second time
-/// (another seed, clock origin and hash seed) and marks the claims whose
-/// output changed as varying; `early` holds the second runs already made.
-/// Returns how many documents ran again, and how long it took.
-fn run_again(
-    jobs: &[(Document, Config)],
-    reports: &mut [DocumentReport],
-    settings: &Settings,
-    early: Early,
-) -> Result<(usize, Duration), Error> {
-    let start = Instant::now();
-    let again: Vec<(usize, String)> = jobs
-        .iter()
-        .zip(reports.iter())
-        .enumerate()
-        .filter_map(|(i, ((doc, _), report))| {
-            nondeterminism::second_run(doc, &report.examples).map(|source| (i, source))
-        })
-        .collect();
-    if again.is_empty() {
-        return Ok((0, Duration::ZERO));
-    }
-    let mut runs: Vec<Option<cache::Ran>> = (0..jobs.len()).map(|_| None).collect();
-    for (i, ran) in early.runs {
-        runs[i] = Some(ran);
-    }
-    let missing: Vec<usize> = again
-        .iter()
-        .map(|(i, _)| *i)
-        .filter(|&i| runs[i].is_none())
-        .collect();
-    if !missing.is_empty() {
-        let late_jobs = varied_jobs(jobs, &missing);
-        let late = cache::run(&second_pool(settings), settings.cache, &late_jobs, &as_ran);
-        for (i, ran) in missing.into_iter().zip(late) {
-            runs[i] = Some(ran);
-        }
-    }
+) {
+    let Ok(outcome) = second.outcome else { return };
     let quiet = Settings {
         snapshots: false,
         ..settings.clone()
     };
-    for (i, source) in &again {
-        let Some(Ok(outcome)) = runs[*i].take().map(|ran| ran.outcome) else {
-            continue;
-        };
-        let (doc, config) = (&jobs[*i].0, nondeterminism::varied(&jobs[*i].1));
-        let second = judge_document(doc, &config, &outcome, &quiet);
-        nondeterminism::mark_varying(&mut reports[*i].examples, &second.examples, source);
-    }
-    Ok((again.len(), early.took + start.elapsed()))
+    let again = judge_document(doc, &nondeterminism::varied(config), &outcome, &quiet);
+    nondeterminism::mark_varying(&mut report.examples, &again.examples, source);
 }
 
 /// Every document and its config, read before anything runs: bad input

@@ -6,7 +6,9 @@
 //! 2. [`claim`]: an example's comments → the [`claim::Claim`]s they make about
 //!    output ([`pysource`] finds the comments);
 //! 3. [`run`]: examples → [`run::outcome::DocumentOutcome`], in embedded CPython
-//!    with placeholders stubbed from [`config`];
+//!    with placeholders stubbed from [`config`]; [`schedule`] makes every run
+//!    of a check (cache lookups, first and second runs) one stream of
+//!    outcomes in input order;
 //! 4. [`verdict`]: claims + outcome → [`verdict::ExampleVerdict`]s, using the
 //!    matching rules of [`expect`] and the [`snapshot`]s;
 //! 5. [`report`]: verdicts → human and JSON reports.
@@ -30,6 +32,7 @@ pub mod pysource;
 pub mod record;
 pub mod report;
 pub mod run;
+pub mod schedule;
 pub mod select;
 pub mod snapshot;
 pub mod update;

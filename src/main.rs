@@ -163,9 +163,16 @@ struct RunArgs {
 
 fn main() -> ExitCode {
     snipcheck::run::prepare_process();
-    if std::env::args().nth(1).as_deref() == Some("__worker") {
-        let preload: Vec<String> = std::env::args().skip(2).collect();
-        snipcheck::run::worker::main(&preload);
+    match std::env::args().nth(1).as_deref() {
+        Some("__worker") => {
+            let preload: Vec<String> = std::env::args().skip(2).collect();
+            snipcheck::run::worker::main(&preload);
+        }
+        Some("__zygote") => {
+            let preload: Vec<String> = std::env::args().skip(2).collect();
+            snipcheck::run::worker::zygote(&preload);
+        }
+        _ => {}
     }
     let cli = Cli::parse();
     let result = match cli.command {

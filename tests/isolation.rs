@@ -186,7 +186,7 @@ print(made <= 4)  # True\n```\n";
 }
 
 /// Nothing of an earlier document (its code, its fixtures) is in the
-/// memory of a later one's process, even from the same worker.
+/// memory of a later one's process, even from the same worker or zygote.
 fn no_earlier_document_in_memory(who: As) -> Result<(), Failed> {
     let dir = open_dir();
     let secret = "secret-of-a-4c7e19";
@@ -206,7 +206,10 @@ print(len(heap) > 100_000)  # True\n\
 print(needle in heap)  # False\n```\n"
     );
     std::fs::write(dir.path().join("b.md"), scan).unwrap();
-    passes(who, dir.path(), &["--jobs", "1", "a.md", "b.md"])?;
+    // One worker running both; two forked by one zygote.
+    for jobs in ["1", "2"] {
+        passes(who, dir.path(), &["--jobs", jobs, "a.md", "b.md"])?;
+    }
     Ok(())
 }
 

@@ -22,6 +22,7 @@ mod watchdog;
 mod workdir;
 // Public for the binary's `__worker` entry point alone.
 pub mod worker;
+mod zygote;
 
 use std::ffi::{CStr, CString};
 use std::path::Path;
@@ -476,6 +477,12 @@ fn describe(py: Python<'_>, err: PyErr) -> String {
     format!("{tb}{err}")
 }
 
+/// What the harness imports in every sandboxed document's process (the
+/// process block patches `subprocess`, fixtures are base64, tidying up
+/// resets `signal`'s timers): imported once in the worker instead, each
+/// document's import cost most of 4 ms.
+const HARNESS_IMPORTS: &[&str] = &["subprocess", "base64", "signal"];
+
 /// Starts the interpreter, loads the harness and imports (and patches) the
 /// heavy modules the documents will use, before the worker forks.
 pub(crate) fn warm_up(preload: &[String]) -> Result<(), Error> {
@@ -486,9 +493,18 @@ pub(crate) fn warm_up(preload: &[String]) -> Result<(), Error> {
         if let Some(why) = build_mismatch(&running) {
             return Err(Error::Harness(why));
         }
-        let harness = harness(py)?;
-        harness
-            .call_method1("preload", (preload.to_vec(),))
+        harness(py).map(|_| ())
+    })?;
+    let modules = HARNESS_IMPORTS.iter().map(|m| m.to_string());
+    preload_modules(&modules.chain(preload.iter().cloned()).collect::<Vec<_>>())
+}
+
+/// Imports (and patches) `modules` in this warmed-up interpreter, as
+/// the harness's `preload` does: the documents' children find them.
+pub(crate) fn preload_modules(modules: &[String]) -> Result<(), Error> {
+    Python::attach(|py| {
+        harness(py)?
+            .call_method1("preload", (modules.to_vec(),))
             .map(|_| ())
             .map_err(|e| Error::Harness(describe(py, e)))
     })
@@ -709,7 +725,9 @@ pub(crate) fn harness_request(
             "setup": config.run.setup,
             "sphinx": sphinx_settings(doc, config),
             "site_packages": config.environment.site_packages,
-            "paths": config.environment.paths,
+            // Absolute: examples run in their working directory, and an
+            // import must not depend on one made before the harness's chdir.
+            "paths": config.environment.paths.iter().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())).collect::<Vec<_>>(),
             "venv": config.environment.venv,
         },
     })

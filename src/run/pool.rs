@@ -9,22 +9,24 @@
 //! the namespace) and carries on after it, as long as the document's replays
 //! take no longer than its first-hand run (see [`Replays`]).
 
+use std::fs::File;
 use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rustix::event::{PollFd, PollFlags, Timespec};
-use rustix::process::{Pid, PidfdFlags};
+use rustix::event::Timespec;
 
 use super::budget::{self, Replays};
 use super::protocol::{self, Line, LineReader, Message, Received, WorkerEvent};
 use super::sandbox::{self, Level};
 use super::workdir::Workdir;
 use super::worker::{Command as WorkerCommand, Job};
+use super::zygote;
+pub(crate) use super::zygote::{Zygote, Zygotes};
 use super::{Collector, Event, Resume};
 use crate::config::Config;
 use crate::error::Error;
@@ -111,9 +113,17 @@ impl Warm {
 
 /// A child's job, ready to send, and its working directory (removed when
 /// dropped).
-struct Prepared {
+pub(crate) struct Prepared {
     workdir: Workdir,
     job: Job,
+}
+
+/// A runner's worker (see [`Pool::slot`]), and the zygote that forks the
+/// next one when it has none.
+#[derive(Default)]
+pub(crate) struct Slot {
+    worker: Option<Worker>,
+    zygote: Zygotes,
 }
 
 /// How one child's run of a document ended.
@@ -127,71 +137,25 @@ enum Ending {
 }
 
 impl Pool {
-    /// Runs documents in parallel; results come back in input order.
-    ///
-    /// A pipeline, each stage on threads of its own so that none waits for
-    /// another: one thread prepares the jobs (working directory, request)
-    /// ahead of the workers, a thread per worker runs them, and `finish`
-    /// takes each outcome as it comes (with its index in `jobs`) on one
-    /// more, so that what it does (judging, storing) overlaps the documents
-    /// still running.
-    pub fn run<T: Send>(
-        &self,
-        jobs: &[(Document, Config)],
-        finish: &(dyn Fn(usize, Result<DocumentOutcome, Error>) -> T + Sync),
-    ) -> Vec<T> {
-        let workers = self.jobs.clamp(1, jobs.len().max(1));
-        let preload = super::modules_to_preload(jobs.iter().map(|(d, c)| (d, c)));
-        let (prepared, ready) = std::sync::mpsc::sync_channel(workers);
-        let (outcomes, arrived) = std::sync::mpsc::channel();
-        let finished = std::thread::scope(|scope| {
-            scope.spawn(move || {
-                for (i, (doc, config)) in jobs.iter().enumerate() {
-                    // Every runner gone (the finisher panicked): nothing to prepare for.
-                    if prepared
-                        .send((i, self.job_for(doc, config, &Resume::default())))
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            });
-            let finisher = scope.spawn(move || {
-                let mut finished: Vec<Option<T>> = (0..jobs.len()).map(|_| None).collect();
-                for (i, outcome) in arrived {
-                    finished[i] = Some(finish(i, outcome));
-                }
-                finished
-            });
-            let ready = Arc::new(Mutex::new(ready));
-            for _ in 0..workers {
-                let (ready, outcomes, preload) = (Arc::clone(&ready), outcomes.clone(), &preload);
-                scope.spawn(move || {
-                    let mut worker = self.warm.take();
-                    loop {
-                        let next = ready.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                        let Ok((i, first)) = next else { break };
-                        let (doc, config) = &jobs[i];
-                        let outcome = self.run_with(&mut worker, preload, doc, config, first);
-                        if outcomes.send((i, outcome)).is_err() {
-                            break; // the finisher panicked: the scope reports it
-                        }
-                    }
-                    self.warm.keep(worker);
-                });
-            }
-            drop((ready, outcomes));
-            finisher
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
-        finished
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| {
-                r.unwrap_or_else(|| finish(i, Err(Error::Worker("document was not run".into()))))
-            })
-            .collect()
+    /// A runner's hold on a worker: the warm one kept for this pool, if
+    /// any, else none until its first document starts one.
+    pub(crate) fn slot(&self, zygote: &Zygotes) -> Slot {
+        Slot {
+            worker: self.warm.take(),
+            zygote: zygote.clone(),
+        }
+    }
+
+    /// Gives a runner's worker back: kept when this pool keeps workers,
+    /// else stopped.
+    pub(crate) fn release(&self, slot: Slot) {
+        self.warm.keep(slot.worker);
+    }
+
+    /// A document's first child's job, made ahead of its run (see
+    /// [`crate::schedule`]: preparing is off the runners' path).
+    pub(crate) fn prepare_job(&self, doc: &Document, config: &Config) -> Result<Prepared, Error> {
+        self.job_for(doc, config, &Resume::default())
     }
 
     /// Starts workers until `workers` of them (at most `jobs`) wait in
@@ -208,17 +172,37 @@ impl Pool {
         Ok(())
     }
 
+    /// Whether workers are kept between runs (`snipcheck watch`): the next
+    /// run needs no zygote started ahead.
+    pub(crate) fn keeps_workers(&self) -> bool {
+        self.warm.0.is_some()
+    }
+
+    /// A zygote for this pool's workers, if one can be started.
+    pub(crate) fn zygote(&self, preload: &[String]) -> Option<Zygote> {
+        let command = zygote::command(
+            &self.program,
+            "__zygote",
+            self.sandbox,
+            preload,
+            self.hash_seed,
+        );
+        Zygote::start(command).ok()
+    }
+
     /// Runs one document with a worker of its own.
     pub fn run_document(&self, doc: &Document, config: &Config) -> Result<DocumentOutcome, Error> {
         let preload = super::modules_to_preload([(doc, config)]);
         let first = self.job_for(doc, config, &Resume::default());
-        self.run_with(&mut None, &preload, doc, config, first)
+        self.run_prepared(&mut Slot::default(), &preload, doc, config, first)
     }
 
-    /// Runs one document, in as many children as its crashes require.
-    fn run_with(
+    /// Runs one document, prepared with [`Pool::prepare_job`], with the
+    /// worker of `slot` (started if it has none or it died), in as many
+    /// children as its crashes require.
+    pub(crate) fn run_prepared(
         &self,
-        worker: &mut Option<Worker>,
+        worker: &mut Slot,
         preload: &[String],
         doc: &Document,
         config: &Config,
@@ -292,21 +276,18 @@ impl Pool {
     /// ended.
     fn attempt(
         &self,
-        slot: &mut Option<Worker>,
+        slot: &mut Slot,
         preload: &[String],
         doc: &Document,
         config: &Config,
         job: Job,
         collector: &mut Collector,
     ) -> Result<Ending, Error> {
-        if !slot.as_mut().is_some_and(Worker::is_alive) {
-            *slot = Some(Worker::spawn(
-                &self.program,
-                self.sandbox,
-                preload,
-                self.hash_seed,
-            )?);
+        if !slot.worker.as_mut().is_some_and(Worker::is_alive) {
+            let zygote = slot.zygote.get(|| self.zygote(preload));
+            slot.worker = Some(Worker::fork_or_spawn(self, zygote, preload)?);
         }
+        let slot = &mut slot.worker;
         let worker = slot.as_mut().expect("a worker was just started");
         worker
             .stderr
@@ -486,12 +467,23 @@ impl Clock {
 /// A `snipcheck __worker` process: interpreter warmed up, forking a child
 /// per document.
 struct Worker {
-    child: Child,
+    process: Process,
     /// `None` once the worker was told to stop.
-    stdin: Option<ChildStdin>,
+    stdin: Option<File>,
     /// Its stdout, read in the thread that keeps its clock.
-    events: LineReader<ChildStdout>,
+    events: LineReader<File>,
     stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+/// How a worker came to be, and so how it is stopped.
+enum Process {
+    /// Started here: reaped here.
+    Started(Child),
+    /// Forked by a zygote, which reaps it and lives as long.
+    Forked {
+        pidfd: OwnedFd,
+        _zygote: Arc<Zygote>,
+    },
 }
 
 impl Worker {
@@ -501,45 +493,48 @@ impl Worker {
         preload: &[String],
         hash_seed: Option<u32>,
     ) -> Result<Worker, Error> {
-        let mut command = std::process::Command::new(program);
-        command.arg("__worker").args(preload);
-        if sandbox {
-            command
-                .env_clear()
-                .envs(sandbox::scrubbed_env(&std::env::temp_dir()));
-        }
-        // SAFETY: only an async-signal-safe prctl between fork and exec.
-        unsafe {
-            command.pre_exec(|| {
-                // The worker (and with it its child) dies with the thread that owns it.
-                rustix::process::set_parent_process_death_signal(Some(
-                    rustix::process::Signal::KILL,
-                ))
-                .map_err(std::io::Error::from)
-            })
-        };
-        if let Some(seed) = hash_seed {
-            command.env("PYTHONHASHSEED", seed.to_string());
-        }
-        let mut child = command
+        let mut child = zygote::command(program, "__worker", sandbox, preload, hash_seed)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| Error::io(program, e))?;
         let stdin = child.stdin.take().expect("stdin is piped");
-        let events = LineReader::new(child.stdout.take().expect("stdout is piped"));
-        let stderr = tail_of(child.stderr.take().expect("stderr is piped"));
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr = child.stderr.take().expect("stderr is piped");
         Ok(Worker {
-            child,
-            stdin: Some(stdin),
-            events,
-            stderr,
+            process: Process::Started(child),
+            stdin: Some(File::from(OwnedFd::from(stdin))),
+            events: LineReader::new(File::from(OwnedFd::from(stdout))),
+            stderr: tail_of(stderr),
         })
     }
 
+    /// A worker forked by `zygote`, else (it is gone) one started.
+    fn fork_or_spawn(
+        pool: &Pool,
+        zygote: Option<Arc<Zygote>>,
+        preload: &[String],
+    ) -> Result<Worker, Error> {
+        match zygote.map(|z| z.fork()) {
+            Some(Ok(forked)) => Ok(Worker {
+                process: Process::Forked {
+                    pidfd: forked.pidfd,
+                    _zygote: forked.zygote,
+                },
+                stdin: Some(forked.stdin),
+                events: LineReader::new(forked.stdout),
+                stderr: tail_of(forked.stderr),
+            }),
+            _ => Worker::spawn(&pool.program, pool.sandbox, preload, pool.hash_seed),
+        }
+    }
+
     fn is_alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        match &mut self.process {
+            Process::Started(child) => matches!(child.try_wait(), Ok(None)),
+            Process::Forked { pidfd, .. } => !zygote::ended_within(pidfd, &Timespec::default()),
+        }
     }
 
     fn send(&mut self, command: &WorkerCommand) -> Result<(), Error> {
@@ -566,28 +561,21 @@ impl Worker {
     }
 }
 
-/// How long a worker told to stop may take to reap its last child and exit.
-const STOP_WAIT: Timespec = Timespec {
-    tv_sec: 0,
-    tv_nsec: 100_000_000,
-};
-
 impl Drop for Worker {
     /// Told to stop (its stdin closed), a worker reaps its last child and
     /// exits; killed outright, it would leave that child to an init that
     /// may never reap it. One that does not stop in time is killed.
     fn drop(&mut self) {
         drop(self.stdin.take());
-        let pidfd = Pid::from_raw(self.child.id() as i32)
-            .and_then(|pid| rustix::process::pidfd_open(pid, PidfdFlags::empty()).ok());
-        if let Some(pidfd) = &pidfd {
-            let mut fds = [PollFd::new(pidfd, PollFlags::IN)];
-            let _ = rustix::event::poll(&mut fds, Some(&STOP_WAIT));
+        match &mut self.process {
+            Process::Started(child) => zygote::stop_child(child),
+            Process::Forked { pidfd, .. } => {
+                if !zygote::ended_within(pidfd, &zygote::STOP_WAIT) {
+                    let _ =
+                        rustix::process::pidfd_send_signal(&*pidfd, rustix::process::Signal::KILL);
+                }
+            }
         }
-        if !matches!(self.child.try_wait(), Ok(Some(_))) {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
     }
 }
 

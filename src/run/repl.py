@@ -10,6 +10,7 @@ clock, with top-level `await`, and at the guide's own line numbers.
 
 import ast
 import builtins
+import re
 import reprlib
 import traceback
 import types
@@ -170,7 +171,11 @@ class Scan:
 # --- >>> examples ----------------------------------------------------------
 
 
-ADDRESS = ANSI = None
+# Compiled here, in the worker, not in each document's process.
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{8,}\b|(?<=\bat )0x[0-9a-fA-F]+\b")
+PROMPT = re.compile(r"^(\s*)(>>>|\.\.\.)( ?)(.*)$")
+NUMBER = re.compile(r"(?P<number>[+-]?(?:\d+\.\d*|\.\d+)(?:[Ee][+-]?\d+)?|[+-]?\d+[Ee][+-]?\d+)")
 
 
 def same_value(want, got, flags):
@@ -179,12 +184,6 @@ def same_value(want, got, flags):
     terminal colour codes in the output are ignored (`ansi`), and output
     that reads as a Python literal compares as a value (a set in any order).
     The Rust side names these rules `address` and `literal`."""
-    import re
-
-    global ADDRESS, ANSI
-    if ADDRESS is None:
-        ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-        ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{8,}\b|(?<=\bat )0x[0-9a-fA-F]+\b")
     plain = ANSI.sub("", got)
     want_n, got_n = ADDRESS.sub("0x[ADDR]", want), ADDRESS.sub("0x[ADDR]", plain)
     if (want_n, got_n) != (want, got) and doctest().OutputChecker().check_output(want_n, got_n, flags):
@@ -408,12 +407,9 @@ def number_checker():
     global NUMBER_CHECKER
     if NUMBER_CHECKER is not None:
         return NUMBER_CHECKER
-    import re
-
     d = doctest()
     number_flag = d.register_optionflag("NUMBER")
-    number = re.compile(r"(?P<number>[+-]?(?:\d+\.\d*|\.\d+)(?:[Ee][+-]?\d+)?"
-                        r"|[+-]?\d+[Ee][+-]?\d+)")
+    number = NUMBER
 
     def precision(text):
         mantissa, _, exponent = text.lower().partition("e")
@@ -466,14 +462,12 @@ def with_continuation_prompts(code):
     ends a block at the REPL becomes a bare `...`, so the output under it is
     the block's."""
     import codeop
-    import re
 
     out = []
     source = None  # the statement being read, while it is unfinished
     ended = False  # the last line ended a block: more empty lines still do
-    prompt = re.compile(r"^(\s*)(>>>|\.\.\.)( ?)(.*)$")
     for line in code.split("\n"):
-        m = prompt.match(line)
+        m = PROMPT.match(line)
         if m:
             ended = False
             indent = m.group(1)

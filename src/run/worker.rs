@@ -76,11 +76,7 @@ pub fn main(preload: &[String]) -> ! {
     // channels no document should share: closed before anything opens.
     // SAFETY: nothing in this process uses a descriptor above 2 yet.
     unsafe { libc::close_range(3, u32::MAX, 0) };
-    let mut out = Output {
-        file: Some(protocol_channel()),
-        at_line_start: true,
-        child_tail: Vec::new(),
-    };
+    let mut out = Output::new();
     if let Err(e) = super::warm_up(preload) {
         out.worker(&worker_fatal(&format!(
             "could not warm up: {}",
@@ -88,6 +84,86 @@ pub fn main(preload: &[String]) -> ! {
         )));
         exit(3);
     }
+    serve(out)
+}
+
+/// `snipcheck __zygote [MODULE...]`: warms up as a worker does, then forks
+/// a worker for each request on stdin (a Unix socket from the parent, each
+/// request carrying the new worker's stdin, stdout and stderr), so that
+/// `--jobs N` costs one interpreter start, not N. It never holds a job:
+/// what it forks is as clean as a worker just started. Exits once the
+/// parent hangs up and every worker it forked has ended.
+pub fn zygote(preload: &[String]) -> ! {
+    // SAFETY: as in `main`.
+    unsafe { libc::close_range(3, u32::MAX, 0) };
+    // One that cannot warm up forks nothing: the parent then starts
+    // workers, which say why.
+    if super::warm_up(preload).is_err() {
+        exit(3);
+    }
+    python_home();
+    // SAFETY: fd 0 is the parent's socket, owned by nothing else here.
+    let socket = unsafe { OwnedFd::from_raw_fd(0) };
+    while let Ok((message, fds)) = template::receive(&socket) {
+        // Started before the documents were read, it learns their modules
+        // once they are (see pool::Zygote::preload).
+        if let Some(names) = message.strip_prefix(PRELOAD) {
+            let names: Vec<String> = String::from_utf8_lossy(names)
+                .split('\n')
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
+                .collect();
+            if super::preload_modules(&names).is_err() {
+                break;
+            }
+            continue;
+        }
+        let Ok(stdio) = <[OwnedFd; 3]>::try_from(fds) else {
+            break; // the parent hung up, or sent something else
+        };
+        let reply = match fork_worker(stdio) {
+            Ok(pid) => pid.to_le_bytes().to_vec(),
+            Err(e) => format!("\0{e}").into_bytes(),
+        };
+        if template::send(&socket, &reply, &[]).is_err() {
+            break;
+        }
+        while rustix::process::waitpid(None, WaitOptions::NOHANG).is_ok_and(|s| s.is_some()) {}
+    }
+    while rustix::process::waitpid(None, WaitOptions::empty()).is_ok_and(|s| s.is_some()) {}
+    exit(0)
+}
+
+/// A zygote's message that names modules to preload, one a line.
+pub(crate) const PRELOAD: &[u8] = b"P";
+
+/// Forks a worker with `stdio` as its stdin, stdout and stderr; in the
+/// new worker, serves jobs and never returns.
+fn fork_worker(stdio: [OwnedFd; 3]) -> std::io::Result<i32> {
+    let pid = Python::attach(|py| {
+        py.import("os")
+            .and_then(|os| os.call_method0("fork")?.extract::<i32>())
+    })
+    .map_err(|e| std::io::Error::other(e.to_string()))?;
+    if pid != 0 {
+        return Ok(pid);
+    }
+    // The new worker dies with the zygote, which outlives it (see pool).
+    let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
+    for (fd, target) in stdio.iter().zip(0..) {
+        // SAFETY: puts a descriptor this process owns in place of stdio.
+        unsafe { libc::dup2(fd.as_raw_fd(), target) };
+    }
+    drop(stdio);
+    // The zygote's socket (fd 0 before) and the received copies are gone:
+    // nothing else is open above stdio.
+    // SAFETY: nothing in this process uses a descriptor above 2.
+    unsafe { libc::close_range(3, u32::MAX, 0) };
+    serve(Output::new())
+}
+
+/// A warmed-up worker's life: its template, then jobs until stdin closes.
+fn serve(mut out: Output) -> ! {
     python_home();
     // Forked before the first job: what it forks from never held one.
     let template = match Template::start(child_main) {
@@ -132,6 +208,15 @@ struct Output {
 }
 
 impl Output {
+    /// The worker's stream, on a private copy of stdout.
+    fn new() -> Output {
+        Output {
+            file: Some(protocol_channel()),
+            at_line_start: true,
+            child_tail: Vec::new(),
+        }
+    }
+
     /// A line of the worker's own, on a line of its own.
     fn worker(&mut self, json: &str) {
         let mut line = Vec::with_capacity(json.len() + 4);
