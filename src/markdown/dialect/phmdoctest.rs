@@ -112,16 +112,32 @@ impl Dialect for Phmdoctest {
             .iter()
             .map(|(_, _, info, code)| role_of(self.flavor, info, code))
             .collect();
+        // phmdoctest reads the HTML blocks that are the fence's previous
+        // siblings in commonmark's tree; phmutest reads raw lines.
+        let mut html = match self.flavor {
+            Flavor::Phmdoctest => html_before_fences(source),
+            Flavor::Phmutest => HashMap::new(),
+        };
         let directives: Vec<Vec<String>> = blocks
             .iter()
-            .map(|(line, ..)| directives_before(self.flavor, &lines, *line))
+            .map(|(line, ..)| match self.flavor {
+                Flavor::Phmdoctest => html
+                    .remove(line)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|literal| phmdoctest_directive(literal))
+                    .collect(),
+                Flavor::Phmutest => directives_before(self.flavor, &lines, *line),
+            })
             .collect();
         // A bare fence right after a code block is its output.
         for i in 1..blocks.len() {
             if roles[i - 1] == Role::Code && is_output_info(self.flavor, &blocks[i].2) {
                 // An empty or skipped output block is compared with nothing.
+                // (phmutest compares an empty one with what the code printed.)
                 let skipped = directives[i].iter().any(|d| d == "skip");
-                if !skipped && !blocks[i].3.is_empty() {
+                let empty = self.flavor == Flavor::Phmdoctest && blocks[i].3.is_empty();
+                if !skipped && !empty {
                     self.outputs.insert(blocks[i].0, blocks[i - 1].0);
                 }
             }
@@ -213,7 +229,9 @@ fn role_of(flavor: Flavor, info: &str, code: &str) -> Role {
     };
     if code.starts_with(">>> ") && session_info {
         Role::Session
-    } else if code.is_empty() || !python {
+    } else if !python || (flavor == Flavor::Phmdoctest && code.is_empty()) {
+        // phmdoctest deletes an empty block (`del-code`); phmutest runs it
+        // as `pass`, and pairs it with the bare fence after it.
         Role::Other
     } else {
         Role::Code
@@ -235,52 +253,170 @@ fn is_output_info(flavor: Flavor, info: &str) -> bool {
     info.is_empty() || (flavor == Flavor::Phmutest && info == "expected-output")
 }
 
-/// The directives (`skip`, `label NAME`, `mark.skipif<3.8`) of the HTML
-/// comments right before the fence at 1-based `line`, blank lines between
-/// them allowed, in file order.
+/// phmutest's directives (`skip`, `label NAME`, `mark.skipif<3.8`) of
+/// the HTML comments right before the fence at 1-based `line`, in file
+/// order, as its line reader links them: comment lines (at most 3 spaces
+/// in) and blank lines, two blank lines in a row ending the run; a
+/// comment that is no directive does not end it.
 fn directives_before(flavor: Flavor, lines: &[&str], line: usize) -> Vec<String> {
     let mut found = Vec::new();
+    let mut previous_blank = false;
     for text in lines[..line.saturating_sub(1).min(lines.len())]
         .iter()
         .rev()
     {
-        let text = text.trim();
-        if text.is_empty() {
+        if text.chars().all(|c| c == ' ' || c == '\t') {
+            if previous_blank {
+                break;
+            }
+            previous_blank = true;
             continue;
         }
-        let Some(body) = text
-            .strip_prefix("<!--")
-            .and_then(|t| t.strip_suffix("-->"))
-        else {
+        previous_blank = false;
+        let indent = text.len() - text.trim_start_matches(' ').len();
+        let comment = &text[indent..];
+        if indent > 3 || !comment.starts_with("<!--") || !comment.ends_with("-->") {
             break;
-        };
-        if let Some(directive) = directive_of(flavor, text) {
+        }
+        if let Some(directive) = directive_of(flavor, comment) {
             found.push(directive);
-        } else if body.contains("-->") {
-            break;
         }
     }
     found.reverse();
     found
 }
 
-/// A directive comment's name in phmdoctest's spelling (`skip`,
-/// `mark.skipif<3.8`), phmutest's own ones translated.
+/// A phmutest directive comment in phmdoctest's spelling (`skip`,
+/// `mark.skipif<3.8`), matched exactly as phmutest's `directive_finders`
+/// match the whole comment.
 fn directive_of(flavor: Flavor, comment: &str) -> Option<String> {
-    let body = |prefix: &str| {
-        comment
-            .strip_prefix(prefix)
-            .and_then(|t| t.strip_suffix("-->"))
-            .map(|t| t.trim().to_string())
+    let body = |prefix: &str| comment.strip_prefix(prefix)?.strip_suffix("-->");
+    let minor = |v: &str| {
+        let ok = v.starts_with(|c: char| ('1'..='9').contains(&c))
+            && v.chars().all(|c| c.is_ascii_digit());
+        ok.then(|| format!("mark.skipif<3.{v}"))
     };
-    if let Some(directive) = body(PREFIX) {
-        return Some(directive);
+    if let Some(body) = body(PREFIX) {
+        return match body {
+            "skip" | "mark.skip" => Some("skip".into()),
+            "setup" | "teardown" => Some(body.into()),
+            _ => body
+                .strip_prefix("mark.skipif<3.")
+                .and_then(minor)
+                .or_else(|| body.strip_prefix("label ").map(|v| format!("label {v}"))),
+        };
     }
-    let own = body(PHMUTEST_PREFIX).filter(|_| flavor == Flavor::Phmutest)?;
-    Some(match own.strip_prefix("skipif<") {
-        Some(version) => format!("mark.skipif<{version}"),
-        None => own,
-    })
+    let body = body(PHMUTEST_PREFIX).filter(|_| flavor == Flavor::Phmutest)?;
+    match body {
+        "skip" | "setup" | "teardown" => Some(body.into()),
+        _ => body
+            .strip_prefix("skipif<3.")
+            .and_then(minor)
+            .or_else(|| body.strip_prefix("label ").map(|v| format!("label {v}"))),
+    }
+}
+
+/// The HTML blocks right before each fenced block, by its fence line, as
+/// phmdoctest's `get_directives` walks commonmark's `node.prv`: siblings
+/// in the same container with only HTML blocks between (blank lines are
+/// no nodes). Each is the block's literal: its raw lines, indentation
+/// kept, trailing newlines cut.
+fn html_before_fences(source: &str) -> HashMap<usize, Vec<String>> {
+    use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let line_of = |offset: usize| starts.partition_point(|&s| s <= offset);
+    let mut out = HashMap::new();
+    // The run of HTML blocks just read, one per open container.
+    let mut runs: Vec<Vec<String>> = vec![Vec::new()];
+    let mut html: Option<String> = None;
+    for (event, range) in Parser::new_ext(source, Options::empty()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::HtmlBlock) => {
+                // The walker drops the first line's indentation; commonmark
+                // keeps it (after a `>` marker, less its optional space).
+                let start = source[..range.start].rfind('\n').map_or(0, |i| i + 1);
+                let before = &source[start..range.start];
+                let marker = before.trim_end_matches(' ');
+                let spaces = before.len() - marker.len();
+                let spaces = match marker.chars().last() {
+                    None => spaces,
+                    Some('>') => spaces.saturating_sub(1),
+                    Some(_) => 0,
+                };
+                html = Some(" ".repeat(spaces));
+            }
+            Event::Html(text) => {
+                if let Some(html) = &mut html {
+                    html.push_str(&text);
+                }
+            }
+            Event::End(TagEnd::HtmlBlock) => {
+                let literal = html.take().unwrap_or_default();
+                if let Some(run) = runs.last_mut() {
+                    run.push(chop_trailing_newlines(&literal).to_string());
+                }
+            }
+            Event::Start(tag) => {
+                let run = runs.last_mut().map(std::mem::take).unwrap_or_default();
+                if let Tag::CodeBlock(CodeBlockKind::Fenced(_)) = tag {
+                    out.insert(line_of(range.start), run);
+                }
+                runs.push(Vec::new());
+            }
+            Event::End(_) => {
+                runs.pop();
+                if runs.is_empty() {
+                    runs.push(Vec::new());
+                }
+            }
+            Event::Rule => {
+                if let Some(run) = runs.last_mut() {
+                    run.clear();
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// commonmark's `re.sub(r"(\n *)+$", "", literal)` (CR LF read as LF).
+fn chop_trailing_newlines(mut text: &str) -> &str {
+    loop {
+        let t = text.trim_end_matches(' ');
+        match t.strip_suffix('\n') {
+            Some(rest) => text = rest.strip_suffix('\r').unwrap_or(rest),
+            None => return text,
+        }
+    }
+}
+
+/// phmdoctest's `find_one_directive`: the simple markers match the whole
+/// literal; `label `, `mark.skipif<3.` and `mark.` are prefixes whose
+/// value is the rest, `-->` removed, stripped.
+fn phmdoctest_directive(literal: &str) -> Option<String> {
+    let body = literal.strip_prefix(PREFIX)?;
+    if let Some(name) = body.strip_suffix("-->") {
+        if matches!(
+            name,
+            "skip" | "mark.skip" | "setup" | "teardown" | "share-names" | "clear-names"
+        ) {
+            return Some(name.into());
+        }
+    }
+    let value = |prefix: &str| {
+        body.strip_prefix(prefix)
+            .map(|rest| rest.replace("-->", "").trim().to_string())
+    };
+    if let Some(label) = value("label ") {
+        return Some(format!("label {label}"));
+    }
+    if let Some(minor) = value("mark.skipif<3.") {
+        return Some(format!("mark.skipif<3.{minor}"));
+    }
+    value("mark.").map(|attribute| format!("mark.{attribute}"))
 }
 
 /// The plan of a block phmdoctest runs.
@@ -340,8 +476,12 @@ fn plan_for(flavor: Flavor, role: Role, line: usize, directives: &[String]) -> P
         }
         Role::Other => {}
     }
+    // Sessions are docstrings and setup/teardown run in the module
+    // fixture: no `@pytest.mark` decorator reaches them, only `skip`.
     for directive in directives {
-        apply(directive, &mut plan);
+        if role == Role::Code || directive == "skip" {
+            apply(directive, &mut plan);
+        }
     }
     plan
 }
@@ -351,8 +491,9 @@ fn apply(directive: &str, plan: &mut Plan) {
     let tool = plan.tool;
     if directive == "skip" {
         plan.skip(format!("<!--{}-skip-->", tool.name()), tool);
-    } else if directive == "mark.skip" {
-        plan.skip("<!--phmdoctest-mark.skip-->", tool);
+    } else if directive == "mark.skip" || directive == "mark.skipif" {
+        // A bare `@pytest.mark.skipif`, with no condition, skips.
+        plan.skip(format!("<!--phmdoctest-{directive}-->"), tool);
     } else if let Some(minor) = directive.strip_prefix("mark.skipif<3.") {
         match minor.trim().parse::<u32>() {
             Ok(minor) => plan.conditions.push(Condition::PyVersion {
@@ -381,7 +522,8 @@ pub(super) fn apply_inline_commands(code: &str) -> Option<String> {
     let mut omitting: Option<usize> = None;
     let mut changed = false;
     for line in code.lines() {
-        let indent = line.len() - line.trim_start().len();
+        // `num_indented`: the leading whitespace, in characters.
+        let indent = line.chars().take_while(|c| c.is_whitespace()).count();
         if let Some(column) = omitting {
             if line.trim().is_empty() || indent > column {
                 out.push(String::new());
@@ -392,7 +534,8 @@ pub(super) fn apply_inline_commands(code: &str) -> Option<String> {
         if line.trim_start().starts_with('#') {
             out.push(line.to_string());
         } else if line.ends_with("phmdoctest:pass") {
-            out.push(format!("{}pass", &line[..indent]));
+            // `" " * colno + "pass  # ..."`: spaces, whatever indented it.
+            out.push(format!("{}pass", " ".repeat(indent)));
             changed = true;
         } else if line.ends_with("phmdoctest:omit") {
             out.push(String::new());
@@ -457,5 +600,82 @@ mod tests {
         assert_eq!(out, "import time\ndef f():\n    pass\nf()\n\n\nprint(1)\n");
         assert_eq!(out.lines().count(), code.lines().count());
         assert_eq!(apply_inline_commands("# phmdoctest:omit\nx\n"), None);
+    }
+}
+
+#[cfg(test)]
+mod real_tool_tests {
+    use super::*;
+
+    fn directives(md: &str) -> Vec<Vec<String>> {
+        let html = html_before_fences(md);
+        fenced_blocks(md)
+            .iter()
+            .map(|(line, ..)| {
+                html.get(line)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|l| phmdoctest_directive(l))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn phmdoctest_reads_sibling_html_blocks_exactly() {
+        let md = "<!--phmdoctest-skip -->\n```python\n1\n```\n\n   <!--phmdoctest-skip-->\n```python\n2\n```\n\n<!--phmdoctest-skip-->\n> ```python\n> 3\n> ```\n\n> <!--phmdoctest-skip-->\n> ```python\n> 4\n> ```\n\n<!--phmdoctest-skip-->\n<!--\nnote\n-->\n```python\n5\n```\n\n<!--phmdoctest-skip-->\n<!-- note --> trailing\n```python\n6\n```\n\n<!--phmdoctest-label a-->\n\n<!--phmdoctest-mark.skipif<3.8-->\n```python\n7\n```\n";
+        let d = directives(md);
+        let none: Vec<String> = Vec::new();
+        assert_eq!(d[0], none);
+        assert_eq!(d[1], none);
+        assert_eq!(d[2], none);
+        assert_eq!(d[3], ["skip"]);
+        assert_eq!(d[4], ["skip"]);
+        assert_eq!(d[5], ["skip"]);
+        assert_eq!(d[6], ["label a", "mark.skipif<3.8"]);
+    }
+
+    #[test]
+    fn marks_reach_only_code_blocks() {
+        let marks = vec!["mark.skip".to_string()];
+        assert!(
+            plan_for(Flavor::Phmdoctest, Role::Session, 1, &marks)
+                .skip_reason()
+                .is_none()
+        );
+        assert!(
+            plan_for(Flavor::Phmdoctest, Role::Setup, 1, &marks)
+                .skip_reason()
+                .is_none()
+        );
+        assert!(
+            plan_for(Flavor::Phmdoctest, Role::Code, 1, &marks)
+                .skip_reason()
+                .is_some()
+        );
+        let bare = vec!["mark.skipif".to_string()];
+        assert!(
+            plan_for(Flavor::Phmdoctest, Role::Code, 1, &bare)
+                .skip_reason()
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn inline_pass_indents_with_spaces() {
+        let out =
+            apply_inline_commands("def f():\n\tg()  # phmdoctest:pass\n\treturn 1\n").unwrap();
+        assert_eq!(out, "def f():\n pass\n\treturn 1\n");
+    }
+
+    #[test]
+    fn phmutest_links_at_most_one_blank_line_and_matches_exactly() {
+        let lines: Vec<&str> = "<!--phmutest-skip-->\n\n\n```python".lines().collect();
+        assert!(directives_before(Flavor::Phmutest, &lines, 4).is_empty());
+        let lines = ["<!--phmutest-skip -->", "```python"];
+        assert!(directives_before(Flavor::Phmutest, &lines, 2).is_empty());
+        let lines = ["<!--phmutest-skip-->", "<!-- note -->", "```python"];
+        assert_eq!(directives_before(Flavor::Phmutest, &lines, 3), ["skip"]);
+        assert_eq!(role_of(Flavor::Phmutest, "python", ""), Role::Code);
     }
 }

@@ -52,8 +52,27 @@ fn tool_of(line: &str, relative: &str) -> Option<Tool> {
             .iter()
             .position(|w| w.rsplit('/').next() == Some(name))
     };
-    if runs("pytest").is_some() && words.contains(&"--codeblocks") && relative.ends_with(".md") {
-        return Some(Tool::PytestCodeblocks);
+    if let Some(at) = runs("pytest") {
+        // pytest collects only under the paths it is given; none given:
+        // the rootdir (or `testpaths`). Option values are no paths unless
+        // they look like one.
+        let paths: Vec<&str> = words[at + 1..]
+            .iter()
+            .filter(|w| {
+                !w.starts_with('-') && (w.ends_with(".md") || w.contains('/') || **w == ".")
+            })
+            .map(|w| w.trim_start_matches("./").trim_end_matches('/'))
+            .collect();
+        let collects = paths.is_empty()
+            || paths.iter().any(|p| {
+                p.is_empty()
+                    || *p == "."
+                    || path_matches(p, relative)
+                    || relative.starts_with(&format!("{p}/"))
+            });
+        if words.contains(&"--codeblocks") && relative.ends_with(".md") && collects {
+            return Some(Tool::PytestCodeblocks);
+        }
     }
     for (name, tool) in [
         ("phmdoctest", Tool::Phmdoctest),
@@ -104,6 +123,18 @@ mod tests {
             Some(Tool::Phmutest)
         );
         assert_eq!(tool_of("pytest tests/", "README.md"), None);
+        assert_eq!(
+            tool_of("pytest --codeblocks README.md", "docs/guide.md"),
+            None
+        );
+        assert_eq!(
+            tool_of("pytest --codeblocks docs/ -k slow", "docs/guide.md"),
+            Some(Tool::PytestCodeblocks)
+        );
+        assert_eq!(
+            tool_of("pytest --codeblocks ./", "docs/guide.md"),
+            Some(Tool::PytestCodeblocks)
+        );
         assert_eq!(tool_of("echo phmdoctest", "README.md"), None);
     }
 

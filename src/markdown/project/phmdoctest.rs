@@ -59,10 +59,20 @@ fn globs_in(file: &str, text: &str) -> Option<(Vec<String>, Vec<String>)> {
         pairs
             .iter()
             .filter(|(k, _)| k == key)
-            .flat_map(|(_, v)| v.split_whitespace().map(String::from).collect::<Vec<_>>())
+            .flat_map(|(_, v)| text_to_words(v))
             .collect()
     };
     Some((list("markdown_globs"), list("exclude_globs")))
+}
+
+/// phmdoctest's `_text_to_words`: per line, `#` and what follows cut,
+/// spaces removed, then split at commas.
+fn text_to_words(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|line| line.split('#').next().unwrap_or("").replace(' ', ""))
+        .flat_map(|line| line.split(',').map(String::from).collect::<Vec<_>>())
+        .filter(|word| !word.is_empty())
+        .collect()
 }
 
 #[cfg(test)]
@@ -93,6 +103,12 @@ mod tests {
         std::fs::write(
             root.join("setup.cfg"),
             "[tool.phmdoctest]\nmarkdown_globs =\n    doc/usage.md\n",
+        )
+        .unwrap();
+        assert_eq!(tool_of("doc/usage.md"), Some(Tool::Phmdoctest));
+        std::fs::write(
+            root.join("setup.cfg"),
+            "[tool.phmdoctest]\nmarkdown_globs = doc/usage.md, doc/draft.md  # both\n",
         )
         .unwrap();
         assert_eq!(tool_of("doc/usage.md"), Some(Tool::Phmdoctest));
