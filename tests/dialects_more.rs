@@ -359,3 +359,16 @@ fn a_tox_command_names_the_tool_when_no_mark_does() {
     ]);
     assert_eq!(got, expected);
 }
+
+#[test]
+fn a_phmdoctest_command_line_names_setup_and_skipped_blocks() {
+    // The Makefile's `phmdoctest README.md --setup FIRST -s "network"`,
+    // then pytest: 1 passed. Without its options the setup block is an
+    // example of its own and `PRICES` is no global: an error.
+    let got = sorted(statuses(&["tests/fixtures/phmdoctest-command/"]));
+    let expected = want(&[
+        ("README::prices::2", "pass"),
+        ("README::prices::3", "skipped"),
+    ]);
+    assert_eq!(got, expected);
+}

@@ -127,8 +127,14 @@ pub(super) fn for_tool(tool: Tool, conventions: &Conventions) -> Box<dyn Dialect
         Tool::Mktestdocs => Box::new(mktestdocs::Mktestdocs::new(conventions)),
         Tool::Sybil => Box::new(sybil::Sybil::new(conventions)),
         Tool::Doctest => Box::new(doctest_glob::DoctestGlob::new(conventions)),
-        Tool::Phmdoctest => Box::new(phmdoctest::Phmdoctest::new(phmdoctest::Flavor::Phmdoctest)),
-        Tool::Phmutest => Box::new(phmdoctest::Phmdoctest::new(phmdoctest::Flavor::Phmutest)),
+        Tool::Phmdoctest => Box::new(phmdoctest::Phmdoctest::new(
+            phmdoctest::Flavor::Phmdoctest,
+            conventions.phmdoctest.clone(),
+        )),
+        Tool::Phmutest => Box::new(phmdoctest::Phmdoctest::new(
+            phmdoctest::Flavor::Phmutest,
+            Default::default(),
+        )),
         Tool::PytestCodeblocks => Box::new(codeblocks::Codeblocks::default()),
         _ => Box::new(Plain),
     }

@@ -18,6 +18,7 @@ mod sphinx_conf;
 mod sybil;
 
 pub use mktestdocs::MktestdocsMode;
+pub use phmdoctest::PhmdoctestOptions;
 pub use sphinx_conf::SphinxConf;
 
 /// The conventions a document is read by, from its project's files.
@@ -40,6 +41,8 @@ pub struct Conventions {
     pub sybil_doctest_everywhere: bool,
     /// Names `[stubs]` defines: the pytest fixtures a block may ask for.
     pub stubs: Vec<String>,
+    /// The options of the command that runs phmdoctest on the document.
+    pub phmdoctest: PhmdoctestOptions,
 }
 
 impl Conventions {

@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use super::{Dialect, Marks, Pairing, fenced_blocks, leave_alone};
 use crate::markdown::info::FenceKind;
 use crate::markdown::plan::{AfterRun, Condition, Plan, SharedNames, Tool};
+use crate::markdown::project::PhmdoctestOptions;
 
 /// The info-string prefixes of the code blocks it runs.
 const PYTHON_FLAVORS: &[&str] = &["python", "py3", "python3"];
@@ -46,6 +47,8 @@ pub(super) enum Flavor {
 
 pub(super) struct Phmdoctest {
     flavor: Flavor,
+    /// What the command that runs phmdoctest on the document adds.
+    options: PhmdoctestOptions,
     /// What phmdoctest makes of each fence, by its fence line.
     fences: HashMap<usize, Fence>,
     /// Output fence line → its code block's fence line.
@@ -88,11 +91,53 @@ pub(super) fn shows(source: &str) -> Option<Flavor> {
 }
 
 impl Phmdoctest {
-    pub(super) fn new(flavor: Flavor) -> Phmdoctest {
+    pub(super) fn new(flavor: Flavor, options: PhmdoctestOptions) -> Phmdoctest {
         Phmdoctest {
             flavor,
+            options,
             fences: HashMap::new(),
             outputs: HashMap::new(),
+        }
+    }
+
+    /// The command line's `--skip`, `--setup` and `--teardown`, as the
+    /// directives they stand for on the blocks they name (phmdoctest's
+    /// `findall`: `FIRST`, `SECOND`, `LAST`, else every code block or
+    /// session holding the text; setup and teardown only when one does).
+    fn apply_command_line(
+        &self,
+        blocks: &[(usize, usize, String, String)],
+        roles: &[Role],
+        directives: &mut [Vec<String>],
+    ) {
+        let candidates: Vec<usize> = (0..blocks.len())
+            .filter(|&i| matches!(roles[i], Role::Code | Role::Session))
+            .collect();
+        let find = |pattern: &str| -> Vec<usize> {
+            match pattern {
+                "FIRST" => candidates.first().copied().into_iter().collect(),
+                "SECOND" => candidates.get(1).copied().into_iter().collect(),
+                "LAST" => candidates.last().copied().into_iter().collect(),
+                _ => candidates
+                    .iter()
+                    .copied()
+                    .filter(|&i| blocks[i].3.contains(pattern))
+                    .collect(),
+            }
+        };
+        for pattern in &self.options.skips {
+            for i in find(pattern) {
+                directives[i].push("skip".into());
+            }
+        }
+        for (pattern, marker) in [
+            (&self.options.setup, "setup"),
+            (&self.options.teardown, "teardown"),
+        ] {
+            let Some(pattern) = pattern else { continue };
+            if let [only] = find(pattern)[..] {
+                directives[only].push(marker.into());
+            }
         }
     }
 
@@ -118,7 +163,7 @@ impl Dialect for Phmdoctest {
             Flavor::Phmdoctest => html_before_fences(source),
             Flavor::Phmutest => HashMap::new(),
         };
-        let directives: Vec<Vec<String>> = blocks
+        let mut directives: Vec<Vec<String>> = blocks
             .iter()
             .map(|(line, ..)| match self.flavor {
                 Flavor::Phmdoctest => html
@@ -130,6 +175,7 @@ impl Dialect for Phmdoctest {
                 Flavor::Phmutest => directives_before(self.flavor, &lines, *line),
             })
             .collect();
+        self.apply_command_line(&blocks, &roles, &mut directives);
         // A bare fence right after a code block is its output.
         for i in 1..blocks.len() {
             if roles[i - 1] == Role::Code && is_output_info(self.flavor, &blocks[i].2) {
@@ -154,7 +200,13 @@ impl Dialect for Phmdoctest {
             }
         }
         for (i, (line, ..)) in blocks.iter().enumerate() {
-            let plan = plan_for(self.flavor, roles[i], *line, &directives[i]);
+            let mut plan = plan_for(self.flavor, roles[i], *line, &directives[i]);
+            if self.options.setup_doctest && roles[i] == Role::Session {
+                plan.shared = Some(SharedNames {
+                    group: MODULE.into(),
+                    after: AfterRun::Keep,
+                });
+            }
             self.fences.insert(
                 *line,
                 Fence {

@@ -21,6 +21,10 @@ pub(super) fn read(folder: &Path, doc: &Path, conventions: &mut Conventions) {
             continue;
         };
         if let Some(tool) = text.lines().find_map(|line| tool_of(line, &relative)) {
+            if tool == Tool::Phmdoctest {
+                let line = text.lines().find(|l| tool_of(l, &relative).is_some());
+                conventions.phmdoctest = phmdoctest_options(line.unwrap_or(""));
+            }
             conventions.sources.push(file);
             conventions.tool = Some(tool);
             return;
@@ -41,12 +45,25 @@ fn files(folder: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// A command line's words, as a shell or a Python call spells them.
+fn words(line: &str) -> Vec<&str> {
+    line.split(|c: char| c.is_whitespace() || "\"'(),[]".contains(c))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// The options after `phmdoctest` on a command line.
+fn phmdoctest_options(line: &str) -> super::PhmdoctestOptions {
+    let words = words(line);
+    let at = words
+        .iter()
+        .position(|w| w.rsplit('/').next() == Some("phmdoctest"));
+    super::PhmdoctestOptions::parse(&words[at.map_or(words.len(), |at| at + 1)..])
+}
+
 /// The tool one command line runs on the document at `relative`, if any.
 fn tool_of(line: &str, relative: &str) -> Option<Tool> {
-    let words: Vec<&str> = line
-        .split(|c: char| c.is_whitespace() || "\"'(),[]".contains(c))
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words = words(line);
     let runs = |name: &str| {
         words
             .iter()
@@ -136,6 +153,22 @@ mod tests {
             Some(Tool::PytestCodeblocks)
         );
         assert_eq!(tool_of("echo phmdoctest", "README.md"), None);
+    }
+
+    #[test]
+    fn a_phmdoctest_command_brings_its_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::write(
+            root.join("Makefile"),
+            "docs:\n\tphmdoctest README.md --setup FIRST --outfile tests/test_readme.py\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("README.md"), "# x\n").unwrap();
+        let mut conventions = Conventions::default();
+        read(&root, &root.join("README.md"), &mut conventions);
+        assert_eq!(conventions.tool, Some(Tool::Phmdoctest));
+        assert_eq!(conventions.phmdoctest.setup.as_deref(), Some("FIRST"));
     }
 
     #[test]

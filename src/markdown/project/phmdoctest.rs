@@ -10,6 +10,45 @@ use crate::markdown::plan::Tool;
 
 const SECTION: &str = "tool.phmdoctest";
 
+/// What a `phmdoctest FILE ...` command line adds to the directives:
+/// `--setup`/`-u`, `--teardown`/`-d` and `--skip`/`-s` name blocks by a
+/// piece of their text (or `FIRST`, `SECOND`, `LAST`), `--setup-doctest`
+/// shows sessions the setup block's names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PhmdoctestOptions {
+    pub setup: Option<String>,
+    pub teardown: Option<String>,
+    pub skips: Vec<String>,
+    pub setup_doctest: bool,
+}
+
+impl PhmdoctestOptions {
+    /// The options among a command's words after `phmdoctest`.
+    pub(super) fn parse(words: &[&str]) -> PhmdoctestOptions {
+        let mut options = PhmdoctestOptions::default();
+        let mut words = words.iter();
+        while let Some(word) = words.next() {
+            let (name, inline) = match word.split_once('=') {
+                Some((name, value)) if name.starts_with("--") => (name, Some(value.to_string())),
+                _ => (*word, None),
+            };
+            let mut value = || {
+                inline
+                    .clone()
+                    .or_else(|| words.next().map(|w| w.to_string()))
+            };
+            match name {
+                "--setup" | "-u" => options.setup = value(),
+                "--teardown" | "-d" => options.teardown = value(),
+                "--skip" | "-s" => options.skips.extend(value()),
+                "--setup-doctest" => options.setup_doctest = true,
+                _ => {}
+            }
+        }
+        options
+    }
+}
+
 /// Reads `folder`'s phmdoctest config for the document at `doc`.
 pub(super) fn read(folder: &Path, doc: &Path, conventions: &mut Conventions) {
     let Some(relative) = relative_to(doc, folder) else {
@@ -78,6 +117,26 @@ fn text_to_words(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_command_line_options() {
+        let words = [
+            "README.md",
+            "--setup",
+            "FIRST",
+            "-s",
+            "LAST",
+            "--skip=pip",
+            "--outfile",
+            "t.py",
+            "--setup-doctest",
+        ];
+        let options = PhmdoctestOptions::parse(&words);
+        assert_eq!(options.setup.as_deref(), Some("FIRST"));
+        assert_eq!(options.teardown, None);
+        assert_eq!(options.skips, ["LAST", "pip"]);
+        assert!(options.setup_doctest);
+    }
 
     #[test]
     fn reads_pyproject_and_ini_sections() {
