@@ -20,10 +20,12 @@ pub(super) fn read(folder: &Path, doc: &Path, conventions: &mut Conventions) {
         let Ok(text) = std::fs::read_to_string(&file) else {
             continue;
         };
-        if let Some(tool) = text.lines().find_map(|line| tool_of(line, &relative)) {
+        let found = text
+            .lines()
+            .find_map(|line| Some((line, tool_of(line, &relative)?)));
+        if let Some((line, tool)) = found {
             if tool == Tool::Phmdoctest {
-                let line = text.lines().find(|l| tool_of(l, &relative).is_some());
-                conventions.phmdoctest = phmdoctest_options(line.unwrap_or(""));
+                conventions.phmdoctest = phmdoctest_options(line);
             }
             conventions.sources.push(file);
             conventions.tool = Some(tool);
