@@ -43,9 +43,12 @@ use seccompiler::{
     SeccompRule, TargetArch,
 };
 
-/// Installs the filter on every thread of the calling process. Returns what
-/// is in force, for the report header, or why it is not.
-pub(crate) fn install() -> Result<&'static str, String> {
+/// The compiled programs, ready to install.
+pub(crate) struct Filters(Vec<BpfProgram>);
+
+/// Compiles the filter for the calling process. A document's process does
+/// it while it waits for its job: compiling is most of the cost.
+pub(crate) fn prepare() -> Result<Filters, String> {
     let arch: TargetArch = std::env::consts::ARCH
         .try_into()
         .map_err(|_| format!("seccomp: no filter for {}", std::env::consts::ARCH))?;
@@ -53,10 +56,19 @@ pub(crate) fn install() -> Result<&'static str, String> {
     let me = unsafe { libc::getpid() } as u64;
     let refused = compile(refusals(me), libc::EPERM, arch)?;
     let unknown = compile(unknowns(), libc::ENOSYS, arch)?;
-    for program in [&unknown, &refused] {
-        seccompiler::apply_filter_all_threads(program).map_err(|e| format!("seccomp: {e}"))?;
+    Ok(Filters(vec![unknown, refused]))
+}
+
+impl Filters {
+    /// Installs the filter on every thread of the calling process (the one
+    /// that prepared it). Returns what is in force, for the report header,
+    /// or why it is not.
+    pub(crate) fn install(&self) -> Result<&'static str, String> {
+        for program in &self.0 {
+            seccompiler::apply_filter_all_threads(program).map_err(|e| format!("seccomp: {e}"))?;
+        }
+        Ok("seccomp: no processes, exec, network, signals or resources of others")
     }
-    Ok("seccomp: no processes, exec, network, signals or resources of others")
 }
 
 fn compile(

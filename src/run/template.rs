@@ -5,7 +5,7 @@
 //! could read them. So right after warm-up, before any job, the worker forks
 //! this template, which never reads a job, a request or an outcome: it only
 //! receives, over a socket, the three descriptors a document's process needs
-//! (its event pipe, its output pipe and a memfd holding its job) and forks.
+//! (its event pipe, its output pipe and the pipe its job will come on) and forks.
 //!
 //! Each fork is a `clone` into fresh user, PID, IPC and mount namespaces
 //! (see [`super::identity`]). The first process in the PID namespace is a

@@ -6,6 +6,8 @@
 //! (`super::sandbox`) around its own working directory, runs one document
 //! and exits; the worker reports how it ended. A child that crashes takes
 //! nothing else with it, and nothing one document did can leak into the next.
+//! The next child is forked as soon as one ends, and waits for its job (see
+//! [`Ready`]): a job finds its process started and its filter compiled.
 //!
 //! The worker never runs example code, so it is the one that deals with the
 //! child: it knows the child's pid from `fork` itself and kills it when the
@@ -175,12 +177,16 @@ fn serve(mut out: Output) -> ! {
     };
     // SAFETY: fd 0 is the worker's stdin, owned by nothing else here.
     let mut input = BufReader::new(unsafe { File::from_raw_fd(0) });
+    let mut ready = None;
     while let Some(command) = read_command(&mut input) {
         match command {
-            Ok(Command::Run { job }) => run_job(job, &template, &mut input, &mut out),
+            Ok(Command::Run { job }) => run_job(job, &template, &mut ready, &mut input, &mut out),
             Ok(Command::Kill) => {}
             Err(e) => out.worker(&worker_fatal(&format!("bad command: {e}"))),
         }
+    }
+    if let Some(ready) = ready.take() {
+        end(&ready.forked, &template);
     }
     // The template reaps what it forked, then ends; it is reaped here.
     drop(template);
@@ -270,49 +276,103 @@ impl Output {
 /// The harness's last event, as the worker relays it.
 const END_EVENT: &[u8] = b"{\"event\": \"end\"}\n";
 
-/// One child's channels: events, its stdout and stderr together, and its
-/// job (a memfd the child reads: the template never sees it).
-struct Channels {
-    events: (OwnedFd, OwnedFd),
-    output: (OwnedFd, OwnedFd),
-    job: OwnedFd,
+/// A document's process forked ahead of its job, waiting for it.
+///
+/// Forking (namespaces, an init, the process itself) takes a millisecond
+/// or more, in wake-ups across four processes. The worker forks the next
+/// child as soon as one ends, while the parent judges and sends the next
+/// job, so that a job finds its process ready. It comes from the clean
+/// template like any other and holds nothing until its job arrives.
+struct Ready {
+    /// How it was forked: a job forked otherwise does not take it.
+    key: ForkKey,
+    forked: Forked,
+    events: OwnedFd,
+    output: OwnedFd,
+    /// The write end of the pipe the child reads its job from, to its end.
+    job: File,
 }
 
-impl Channels {
-    fn new(job: &Job) -> std::io::Result<Channels> {
+/// The fork flags and memory cap (MB) of a job (see [`fork_flags`]).
+type ForkKey = (u8, u32);
+
+impl Ready {
+    fn fork(template: &Template, key: ForkKey) -> std::io::Result<Ready> {
         let pipe = || rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC);
-        let memfd = rustix::fs::memfd_create("snipcheck-job", rustix::fs::MemfdFlags::CLOEXEC)?;
-        let mut file = File::from(memfd);
-        serde_json::to_writer(&mut file, job)?;
-        Ok(Channels {
-            events: pipe()?,
-            output: pipe()?,
-            job: file.into(),
+        let ((events, events_w), (output, output_w)) = (pipe()?, pipe()?);
+        let (job_r, job) = pipe()?;
+        let forked = template.fork(
+            key.0,
+            key.1,
+            [events_w.as_fd(), output_w.as_fd(), job_r.as_fd()],
+        )?;
+        Ok(Ready {
+            key,
+            forked,
+            events,
+            output,
+            job: File::from(job),
         })
+    }
+
+    /// Gives the child its job; `None` if it is gone (it is then ended).
+    fn hand(mut self, job: &Job, template: &Template) -> Option<(Forked, OwnedFd, OwnedFd)> {
+        // In one write: serde_json writes every token and escape apart.
+        let written = serde_json::to_vec(job)
+            .map_err(std::io::Error::from)
+            .and_then(|bytes| self.job.write_all(&bytes));
+        drop(self.job);
+        match written {
+            Ok(()) => Some((self.forked, self.events, self.output)),
+            Err(_) => {
+                end(&self.forked, template);
+                None
+            }
+        }
     }
 }
 
-/// Has the template fork a child for `job`, relays what it says, kills it
-/// when asked, and reports how it ended.
-fn run_job(job: Job, template: &Template, input: &mut BufReader<File>, out: &mut Output) {
+/// Kills a forked child that will not run (or no longer runs) a job.
+fn end(forked: &Forked, template: &Template) {
+    match &forked.pidfd {
+        Some(fd) => drop(rustix::process::pidfd_send_signal(fd, Signal::KILL)),
+        None => {
+            if let Some(pid) = Pid::from_raw(forked.pid) {
+                let _ = rustix::process::kill_process(pid, Signal::KILL);
+            }
+        }
+    }
+    template.release(forked.pid);
+}
+
+/// Has a child (the one forked ahead, if it fits) run `job`, relays what
+/// it says, kills it when asked, and reports how it ended. Then forks the
+/// next one ahead.
+fn run_job(
+    job: Job,
+    template: &Template,
+    ready: &mut Option<Ready>,
+    input: &mut BufReader<File>,
+    out: &mut Output,
+) {
     out.child_tail.clear();
-    let channels = match Channels::new(&job) {
-        Ok(c) => c,
-        Err(e) => return out.worker(&worker_fatal(&format!("no channels for the child: {e}"))),
+    let key = (fork_flags(&job), memory_cap_mb(&job));
+    let ahead = ready.take().and_then(|r| match r.key == key {
+        true => r.hand(&job, template),
+        false => {
+            end(&r.forked, template);
+            None
+        }
+    });
+    let child = match ahead {
+        Some(child) => Ok(child),
+        None => Ready::fork(template, key).and_then(|r| {
+            r.hand(&job, template)
+                .ok_or_else(|| std::io::Error::other("the child ended before its job"))
+        }),
     };
-    let Channels {
-        events: (events, events_w),
-        output: (output, output_w),
-        job: job_fd,
-    } = channels;
-    let forked = template.fork(
-        fork_flags(&job),
-        memory_cap_mb(&job),
-        [events_w.as_fd(), output_w.as_fd(), job_fd.as_fd()],
-    );
-    drop((events_w, output_w, job_fd));
-    match forked {
-        Ok(forked) => {
+    match child {
+        Ok((forked, events, output)) => {
             // Unknown when the child said its `end` and was let go.
             let (code, signal) =
                 supervise(&forked, template, events, output, input, out).unwrap_or_default();
@@ -320,6 +380,7 @@ fn run_job(job: Job, template: &Template, input: &mut BufReader<File>, out: &mut
         }
         Err(e) => out.worker(&worker_fatal(&format!("fork failed: {e}"))),
     }
+    *ready = Ready::fork(template, key).ok();
 }
 
 /// What a document's process may hold in memory in all: its address
@@ -375,6 +436,7 @@ fn child_main(fds: ChildFds) -> ! {
     });
     drop(output_w);
     let told = read_all(sync);
+    let seccomp = super::seccomp::prepare();
     let job = read_all(job);
     if orphan || plumbed.is_err() {
         exit(3);
@@ -386,7 +448,7 @@ fn child_main(fds: ChildFds) -> ! {
         let _ = events.write_all(format!("{line}\n").as_bytes());
     });
     let code = match serde_json::from_slice::<Job>(&job) {
-        Ok(job) => match run_child(&job, &told, &send) {
+        Ok(job) => match run_child(&job, &told, &seccomp, &send) {
             Ok(()) => 0,
             Err(e) => {
                 send(child_fatal(&e));
@@ -402,10 +464,9 @@ fn child_main(fds: ChildFds) -> ! {
     exit(code)
 }
 
-/// Everything in `fd` from its start (a memfd) or until its end (a pipe).
+/// Everything in pipe `fd`, until its end.
 fn read_all(fd: OwnedFd) -> Vec<u8> {
     let mut file = File::from(fd);
-    let _ = std::io::Seek::rewind(&mut file);
     let mut bytes = Vec::new();
     let _ = file.read_to_end(&mut bytes);
     bytes
@@ -600,9 +661,9 @@ fn obey(input: &mut BufReader<File>, kill: impl Fn() -> rustix::io::Result<()>) 
     }
 }
 
-fn run_child(job: &Job, told: &[u8], send: &Sender) -> Result<(), Error> {
+fn run_child(job: &Job, told: &[u8], seccomp: &Seccomp, send: &Sender) -> Result<(), Error> {
     let (status, detail) = if job.sandbox {
-        fence(job, told)
+        fence(job, told, seccomp)
     } else {
         sandbox::apply_limits(&limits(job));
         (
@@ -630,7 +691,7 @@ fn limits(job: &Job) -> Limits {
 /// working directory), limits, Landlock, capabilities gone, seccomp last
 /// (so that setting up needed nothing it refuses). Returns the level in
 /// force and what each layer said.
-fn fence(job: &Job, told: &[u8]) -> (Level, String) {
+fn fence(job: &Job, told: &[u8], seccomp: &Seccomp) -> (Level, String) {
     let Told {
         kind,
         uid,
@@ -660,7 +721,7 @@ fn fence(job: &Job, told: &[u8]) -> (Level, String) {
     if root && kind != b'R' {
         notes.push("root kept".to_string());
     }
-    let seccomp = install_seccomp();
+    let seccomp = install_seccomp(seccomp);
     notes.push(seccomp.clone().unwrap_or_else(|e| e));
     if !tmpfs {
         notes.push("working directory measured, not capped by the kernel".to_string());
@@ -711,14 +772,12 @@ fn step(notes: &mut Vec<String>, result: Result<(), String>) -> bool {
     result.map_err(|e| notes.push(e)).is_ok()
 }
 
-#[cfg(target_os = "linux")]
-fn install_seccomp() -> Result<String, String> {
-    super::seccomp::install().map(str::to_string)
-}
+/// The seccomp filter, compiled (or why not) before the job arrives.
+type Seccomp = Result<super::seccomp::Filters, String>;
 
-#[cfg(not(target_os = "linux"))]
-fn install_seccomp() -> Result<String, String> {
-    Err("seccomp exists only on Linux".to_string())
+fn install_seccomp(filters: &Seccomp) -> Result<String, String> {
+    let filters = filters.as_ref().map_err(Clone::clone)?;
+    filters.install().map(str::to_string)
 }
 
 /// `HOME` and `TMPDIR` are the document's working directory: `~` holds no
