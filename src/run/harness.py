@@ -18,6 +18,7 @@ import json
 import linecache
 import os
 import random
+import signal
 import re
 import sys
 import threading
@@ -230,18 +231,48 @@ class NoPopen:
         no_processes()
 
 
+# The process calls the sandbox's stand-ins replaced, with what they replaced.
+BLOCKED = {}
+
+
 def block_processes():
     """A guide example has no business forking: a fork bomb stops here."""
+    if BLOCKED:
+        return
     import subprocess
 
-    for name in ("fork", "forkpty", "system", "popen", "posix_spawn", "posix_spawnp",
-                 "execv", "execve", "execl", "execle", "execlp", "execlpe", "execvp", "execvpe",
-                 "spawnv", "spawnve", "spawnl", "spawnle", "spawnlp", "spawnvp"):
-        if hasattr(os, name):
-            setattr(os, name, no_processes)
-    subprocess.Popen = NoPopen
-    for name in ("run", "call", "check_call", "check_output", "getoutput", "getstatusoutput"):
-        setattr(subprocess, name, no_processes)
+    calls = [(os, name, no_processes) for name in (
+        "fork", "forkpty", "system", "popen", "posix_spawn", "posix_spawnp",
+        "execv", "execve", "execl", "execle", "execlp", "execlpe", "execvp", "execvpe",
+        "spawnv", "spawnve", "spawnl", "spawnle", "spawnlp", "spawnvp") if hasattr(os, name)]
+    calls.append((subprocess, "Popen", NoPopen))
+    calls += [(subprocess, name, no_processes) for name in (
+        "run", "call", "check_call", "check_output", "getoutput", "getstatusoutput")]
+    for module, name, stand_in in calls:
+        BLOCKED[module, name] = getattr(module, name)
+        setattr(module, name, stand_in)
+
+
+def allow_processes():
+    """Undoes `block_processes`: without the sandbox, examples may start them."""
+    for (module, name), original in BLOCKED.items():
+        setattr(module, name, original)
+    BLOCKED.clear()
+
+
+def prepare_child():
+    """What a document's process does before its job arrives, while the
+    parent judges the last document and sends this one (the worker forks
+    it ahead): nothing in it depends on the job."""
+    block_processes()
+
+
+def home_in(workdir):
+    """`HOME` and `TMPDIR` are the document's working directory: `~` holds
+    no secrets. `tempfile`, if imported, reads TMPDIR no more."""
+    os.environ["HOME"] = os.environ["TMPDIR"] = workdir
+    if "tempfile" in sys.modules:
+        sys.modules["tempfile"].tempdir = workdir
 
 
 # --- running ---------------------------------------------------------------
@@ -506,14 +537,13 @@ DOCUMENT_THREADS = set()
 
 def tidy_up(threads_before, hooks):
     """Undo what an example may leave behind that would disturb the next one."""
-    if "asyncio" in sys.modules:
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None:
         with contextlib.suppress(Exception):
-            sys.modules["asyncio"].set_event_loop(None)
+            asyncio.set_event_loop(None)
+    # One timer: `alarm` and `setitimer(ITIMER_REAL)` share it.
     with contextlib.suppress(Exception):
-        import signal
-
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.alarm(0)
     # Threads that outlive their example are stopped like a runaway loop.
     # (Counted first: listing them costs more, and most examples start none.)
     if threading.active_count() <= threads_before:
@@ -791,10 +821,12 @@ def enter_workdir(workdir, fixtures):
     Also called before every example: one that deletes its working
     directory does not take the next one down with it.
     """
-    if not os.path.isdir(workdir):
+    try:
+        os.chdir(workdir)
+    except OSError:  # the last example removed it (or the first is to make it)
         os.makedirs(workdir, exist_ok=True)
         write_fixtures(workdir, fixtures)
-    os.chdir(workdir)
+        os.chdir(workdir)
 
 
 def write_fixtures(workdir, fixtures):
@@ -855,6 +887,9 @@ def run_document(request_json, hooks, sandboxed=True):
     # Without the sandbox (no kernel filter either) examples may start them.
     if sandboxed:
         block_processes()
+        home_in(request["cwd"])
+    else:
+        allow_processes()
     path = request["path"]
     config = request["config"]
     replay = set(request.get("replay") or ())

@@ -596,6 +596,17 @@ pub(crate) fn execute_request(
     })
 }
 
+/// The harness's work in a document's process that needs no job (see
+/// `prepare_child` in harness.py), done while the job is on its way.
+pub(crate) fn prepare_child() -> Result<(), Error> {
+    Python::attach(|py| {
+        harness(py)?
+            .call_method0("prepare_child")
+            .map(|_| ())
+            .map_err(|e| Error::Harness(describe(py, e)))
+    })
+}
+
 /// A `ConfigError` from the harness is the config's fault: exit 2.
 fn harness_error(py: Python<'_>, err: PyErr) -> Error {
     let is_config = err.get_type(py).name().is_ok_and(|n| n == "ConfigError");

@@ -437,6 +437,7 @@ fn child_main(fds: ChildFds) -> ! {
     drop(output_w);
     let told = read_all(sync);
     let seccomp = super::seccomp::prepare();
+    let prepared = super::prepare_child();
     let job = read_all(job);
     if orphan || plumbed.is_err() {
         exit(3);
@@ -447,7 +448,10 @@ fn child_main(fds: ChildFds) -> ! {
         // One write per event: atomic on a pipe for all but huge events.
         let _ = events.write_all(format!("{line}\n").as_bytes());
     });
-    let code = match serde_json::from_slice::<Job>(&job) {
+    let code = match prepared.and_then(|()| {
+        serde_json::from_slice::<Job>(&job)
+            .map_err(|e| Error::Worker(format!("unreadable job: {e}")))
+    }) {
         Ok(job) => match run_child(&job, &told, &seccomp, &send) {
             Ok(()) => 0,
             Err(e) => {
@@ -456,7 +460,7 @@ fn child_main(fds: ChildFds) -> ! {
             }
         },
         Err(e) => {
-            send(child_fatal(&Error::Worker(format!("unreadable job: {e}"))));
+            send(child_fatal(&e));
             3
         }
     };
@@ -671,9 +675,6 @@ fn run_child(job: &Job, told: &[u8], seccomp: &Seccomp, send: &Sender) -> Result
             "sandbox disabled (--no-sandbox)".to_string(),
         )
     };
-    if job.sandbox {
-        home_in(&job.workdir).map_err(|e| Error::Harness(e.to_string()))?;
-    }
     send(json!({"event": "sandbox", "status": status, "detail": detail}).to_string());
     let send = Arc::clone(send);
     super::execute_request(job.request.clone(), job.sandbox, move |line| send(line))
@@ -778,25 +779,6 @@ type Seccomp = Result<super::seccomp::Filters, String>;
 fn install_seccomp(filters: &Seccomp) -> Result<String, String> {
     let filters = filters.as_ref().map_err(Clone::clone)?;
     filters.install().map(str::to_string)
-}
-
-/// `HOME` and `TMPDIR` are the document's working directory: `~` holds no
-/// secrets. (Python read the environment when the worker started, so it is
-/// changed where Python looks.)
-fn home_in(workdir: &Path) -> PyResult<()> {
-    let workdir = workdir.to_string_lossy();
-    Python::attach(|py| {
-        let environ = py.import("os")?.getattr("environ")?;
-        environ.set_item("HOME", &*workdir)?;
-        environ.set_item("TMPDIR", &*workdir)?;
-        // Not imported yet, tempfile reads TMPDIR when first asked; importing
-        // it here would cost every document a few milliseconds.
-        let modules = py.import("sys")?.getattr("modules")?;
-        match modules.get_item("tempfile") {
-            Ok(tempfile) => tempfile.setattr("tempdir", &*workdir),
-            Err(_) => Ok(()),
-        }
-    })
 }
 
 /// The worker's own `fatal`: it could not run a child at all.
