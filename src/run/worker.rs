@@ -6,7 +6,7 @@
 //! (`super::sandbox`) around its own working directory, runs one document
 //! and exits; the worker reports how it ended. A child that crashes takes
 //! nothing else with it, and nothing one document did can leak into the next.
-//! The next child is forked as soon as one ends, and waits for its job (see
+//! The next child is forked as soon as one starts, and waits for its job (see
 //! [`Ready`]): a job finds its process started and its filter compiled.
 //!
 //! The worker never runs example code, so it is the one that deals with the
@@ -278,10 +278,10 @@ const END_EVENT: &[u8] = b"{\"event\": \"end\"}\n";
 
 /// A document's process forked ahead of its job, waiting for it.
 ///
-/// Forking (namespaces, an init, the process itself) takes a millisecond
-/// or more, in wake-ups across four processes. The worker forks the next
-/// child as soon as one ends, while the parent judges and sends the next
-/// job, so that a job finds its process ready. It comes from the clean
+/// Forking (namespaces, an init, the process itself) and what the process
+/// does before it needs its job take a few milliseconds, in wake-ups across
+/// four processes. The worker forks the next child as soon as one has its
+/// job, so that the next job finds its process ready. It comes from the clean
 /// template like any other and holds nothing until its job arrives.
 struct Ready {
     /// How it was forked: a job forked otherwise does not take it.
@@ -346,8 +346,8 @@ fn end(forked: &Forked, template: &Template) {
 }
 
 /// Has a child (the one forked ahead, if it fits) run `job`, relays what
-/// it says, kills it when asked, and reports how it ended. Then forks the
-/// next one ahead.
+/// it says, kills it when asked, and reports how it ended; forks the next
+/// one ahead meanwhile.
 fn run_job(
     job: Job,
     template: &Template,
@@ -371,16 +371,24 @@ fn run_job(
                 .ok_or_else(|| std::io::Error::other("the child ended before its job"))
         }),
     };
+    // The next one starts while this one runs, once it is under way (not
+    // at its start, where both would want the same core), or when it ends.
+    let mut ahead = || {
+        if ready.is_none() {
+            *ready = Ready::fork(template, key).ok();
+        }
+    };
     match child {
         Ok((forked, events, output)) => {
             // Unknown when the child said its `end` and was let go.
             let (code, signal) =
-                supervise(&forked, template, events, output, input, out).unwrap_or_default();
+                supervise(&forked, template, events, output, input, out, &mut ahead)
+                    .unwrap_or_default();
             out.worker(&json!({"event": "exit", "code": code, "signal": signal}).to_string());
         }
         Err(e) => out.worker(&worker_fatal(&format!("fork failed: {e}"))),
     }
-    *ready = Ready::fork(template, key).ok();
+    ahead();
 }
 
 /// What a document's process may hold in memory in all: its address
@@ -505,7 +513,8 @@ const RELAY_EVERY: Timespec = Timespec {
 /// has ended and its pipes are drained, killing it on the parent's word.
 /// Returns its exit code or the signal that ended it; `None` when it closed
 /// its channels after its `end`: it is killed then, not waited for, and the
-/// next document starts while the kernel tears it down.
+/// next document starts while the kernel tears it down. `idle` runs each
+/// time a tick passes with nothing to relay.
 fn supervise(
     forked: &Forked,
     template: &Template,
@@ -513,6 +522,7 @@ fn supervise(
     output: OwnedFd,
     input: &mut BufReader<File>,
     out: &mut Output,
+    idle: &mut dyn FnMut(),
 ) -> Option<(Option<i32>, Option<i32>)> {
     // A pidfd says when the child ends even if its pipes stay open.
     let pidfd = &forked.pidfd;
@@ -585,7 +595,10 @@ fn supervise(
                 output = None;
                 continue;
             }
-            Ok(0) => continue,
+            Ok(0) => {
+                idle();
+                continue;
+            }
             Ok(_) => {}
             Err(rustix::io::Errno::INTR) => continue,
             Err(_) => break,
