@@ -47,9 +47,12 @@ class Recorder:
     inside a loop see each iteration.
     """
 
-    def __init__(self, path, limit):
+    def __init__(self, path, limit, below=None):
         self.path = path
         self.limit = limit
+        # The code of the harness's frame every example runs above: the walk
+        # stops there (going on would make a frame object of each below it).
+        self.below = below
         self.size = 0
         self.truncated = False
         self.writes = []
@@ -73,9 +76,12 @@ class Recorder:
         if stream == "out":
             self.stdout_parts.append(text)
         lines = []
-        frame = sys._getframe(2)
+        frame, path, below = sys._getframe(2), self.path, self.below
         while frame is not None:
-            if frame.f_code.co_filename == self.path:
+            code = frame.f_code
+            if code is below:
+                break
+            if code.co_filename == path:
                 lines.append(frame.f_lineno)
             frame = frame.f_back
         last = self.writes[-1] if self.writes else None
@@ -422,14 +428,19 @@ def compile_newer_aware(source, path, flags):
         raise
 
 
-def needs_newer_python(examples, first_line):
+def needs_newer_python(examples, first_line, path):
     """Raises NewerSyntax before a session runs if one of its examples is
-    written in a newer grammar: the rest of it would fail for want of it."""
+    written in a newer grammar: the rest of it would fail for want of it.
+    Compiles each example as it will run (`example.code`), once."""
     for example in examples:
         try:
-            compile(example.source, "<session>", "single", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-        except SyntaxError as exc:
-            newer.check(exc, example.source.splitlines(), first_line + example.lineno)
+            example.code = repl.compile_statement(example.source, path, first_line + example.lineno)
+        except SyntaxError:  # where in the example, counted from its own start
+            example.code = None
+            try:
+                compile(example.source, "<session>", "single", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+            except SyntaxError as exc:
+                newer.check(exc, example.source.splitlines(), first_line + example.lineno)
 
 
 def run_session(example, path, namespace, result, recorder):
@@ -442,7 +453,7 @@ def run_session(example, path, namespace, result, recorder):
         return recorder.stdout_since(mark)
 
     examples = doctest_examples(example["code"], example["first_line"], result)
-    needs_newer_python(examples, example["first_line"])
+    needs_newer_python(examples, example["first_line"], path)
     result["doctests"] += repl.run_examples(examples, "doctest", example["first_line"], path,
                                             namespace, capture, error_info,
                                             sphinx=example.get("sphinx", False),
@@ -482,7 +493,7 @@ def doctest_examples(text, line, result):
 
 
 def run_example(example, path, namespace, limit, hooks):
-    recorder = Recorder(path, limit)
+    recorder = Recorder(path, limit, below=run_example.__code__)
     result = outcome(writes=recorder.writes)
     saved = sys.stdout, sys.stderr
     threads_before = threading.active_count()
@@ -538,12 +549,15 @@ DOCUMENT_THREADS = set()
 def tidy_up(threads_before, hooks):
     """Undo what an example may leave behind that would disturb the next one."""
     asyncio = sys.modules.get("asyncio")
-    if asyncio is not None:
-        with contextlib.suppress(Exception):
+    try:
+        if asyncio is not None:
             asyncio.set_event_loop(None)
-    # One timer: `alarm` and `setitimer(ITIMER_REAL)` share it.
-    with contextlib.suppress(Exception):
+    except Exception:  # noqa: BLE001 - a patched asyncio is the example's business
+        pass
+    try:  # one timer: `alarm` and `setitimer(ITIMER_REAL)` share it
         signal.setitimer(signal.ITIMER_REAL, 0)
+    except Exception:  # noqa: BLE001
+        pass
     # Threads that outlive their example are stopped like a runaway loop.
     # (Counted first: listing them costs more, and most examples start none.)
     if threading.active_count() <= threads_before:
@@ -847,6 +861,13 @@ def outcome(**facts):
             "truncated": False, "interrupted": None, "values": [], "doctests": []} | facts
 
 
+def sent(facts):
+    """An outcome as it goes to the parent: the fields at their defaults
+    left out (the parent fills them in), so fewer bytes to write and read."""
+    return {key: value for key, value in facts.items()
+            if value is not None and value is not False and value != []}
+
+
 class Events:
     """The document's events on their way to the parent.
 
@@ -961,13 +982,13 @@ def run_document(request_json, hooks, sandboxed=True):
         if index in avoid or (example["skip"] and replaying):
             return
         if example["skip"]:
-            events.later({"event": "done", "index": index, "outcome": outcome(skipped=True)})
+            events.later({"event": "done", "index": index, "outcome": sent(outcome(skipped=True))})
             return
         if not replaying:
             events.now({"event": "start", "index": index})
         facts = skipped_by_condition(example, namespaces, path) or checked_first(example, outcome_of)
         if not replaying:
-            events.later({"event": "done", "index": index, "outcome": facts})
+            events.later({"event": "done", "index": index, "outcome": sent(facts)})
 
     def checked_first(example, outcome_of):
         """Runs `example` unless one of its conditions says Sphinx skips it."""

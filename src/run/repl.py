@@ -175,6 +175,10 @@ class Scan:
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{8,}\b|(?<=\bat )0x[0-9a-fA-F]+\b")
 PROMPT = re.compile(r"^(\s*)(>>>|\.\.\.)( ?)(.*)$")
+# A writer's note after an output line (see `without_commentary`).
+COMMENTARY = re.compile(r"\s{2,}#\s.*$|\s+#\s*[A-Za-z].*$")
+# A module path before an exception's type: `structlog.exceptions.`DropEvent.
+QUALIFIED = re.compile(r"^(?:\w+\.)+(?=\w+(?::|$))")
 NUMBER = re.compile(r"(?P<number>[+-]?(?:\d+\.\d*|\.\d+)(?:[Ee][+-]?\d+)?|[+-]?\d+[Ee][+-]?\d+)")
 
 
@@ -199,12 +203,10 @@ def without_commentary(want):
     """The want with the writer's notes taken off: `Adding 3 4   # from where?`
     is `Adding 3 4`, and a `# x is a generator` line among output lines is a
     note (the `commentary` rule of the Rust side). `None` if there are none."""
-    import re
-
     lines = want.splitlines()
     if all(line.lstrip().startswith("#") for line in lines):
         return None  # the hybrid form: the comments are the output
-    kept = [re.sub(r"\s{2,}#\s.*$|\s+#\s*[A-Za-z].*$", "", line) for line in lines
+    kept = [COMMENTARY.sub("", line) for line in lines
             if not line.lstrip().startswith("# ")]
     new = "".join(line + "\n" for line in kept)
     return new if new != want else None
@@ -277,13 +279,19 @@ def trailing_comment(source):
     return comments[-1][1:].strip() + "\n" if comments else None
 
 
-def execute(source, path, line, globs, echoed=None):
-    """Runs one interactive statement at guide line `line`, REPL style; the
-    reprs the REPL echoes are appended to `echoed`."""
+def compile_statement(source, path, line):
+    """One interactive statement at guide line `line`, compiled as the REPL does."""
+    return compile("\n" * (line - 1) + source, path, "single",
+                   flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+
+
+def execute(source, path, line, globs, echoed=None, code=None):
+    """Runs one interactive statement at guide line `line` (`code`, if
+    compiled already), REPL style; the reprs the REPL echoes are appended
+    to `echoed`."""
     import sys
 
-    code = compile("\n" * (line - 1) + source, path, "single",
-                   flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    code = code or compile_statement(source, path, line)
     original = sys.displayhook
 
     def hook(value):
@@ -309,9 +317,7 @@ def exception_matches(checker, want, got, flags):
         return True
     # `DropEvent` for `structlog.exceptions.DropEvent`: the type named as
     # it is imported, as tracebacks showed it before Python 3.
-    import re
-
-    unqualified = re.sub(r"^(?:\w+\.)+(?=\w+(?::|$))", "", got)
+    unqualified = QUALIFIED.sub("", got)
     if unqualified != got and checker.check_output(want, unqualified, flags):
         return True
     if not flags & doctest().IGNORE_EXCEPTION_DETAIL:
@@ -350,7 +356,7 @@ def run_examples(examples, kind, base_line, path, globs, capture, error_info, sp
         def body():
             nonlocal exception
             try:
-                execute(example.source, path, line, globs, echoed)
+                execute(example.source, path, line, globs, echoed, getattr(example, "code", None))
             except KeyboardInterrupt:
                 raise
             except BaseException as exc:  # noqa: B902 - judged below
@@ -464,24 +470,36 @@ def with_continuation_prompts(code):
     import codeop
 
     out = []
-    source = None  # the statement being read, while it is unfinished
+    source = None  # the statement being read, while it may be unfinished
+    checked = True  # whether `source` is known to be unfinished (compiling it costs)
     ended = False  # the last line ended a block: more empty lines still do
+
+    def unfinished():
+        nonlocal source, checked
+        if not checked and source is not None:
+            source = source if incomplete(codeop, source) else None
+        checked = True
+        return source is not None
+
     for line in code.split("\n"):
         m = PROMPT.match(line)
         if m:
             ended = False
             indent = m.group(1)
-            source = m.group(4) if m.group(2) == ">>>" else (source or "") + "\n" + m.group(4)
+            if m.group(2) == ">>>":
+                source = m.group(4)
+            else:
+                source = (source if unfinished() else "") + "\n" + m.group(4)
+            checked = False
             out.append(line)
-            source = source if incomplete(codeop, source) else None
             continue
-        if source is not None and line.strip() and line.startswith(indent + " "):
+        if source is not None and line.strip() and line.startswith(indent + " ") and unfinished():
             body = line[len(indent) + 4:] if line.startswith(indent + "    ") else line.lstrip()
             out.append(f"{indent}... {body}")
             source += "\n" + body
-            source = source if incomplete(codeop, source) else None
+            checked = False
             continue
-        if (source is not None or ended) and not line.strip():
+        if not line.strip() and (ended or (source is not None and unfinished())):
             # The empty line that ends a block at the REPL: output follows it.
             out.append(f"{indent}...")
             source, ended = None, True
