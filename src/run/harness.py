@@ -393,17 +393,16 @@ def execute(example, path, namespace, result, recorder):
     if example["session"]:
         run_session(example, path, namespace, result, recorder)
         return
-    # Padding keeps CPython's own line numbers equal to the guide's.
-    source = "\n" * (example["first_line"] - 1) + example["code"]
     flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
     spans = example.get("spans", True)
-    if example["claim_lines"] or spans is True or ">>>" in source:
-        scan = repl.Scan(parse(source, path), example["claim_lines"], result["values"])
+    if example["claim_lines"] or spans is True or ">>>" in example["code"]:
+        tree = parse(example["code"], path, example["first_line"])
+        scan = repl.Scan(tree, example["claim_lines"], result["values"])
         result["statements"] = scan.statements
         code, docstrings = compile(scan.tree, path, "exec", flags=flags), scan.docstrings
     else:  # nothing to learn from the tree (Rust read the spans): compile the text
         result["statements"] = spans or []
-        code, docstrings = compile_newer_aware(source, path, flags), ()
+        code, docstrings = compile_newer_aware(example["code"], path, example["first_line"]), ()
     value = eval(code, namespace)
     if isinstance(value, types.CoroutineType):  # top-level await
         import asyncio
@@ -412,19 +411,29 @@ def execute(example, path, namespace, result, recorder):
     run_docstrings(docstrings, path, namespace, result)
 
 
-def parse(source, path):
+# Past this guide line, moving a parsed tree down costs less than parsing
+# the newlines that would pad the example down to its place.
+PAD_LIMIT = 2000
+
+
+def parse(source, path, line):
+    """The example's tree, its line numbers the guide's."""
+    tree = repl.unpadded(lambda: ast.parse(source, path)) if line > PAD_LIMIT else None
+    if tree is not None:
+        return ast.increment_lineno(tree, line - 1)
+    padded = "\n" * (line - 1) + source
     try:
-        return ast.parse(source, path)
+        return ast.parse(padded, path)
     except SyntaxError as exc:
-        newer.check(exc, source.splitlines(), 1)
+        newer.check(exc, padded.splitlines(), 1)
         raise
 
 
-def compile_newer_aware(source, path, flags):
+def compile_newer_aware(source, path, line):
     try:
-        return compile(source, path, "exec", flags=flags)
-    except SyntaxError as exc:
-        newer.check(exc, source.splitlines(), 1)
+        return repl.compile_at(source, path, "exec", line)
+    except SyntaxError as exc:  # from the padded text: its line is the guide's
+        newer.check(exc, ("\n" * (line - 1) + source).splitlines(), 1)
         raise
 
 

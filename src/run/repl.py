@@ -281,8 +281,50 @@ def trailing_comment(source):
 
 def compile_statement(source, path, line):
     """One interactive statement at guide line `line`, compiled as the REPL does."""
-    return compile("\n" * (line - 1) + source, path, "single",
-                   flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    return compile_at(source, path, "single", line, dont_inherit=True)
+
+
+def compile_at(source, path, mode, line, dont_inherit=False):
+    """`source` compiled as if it stood at guide line `line` of `path`, so
+    that tracebacks and frames give guide lines.
+
+    Compiled where it is and its code objects moved down: padding it with
+    `line - 1` newlines instead would cost every example a scan of them, a
+    document's cost growing with the square of its length. A syntax error
+    or a compile-time warning (both quote their line) come from the padded
+    text, as they always did."""
+    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    code = unpadded(lambda: compile(source, path, mode, flags=flags, dont_inherit=dont_inherit))
+    if code is None:
+        return compile("\n" * (line - 1) + source, path, mode, flags=flags, dont_inherit=dont_inherit)
+    return moved(code, line - 1)
+
+
+def unpadded(build):
+    """What `build` (a compile or parse of an example where it is, not at
+    its guide line) gives, or `None` if it raised or showed a warning: the
+    caller does it again from the padded text. Warnings are caught where
+    they are shown, not by changing the filters, which would forget every
+    warning already shown once."""
+    import warnings
+
+    shown = []
+    show, warnings._showwarnmsg = warnings._showwarnmsg, shown.append
+    try:
+        built = build()
+    except (SyntaxError, ValueError, Warning):
+        return None
+    finally:
+        warnings._showwarnmsg = show
+    return None if shown else built
+
+
+def moved(code, lines):
+    """`code` and the code objects in it, `lines` further down."""
+    if not lines:
+        return code
+    consts = tuple(moved(c, lines) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    return code.replace(co_firstlineno=code.co_firstlineno + lines, co_consts=consts)
 
 
 def execute(source, path, line, globs, echoed=None, code=None):

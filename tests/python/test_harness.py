@@ -234,3 +234,59 @@ class Exports(unittest.TestCase):
 
         self.assertFalse(exports.public_in(typing, "T"))
         self.assertTrue(exports.public_in(typing, "Any"))
+
+
+class GuideLines(unittest.TestCase):
+    """Code compiled where it stands and moved to its guide line gives the
+    same lines as code padded down to it, and what quotes a line (an error,
+    a warning) still comes from the padded text."""
+
+    SOURCE = ("def f(x):\n    return 1 / x\n\nclass A:\n    def m(self):\n"
+              "        return [1 / i for i in range(2)]\n\nf(0)\n")
+
+    @staticmethod
+    def lines(code):
+        """(name, positions) of `code` and the code in it; the first
+        instruction aside (a module's starts at line 0 when padded)."""
+        out = [(code.co_name, list(code.co_positions())[1:])]
+        for const in code.co_consts:
+            if hasattr(const, "co_positions"):
+                out += GuideLines.lines(const)
+        return out
+
+    def test_moved_code_has_the_padded_codes_lines(self):
+        import snipcheck_repl as repl
+
+        for line in (1, 2, 3000):
+            with self.subTest(line=line):
+                moved = repl.compile_at(self.SOURCE, GUIDE, "exec", line)
+                padded = compile("\n" * (line - 1) + self.SOURCE, GUIDE, "exec")
+                self.assertEqual(self.lines(moved), self.lines(padded))
+                try:
+                    exec(moved, {})
+                except ZeroDivisionError as exc:
+                    tb = exc.__traceback__
+                while tb.tb_next:
+                    tb = tb.tb_next
+                self.assertEqual(tb.tb_lineno, line + 1)
+
+    def test_errors_and_shown_warnings_quote_the_guide_line(self):
+        import warnings
+
+        import snipcheck_repl as repl
+
+        with self.assertRaises(SyntaxError) as raised:
+            repl.compile_at("x = 1\ny = (\n", GUIDE, "exec", 40)
+        self.assertEqual(raised.exception.lineno, 41)
+        with warnings.catch_warnings(record=True) as shown:
+            warnings.simplefilter("always")
+            repl.compile_at("x = 1\ny = x is 1\n", GUIDE, "exec", 70)
+        self.assertEqual([w.lineno for w in shown], [71])
+
+    def test_a_tree_far_down_the_guide_is_moved_not_padded(self):
+        import ast
+
+        tree = harness.parse(self.SOURCE, GUIDE, harness.PAD_LIMIT + 5)
+        padded = ast.parse("\n" * (harness.PAD_LIMIT + 4) + self.SOURCE, GUIDE)
+        self.assertEqual(ast.dump(tree, include_attributes=True),
+                         ast.dump(padded, include_attributes=True))
