@@ -2,10 +2,12 @@
 //!
 //! Markdown → [`Example`](crate::markdown::Example) → run →
 //! [`DocumentOutcome`] →
-//! [`ExampleVerdict`](crate::verdict::ExampleVerdict) → [`Report`]. Each
-//! stage is its own module; this one only wires them together and builds
-//! the [`Report`].
+//! [`ExampleVerdict`](crate::verdict::ExampleVerdict) → [`DocumentReport`].
+//! Each stage is its own module; this one only wires them together and
+//! hands each finished document, in input order, to a [`Sink`]: the report
+//! writers, or a [`Report`] for the callers that read every document.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +17,7 @@ use crate::error::Error;
 use crate::markdown::{Conventions, Document, Tool};
 use crate::nondeterminism;
 use crate::record::Cassette;
-use crate::report::{DocumentReport, Report};
+use crate::report::{DocumentReport, Report, Run, Summary, Writer};
 use crate::run::outcome::DocumentOutcome;
 use crate::run::{self, environment::Environment, pool::Pool};
 use crate::schedule::{Arrival, Early, Ran, Runs, Schedule};
@@ -162,8 +164,55 @@ pub fn judge_document(
     }
 }
 
-/// Loads, runs and judges every document under `paths`.
+/// Where a check hands each finished document, in input order.
+pub trait Sink {
+    fn document(&mut self, doc: DocumentReport);
+}
+
+/// Every document kept, for a [`Report`].
+impl Sink for Vec<DocumentReport> {
+    fn document(&mut self, doc: DocumentReport) {
+        self.push(doc);
+    }
+}
+
+/// Written as it comes, then let go: what `snipcheck check` does, so that
+/// its memory does not grow with the outcomes.
+impl Sink for Vec<Box<dyn Writer>> {
+    fn document(&mut self, doc: DocumentReport) {
+        for writer in self.iter_mut() {
+            writer.document(&doc);
+        }
+    }
+}
+
+/// What a whole check found, its documents aside (they went to the sink).
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub run: Run,
+    pub summary: Summary,
+}
+
+/// Loads, runs and judges every document under `paths`, keeping every
+/// document's verdicts.
 pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
+    let mut documents = Vec::new();
+    let checked = check_into(paths, settings, &mut documents)?;
+    Ok(Report {
+        run: checked.run,
+        documents,
+    })
+}
+
+/// Loads, runs and judges every document under `paths`, handing each to
+/// `sink` once its verdicts are final. A failure (an internal error in a
+/// document) stops what the sink is handed and is returned at the end, so
+/// a caller writes nothing of a run that failed.
+pub fn check_into(
+    paths: &[PathBuf],
+    settings: &Settings,
+    sink: &mut dyn Sink,
+) -> Result<Checked, Error> {
     let start = Instant::now();
     let found = discover(paths)?;
     if found.is_empty() {
@@ -176,27 +225,27 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
         .selection
         .documents(found, |doc| inputs_of(doc, settings))?;
     if selected.is_empty() {
-        return Ok(Report {
+        let run = Run {
             python: run::python_version(),
             venv: None,
             sandbox: run::sandbox::summary(run::pool::layers()),
             conventions: Vec::new(),
-            documents: Vec::new(),
             elapsed: start.elapsed(),
             second_run: (0, Duration::ZERO),
             note: Some(settings.selection.why_no_document()),
-        });
+        };
+        let summary = Summary::default().with_run(&run);
+        return Ok(Checked { run, summary });
     }
     // CPython starts while the documents are read.
     let early = Early::start(&settings.pool, settings.cache);
     let jobs = Arc::new(load_documents(&selected, settings)?);
     let progress = crate::progress::Progress::start(&jobs, settings.progress);
     let mut schedule = Schedule::start(&settings.pool, settings.cache, Arc::clone(&jobs), early);
-    let mut judged: Vec<Option<Result<DocumentReport, Error>>> =
-        jobs.iter().map(|_| None).collect();
+    let mut out = InOrder::new(sink, settings);
     let mut python = None;
     // Documents whose second run was asked for: the source to name.
-    let mut waiting: Vec<Option<String>> = jobs.iter().map(|_| None).collect();
+    let mut waiting: HashMap<usize, String> = HashMap::new();
     let mut twice = 0;
     while let Some(arrival) = schedule.next() {
         match arrival {
@@ -225,62 +274,124 @@ pub fn check_documents(paths: &[PathBuf], settings: &Settings) -> Result<Report,
                             Some(ran) => vary(&jobs[index], report, ran, &source, settings),
                             None => {
                                 schedule.again(index);
-                                waiting[index] = Some(source);
+                                waiting.insert(index, source);
                             }
                         }
                     }
                 }
-                judged[index] = Some(report);
+                out.judged(index, report);
             }
             Arrival::Again { index, ran } => {
-                let source = waiting[index].take().unwrap_or_default();
-                if let Some(Ok(report)) = &mut judged[index] {
+                let source = waiting.remove(&index).unwrap_or_default();
+                if let Some(report) = out.held(index) {
                     vary(&jobs[index], report, ran, &source, settings);
                 }
             }
         }
+        out.hand_on(|index| !waiting.contains_key(&index));
     }
     let second_run = (twice, schedule.second_run_time());
     drop(schedule);
     progress.finish();
-    let mut reports = Vec::new();
-    for report in judged {
-        reports.push(report.expect("the stream hands on every document")?);
-    }
-    let mut documents = Vec::new();
-    for mut report in reports {
-        report.set_setup_apart();
-        report
-            .examples
-            .retain(|e| settings.selection.keeps(&report.path, &e.example));
-        if !report.examples.is_empty() || !settings.selection.filters_examples() {
-            documents.push(report);
-        }
-    }
-    let report = Report {
+    let summary = out.finish()?;
+    let run = Run {
         python: python.unwrap_or_else(run::python_version),
         venv: jobs
             .iter()
             .find_map(|(_, config)| config.environment.venv.clone()),
         sandbox: match run::pool::layers() {
-            None if !documents.is_empty() => "not used (every run came from the cache)".into(),
+            None if summary.documents > 0 => "not used (every run came from the cache)".into(),
             layers => run::sandbox::summary(layers),
         },
         conventions: conventions_read(&jobs),
-        documents,
         elapsed: start.elapsed(),
         second_run,
         note: None,
     };
-    match nothing_checked(&report, settings, jobs.len()) {
+    let summary = summary.with_run(&run);
+    match nothing_checked(&summary, settings, jobs.len()) {
         Some(why) => Err(Error::NothingToCheck(why)),
-        None => Ok(report),
+        None => Ok(Checked { run, summary }),
+    }
+}
+
+/// Judged documents on their way to the sink: held until every document
+/// before them has gone and their own second run, if asked for, has come
+/// (the stream hands first runs on in input order, so few wait); then
+/// made what the reports show (setup set apart, the selection's examples
+/// only) and counted.
+struct InOrder<'a> {
+    sink: &'a mut dyn Sink,
+    settings: &'a Settings,
+    held: BTreeMap<usize, Result<DocumentReport, Error>>,
+    /// The next document to hand on.
+    next: usize,
+    summary: Summary,
+    /// The first failure, in input order: nothing after it is handed on.
+    failed: Option<Error>,
+}
+
+impl<'a> InOrder<'a> {
+    fn new(sink: &'a mut dyn Sink, settings: &'a Settings) -> InOrder<'a> {
+        InOrder {
+            sink,
+            settings,
+            held: BTreeMap::new(),
+            next: 0,
+            summary: Summary::default(),
+            failed: None,
+        }
+    }
+
+    fn judged(&mut self, index: usize, report: Result<DocumentReport, Error>) {
+        self.held.insert(index, report);
+    }
+
+    /// A judged document still held (one waiting for its second run).
+    fn held(&mut self, index: usize) -> Option<&mut DocumentReport> {
+        self.held.get_mut(&index)?.as_mut().ok()
+    }
+
+    /// Hands on, in input order, every document held that is `final_`.
+    fn hand_on(&mut self, final_: impl Fn(usize) -> bool) {
+        while final_(self.next) {
+            let Some(report) = self.held.remove(&self.next) else {
+                return;
+            };
+            self.next += 1;
+            match report {
+                _ if self.failed.is_some() => {}
+                Err(e) => self.failed = Some(e),
+                Ok(report) => self.give(report),
+            }
+        }
+    }
+
+    fn give(&mut self, mut report: DocumentReport) {
+        let selection = &self.settings.selection;
+        report.set_setup_apart();
+        report
+            .examples
+            .retain(|e| selection.keeps(&report.path, &e.example));
+        if !report.examples.is_empty() || !selection.filters_examples() {
+            self.summary.add(&report);
+            self.sink.document(report);
+        }
+    }
+
+    /// The counts of every document handed on, or the first failure.
+    fn finish(mut self) -> Result<Summary, Error> {
+        // The stream is over: no second run is coming for any still held.
+        self.hand_on(|_| true);
+        match self.failed {
+            Some(e) => Err(e),
+            None => Ok(self.summary),
+        }
     }
 }
 
 /// Why a run checked no example at all, if it did not.
-fn nothing_checked(report: &Report, settings: &Settings, documents: usize) -> Option<String> {
-    let s = report.summary();
+fn nothing_checked(s: &Summary, settings: &Settings, documents: usize) -> Option<String> {
     if s.examples > s.skipped {
         return None;
     }
