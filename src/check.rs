@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, MinorVersion};
+use crate::documents::{Documents, with_skips};
 use crate::error::Error;
-use crate::markdown::{Conventions, Document, Tool};
+use crate::markdown::{Conventions, Document};
 use crate::nondeterminism;
 use crate::record::Cassette;
 use crate::report::{DocumentReport, Report, Run, Summary, Writer};
@@ -239,52 +240,58 @@ pub fn check_into(
     }
     // CPython starts while the documents are read.
     let early = Early::start(&settings.pool, settings.cache);
-    let jobs = Arc::new(load_documents(&selected, settings)?);
+    let jobs = Arc::new(read_documents(&selected, settings)?);
     let progress = crate::progress::Progress::start(&jobs, settings.progress);
     let mut schedule = Schedule::start(&settings.pool, settings.cache, Arc::clone(&jobs), early);
     let mut out = InOrder::new(sink, settings);
     let mut python = None;
-    // Documents whose second run was asked for: the source to name.
-    let mut waiting: HashMap<usize, String> = HashMap::new();
+    // Documents whose second run was asked for: the source to name, and
+    // the document, kept parsed until then.
+    let mut waiting: HashMap<usize, (String, Arc<Document>)> = HashMap::new();
     let mut twice = 0;
     while let Some(arrival) = schedule.next() {
         match arrival {
             Arrival::Document(Runs {
                 index,
+                doc,
                 first,
                 second,
             }) => {
-                let (doc, config) = &jobs[index];
-                let mut report = first
-                    .outcome
-                    .map_err(|e| in_document(e, doc))
-                    .map(|outcome| {
+                let config = jobs.config(index);
+                let path = jobs.path(index);
+                let mut report = doc
+                    .and_then(|doc| Ok((doc, first.outcome?)))
+                    .map_err(|e| in_document(e, path))
+                    .map(|(doc, outcome)| {
                         if !outcome.python.is_empty() {
                             python.get_or_insert_with(|| outcome.python.clone());
                         }
-                        let mut report = judge_document(doc, config, &outcome, settings);
+                        let mut report = judge_document(&doc, config, &outcome, settings);
                         report.cached = first.cached;
-                        report
+                        (doc, report)
                     });
-                progress.finished(&doc.path, report.as_ref().ok());
-                if let Ok(report) = &mut report {
+                progress.finished(path, report.as_ref().ok().map(|(_, r)| r));
+                if let Ok((doc, report)) = &mut report {
                     if let Some(source) = nondeterminism::second_run(doc, &report.examples) {
                         twice += 1;
                         match second {
-                            Some(ran) => vary(&jobs[index], report, ran, &source, settings),
+                            Some(ran) => vary(doc, config, report, ran, &source, settings),
                             None => {
                                 schedule.again(index);
-                                waiting.insert(index, source);
+                                waiting.insert(index, (source, Arc::clone(doc)));
                             }
                         }
                     }
                 }
-                out.judged(index, report);
+                // Judged: the parsed document goes, unless a second run is due.
+                out.judged(index, report.map(|(_, report)| report));
             }
             Arrival::Again { index, ran } => {
-                let source = waiting.remove(&index).unwrap_or_default();
+                let Some((source, doc)) = waiting.remove(&index) else {
+                    continue;
+                };
                 if let Some(report) = out.held(index) {
-                    vary(&jobs[index], report, ran, &source, settings);
+                    vary(&doc, jobs.config(index), report, ran, &source, settings);
                 }
             }
         }
@@ -297,13 +304,13 @@ pub fn check_into(
     let run = Run {
         python: python.unwrap_or_else(run::python_version),
         venv: jobs
-            .iter()
-            .find_map(|(_, config)| config.environment.venv.clone()),
+            .configs()
+            .find_map(|config| config.environment.venv.clone()),
         sandbox: match run::pool::layers() {
             None if summary.documents > 0 => "not used (every run came from the cache)".into(),
             layers => run::sandbox::summary(layers),
         },
-        conventions: conventions_read(&jobs),
+        conventions: jobs.conventions().to_vec(),
         elapsed: start.elapsed(),
         second_run,
         note: None,
@@ -425,7 +432,8 @@ fn shown(paths: &[PathBuf]) -> String {
 /// Marks the claims of `report` whose output changed in the document's
 /// second run (another seed, clock origin and hash seed) as varying.
 fn vary(
-    (doc, config): &(Document, Config),
+    doc: &Document,
+    config: &Config,
     report: &mut DocumentReport,
     second: Ran,
     source: &str,
@@ -441,78 +449,95 @@ fn vary(
 }
 
 /// Every document and its config, read before anything runs: bad input
-/// stops the run before any work is done.
+/// stops the run before any work is done. What the run needs of them is
+/// kept, not the parsed documents (see [`crate::documents`]).
+pub fn read_documents(paths: &[PathBuf], settings: &Settings) -> Result<Documents, Error> {
+    let mut reader = Reader::new();
+    let mut documents = Documents::default();
+    for path in paths {
+        let (doc, config, conventions, skip_all) = reader.read(path, settings)?;
+        documents.push(doc, config, conventions, skip_all);
+    }
+    Ok(documents)
+}
+
+/// Every document and its config, parsed and kept: for a caller that runs
+/// them one by one.
 pub fn load_documents(
     paths: &[PathBuf],
     settings: &Settings,
 ) -> Result<Vec<(Document, Config)>, Error> {
-    let virtual_env = std::env::var_os("VIRTUAL_ENV")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    let embedded = std::sync::OnceLock::new();
+    let mut reader = Reader::new();
     paths
         .iter()
         .map(|path| {
-            let mut config = config_for(path, settings)?;
-            Cassette::load(&Cassette::path_for(&config, path))?.replay_into(&mut config);
-            if config.venv().is_some() || virtual_env.is_some() || !config.python.paths.is_empty() {
-                let embedded = embedded.get_or_init(run::python_version);
-                config.environment =
-                    Environment::resolve(&config, virtual_env.as_deref(), embedded)?;
-            }
-            let conventions = Conventions::discover(path, &config.base_dir()).with_config(&config);
-            let mut doc = Document::load_with(path, &conventions)?;
-            if config.python.min.is_some() {
-                skip_below_min(&mut doc, &config, embedded.get_or_init(run::python_version));
-            }
-            Ok((doc, config))
+            let (doc, config, _, skip_all) = reader.read(path, settings)?;
+            Ok((with_skips(doc, skip_all.as_deref()), config))
         })
         .collect()
 }
 
-/// Each config file read for conventions once, with its notes.
-fn conventions_read(jobs: &[(Document, Config)]) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    for (doc, _) in jobs {
-        let conventions = &doc.conventions;
-        for line in conventions
-            .describe()
-            .into_iter()
-            .chain(conventions.notes().iter().map(|n| format!("note: {n}")))
-        {
-            if !lines.contains(&line) {
-                lines.push(line);
-            }
-        }
-    }
-    lines
+/// Reads documents with their configs, finding the embedded CPython's
+/// version once, when a config needs it.
+struct Reader {
+    virtual_env: Option<PathBuf>,
+    embedded: std::sync::OnceLock<String>,
 }
 
-/// Under a CPython older than `[python] min`, every example is skipped,
-/// saying why: the writer declared what the document needs.
-fn skip_below_min(doc: &mut Document, config: &Config, embedded: &str) {
-    let Some(min) = config.python.min else { return };
+impl Reader {
+    fn new() -> Reader {
+        Reader {
+            virtual_env: std::env::var_os("VIRTUAL_ENV")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            embedded: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// A document, its config, the conventions it was read with, and why
+    /// every example is skipped, if it is.
+    fn read(
+        &mut self,
+        path: &Path,
+        settings: &Settings,
+    ) -> Result<(Document, Config, Conventions, Option<String>), Error> {
+        let mut config = config_for(path, settings)?;
+        Cassette::load(&Cassette::path_for(&config, path))?.replay_into(&mut config);
+        let virtual_env = self.virtual_env.as_deref();
+        if config.venv().is_some() || virtual_env.is_some() || !config.python.paths.is_empty() {
+            let embedded = self.embedded.get_or_init(run::python_version);
+            config.environment = Environment::resolve(&config, virtual_env, embedded)?;
+        }
+        let conventions = Conventions::discover(path, &config.base_dir()).with_config(&config);
+        let doc = Document::load_with(path, &conventions)?;
+        let skip_all = match config.python.min {
+            Some(_) => below_min(&config, self.embedded.get_or_init(run::python_version)),
+            None => None,
+        };
+        Ok((doc, config, conventions, skip_all))
+    }
+}
+
+/// Under a CPython older than `[python] min`, why every example is
+/// skipped: the writer declared what the document needs.
+fn below_min(config: &Config, embedded: &str) -> Option<String> {
+    let min = config.python.min?;
     let running = embedded.split('.').take(2).collect::<Vec<_>>().join(".");
     if MinorVersion::try_from(running).is_ok_and(|running| running >= min) {
-        return;
+        return None;
     }
-    let reason = format!(
+    Some(format!(
         "needs Python {}.{} ([python] min), this is CPython {embedded}",
         min.0, min.1
-    );
-    for example in &mut doc.examples {
-        std::sync::Arc::make_mut(example)
-            .plan
-            .skip(reason.clone(), Tool::Snipcheck);
-    }
+    ))
 }
 
 /// An internal failure (worker, harness, protocol) names the document it
 /// happened in.
-fn in_document(error: Error, doc: &Document) -> Error {
+fn in_document(error: Error, path: &Path) -> Error {
     match error {
         error if error.is_internal() => Error::Document {
-            path: doc.path.clone(),
+            path: path.to_path_buf(),
             source: Box::new(error),
         },
         other => other,

@@ -21,6 +21,7 @@ pub mod cache;
 pub mod check;
 pub mod claim;
 pub mod config;
+pub mod documents;
 pub mod error;
 pub mod expect;
 pub mod init;
