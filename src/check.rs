@@ -240,9 +240,14 @@ pub fn check_into(
     }
     // CPython starts while the documents are read.
     let early = Early::start(&settings.pool, settings.cache);
-    let jobs = Arc::new(read_documents(&selected, settings)?);
-    let progress = crate::progress::Progress::start(&jobs, settings.progress);
-    let mut schedule = Schedule::start(&settings.pool, settings.cache, Arc::clone(&jobs), early);
+    let documents = Arc::new(read_documents(&selected, settings)?);
+    let progress = crate::progress::Progress::start(&documents, settings.progress);
+    let mut schedule = Schedule::start(
+        &settings.pool,
+        settings.cache,
+        Arc::clone(&documents),
+        early,
+    );
     let mut out = InOrder::new(sink, settings);
     let mut python = None;
     // Documents whose second run was asked for: the source to name, and
@@ -257,8 +262,8 @@ pub fn check_into(
                 first,
                 second,
             }) => {
-                let config = jobs.config(index);
-                let path = jobs.path(index);
+                let config = documents.config(index);
+                let path = documents.path(index);
                 let mut report = doc
                     .and_then(|doc| Ok((doc, first.outcome?)))
                     .map_err(|e| in_document(e, path))
@@ -287,11 +292,16 @@ pub fn check_into(
                 out.judged(index, report.map(|(_, report)| report));
             }
             Arrival::Again { index, ran } => {
-                let Some((source, doc)) = waiting.remove(&index) else {
-                    continue;
-                };
-                if let Some(report) = out.held(index) {
-                    vary(&doc, jobs.config(index), report, ran, &source, settings);
+                let asked = waiting.remove(&index);
+                if let (Some((source, doc)), Some(report)) = (asked, out.held(index)) {
+                    vary(
+                        &doc,
+                        documents.config(index),
+                        report,
+                        ran,
+                        &source,
+                        settings,
+                    );
                 }
             }
         }
@@ -303,20 +313,20 @@ pub fn check_into(
     let summary = out.finish()?;
     let run = Run {
         python: python.unwrap_or_else(run::python_version),
-        venv: jobs
+        venv: documents
             .configs()
             .find_map(|config| config.environment.venv.clone()),
         sandbox: match run::pool::layers() {
             None if summary.documents > 0 => "not used (every run came from the cache)".into(),
             layers => run::sandbox::summary(layers),
         },
-        conventions: jobs.conventions().to_vec(),
+        conventions: documents.conventions().to_vec(),
         elapsed: start.elapsed(),
         second_run,
         note: None,
     };
     let summary = summary.with_run(&run);
-    match nothing_checked(&summary, settings, jobs.len()) {
+    match nothing_checked(&summary, settings, documents.len()) {
         Some(why) => Err(Error::NothingToCheck(why)),
         None => Ok(Checked { run, summary }),
     }

@@ -8,7 +8,9 @@
 //! ([`Documents::get`]) and let go once its runs are judged, so a check of
 //! 50,000 examples never holds every document. While a document is in use
 //! (queued, running, waiting for its second run) every [`Documents::get`]
-//! shares the one parsed copy.
+//! shares the one parsed copy. A document edited after it was read runs as
+//! it is when its turn comes, as its cache key says (`watch` checks it
+//! again anyway); one that can no longer be read is that document's error.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -9,6 +9,11 @@
 //! first run drifts is run again when the consumer asks
 //! ([`Schedule::again`]); nothing calls back into the consumer.
 //!
+//! A document is parsed when its first task is prepared
+//! ([`Documents::get`]) and handed on with its first run; a prepared task
+//! holds its document, so only those queued, running or not yet handed on
+//! are parsed at any time.
+//!
 //! Second runs need another hash seed, which CPython fixes when it starts,
 //! so they go to workers of their own. A runner serves one seed at a time
 //! and changes (a worker start) only when it has nothing of its own seed
