@@ -55,37 +55,59 @@ struct Loaded {
     sweep_at: usize,
 }
 
-impl Documents {
+/// What is kept of one document read: made on any thread, then pushed,
+/// in input order, into [`Documents`].
+pub struct Read {
+    entry: Entry,
+    /// The modules its code imports or cues.
+    modules: Vec<String>,
+    /// Its conventions, described, with their notes.
+    conventions: Vec<String>,
+    examples: usize,
+}
+
+impl Read {
     /// Takes what the run needs from `doc`, read with `conventions`, and
     /// lets it go. `skip_all`: why every example is skipped, if it is.
-    pub fn push(
-        &mut self,
+    pub fn of(
         doc: Document,
         config: Config,
         conventions: Conventions,
         skip_all: Option<String>,
-    ) {
+    ) -> Read {
         let doc = with_skips(doc, skip_all.as_deref());
-        self.examples += doc.examples.len();
-        for module in crate::run::modules_to_preload([(&doc, &config)]) {
+        let read = &doc.conventions;
+        let notes = read.notes().iter().map(|n| format!("note: {n}"));
+        Read {
+            modules: crate::run::modules_to_preload([(&doc, &config)]),
+            conventions: read.describe().into_iter().chain(notes).collect(),
+            examples: doc.examples.len(),
+            entry: Entry {
+                sources: nondeterminism::sources(&doc),
+                path: doc.path.clone(),
+                config,
+                conventions,
+                skip_all,
+            },
+        }
+    }
+}
+
+impl Documents {
+    /// The next document in input order.
+    pub fn push(&mut self, read: Read) {
+        for module in read.modules {
             if !self.preload.contains(&module) {
                 self.preload.push(module);
             }
         }
-        let read = &doc.conventions;
-        let notes = read.notes().iter().map(|n| format!("note: {n}"));
-        for line in read.describe().into_iter().chain(notes) {
+        for line in read.conventions {
             if !self.conventions.contains(&line) {
                 self.conventions.push(line);
             }
         }
-        self.entries.push(Entry {
-            sources: nondeterminism::sources(&doc),
-            path: doc.path.clone(),
-            config,
-            conventions,
-            skip_all,
-        });
+        self.examples += read.examples;
+        self.entries.push(read.entry);
     }
 
     pub fn len(&self) -> usize {

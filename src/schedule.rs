@@ -226,7 +226,8 @@ impl Shared {
             let doc = match self.jobs.get(task.index) {
                 Ok(doc) => doc,
                 Err(e) => {
-                    // Gone or changed since it was read: nothing to run.
+                    // No longer readable since the check read it: nothing
+                    // to run, and the stream hands the error on.
                     self.taken_from_cache(task);
                     let _ = done.send(Done {
                         task,
