@@ -267,10 +267,6 @@ fn check(
 ) -> Result<ExitCode, Error> {
     use std::io::IsTerminal;
     let settings = settings(&run, snapshots)?;
-    let report = check::check_documents(&run.documents(&settings)?, &settings)?;
-    if let Some(note) = &report.note {
-        eprintln!("snipcheck: nothing to do: {note}");
-    }
     // A report sent to stdout (`--report github=-`) owns it: a runner reads
     // it line by line, so the --format report goes to stderr.
     let stdout_taken = targets.iter().any(|t| t.path.is_none());
@@ -280,17 +276,34 @@ fn check(
         std::io::stdout().is_terminal()
     };
     let options = report::Options::new(verbose, color, terminal);
-    for target in &targets {
-        let plain = report::Options::new(verbose, ColorChoice::Never, false);
-        target.write(&report, plain)?;
+    let plain = report::Options::new(verbose, ColorChoice::Never, false);
+    // Each report is written as documents finish: the run never holds
+    // every outcome. The --format one comes last.
+    let mut writers: Vec<Box<dyn report::Writer>> = targets
+        .iter()
+        .map(|t| report::writer(t.format, plain))
+        .chain([report::writer(format, options)])
+        .collect();
+    let checked = check::check_into(&run.documents(&settings)?, &settings, &mut writers)?;
+    if let Some(note) = &checked.run.note {
+        eprintln!("snipcheck: nothing to do: {note}");
     }
-    let text = report::render(format, &report, options);
+    let mut writers = writers.into_iter();
+    for (target, writer) in targets.iter().zip(&mut writers) {
+        target.write(&writer.finish(&checked.run, &checked.summary))?;
+    }
+    let last = writers.next().expect("the --format report's writer");
+    let text = last.finish(&checked.run, &checked.summary);
     if stdout_taken {
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     } else {
         print(&text);
     }
-    Ok(exit_code(&report))
+    Ok(if checked.summary.is_success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn watch(run: RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {

@@ -4,8 +4,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::config::Config;
-use crate::markdown::Document;
+use crate::documents::Documents;
 use crate::report::DocumentReport;
 use crate::verdict::Status;
 
@@ -32,7 +31,7 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn start(jobs: &[(Document, Config)], mode: Mode) -> Progress {
+    pub fn start(jobs: &Documents, mode: Mode) -> Progress {
         use std::io::IsTerminal;
         let terminal = std::io::stderr().is_terminal();
         Progress {
@@ -100,8 +99,8 @@ fn counts(report: &DocumentReport) -> String {
 
 /// A progress bar on stderr for long runs; indicatif hides it when stderr
 /// is not a terminal.
-fn bar(jobs: &[(Document, Config)]) -> indicatif::ProgressBar {
-    let examples: usize = jobs.iter().map(|(d, _)| d.examples.len()).sum();
+fn bar(jobs: &Documents) -> indicatif::ProgressBar {
+    let examples = jobs.examples();
     if jobs.len() < 2 || examples < 100 {
         return indicatif::ProgressBar::hidden();
     }

@@ -9,6 +9,11 @@
 //! first run drifts is run again when the consumer asks
 //! ([`Schedule::again`]); nothing calls back into the consumer.
 //!
+//! A document is parsed when its first task is prepared
+//! ([`Documents::get`]) and handed on with its first run; a prepared task
+//! holds its document, so only those queued, running or not yet handed on
+//! are parsed at any time.
+//!
 //! Second runs need another hash seed, which CPython fixes when it starts,
 //! so they go to workers of their own. A runner serves one seed at a time
 //! and changes (a worker start) only when it has nothing of its own seed
@@ -23,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use crate::cache::{Cache, Key, Programs};
 use crate::config::Config;
+use crate::documents::Documents;
 use crate::error::Error;
 use crate::markdown::Document;
 use crate::nondeterminism;
@@ -39,6 +45,9 @@ pub struct Ran {
 pub struct Runs {
     /// The document's index in the input.
     pub index: usize,
+    /// The document, as parsed for its runs (or why it could not be read
+    /// again): judge it, then let it go.
+    pub doc: Result<Arc<Document>, Error>,
     pub first: Ran,
     /// Its second run, when its code shows a nondeterministic source (see
     /// [`nondeterminism::sources`]): made beside the first.
@@ -83,6 +92,7 @@ struct Task {
 /// prepared job, and where to store what it gives.
 struct Ready {
     task: Task,
+    doc: Arc<Document>,
     config: Config,
     prepared: Result<Prepared, Error>,
     key: Option<(Cache, Key)>,
@@ -91,6 +101,8 @@ struct Ready {
 /// A finished task, on its way to the stream.
 struct Done {
     task: Task,
+    /// The document it ran, for the stream to hand on with a first run.
+    doc: Result<Arc<Document>, Error>,
     ran: Ran,
     took: Duration,
 }
@@ -111,7 +123,7 @@ struct Queue {
 struct Shared {
     queue: Mutex<Queue>,
     changed: Condvar,
-    jobs: Arc<Vec<(Document, Config)>>,
+    jobs: Arc<Documents>,
     pools: [Pool; 2],
     /// Each pool's zygote: with two runners or more for its seed, or one
     /// started early (see [`Early`]).
@@ -198,26 +210,40 @@ impl Shared {
         self.changed.notify_all();
     }
 
-    /// The job and config of `task`.
-    fn job(&self, task: Task) -> (&Document, Config) {
-        let (doc, config) = &self.jobs[task.index];
-        let config = match task.seed {
+    /// The config of `task`.
+    fn config(&self, task: Task) -> Config {
+        let config = self.jobs.config(task.index);
+        match task.seed {
             Seed::First => config.clone(),
             Seed::Second => nondeterminism::varied(config),
-        };
-        (doc, config)
+        }
     }
 
     /// Prepares each task asked for, in order: from the cache if it holds
     /// it (straight to the stream), else its job, queued for a runner.
     fn prepare(&self, programs: Option<Programs>, asked: Receiver<Task>, done: Sender<Done>) {
         for task in asked {
-            let (doc, config) = self.job(task);
+            let doc = match self.jobs.get(task.index) {
+                Ok(doc) => doc,
+                Err(e) => {
+                    // No longer readable since the check read it: nothing
+                    // to run, and the stream hands the error on.
+                    self.taken_from_cache(task);
+                    let _ = done.send(Done {
+                        task,
+                        doc: Err(e),
+                        ran: not_run(),
+                        took: Duration::ZERO,
+                    });
+                    continue;
+                }
+            };
+            let config = self.config(task);
             let pool = &self.pools[task.seed.at()];
             let key = programs.as_ref().and_then(|programs| {
                 // A key that cannot be made (a fixture file gone) only means
                 // no caching: the run reports the problem itself.
-                let key = Key::with(programs, doc, &config, pool).ok()?;
+                let key = Key::with(programs, &doc, &config, pool).ok()?;
                 Some((Cache::for_config(&config), key))
             });
             if let Some(outcome) = key.as_ref().and_then(|(cache, key)| cache.get(*key)) {
@@ -228,14 +254,16 @@ impl Shared {
                 };
                 let _ = done.send(Done {
                     task,
+                    doc: Ok(doc),
                     ran,
                     took: Duration::ZERO,
                 });
                 continue;
             }
-            let prepared = pool.prepare_job(doc, &config);
+            let prepared = pool.prepare_job(&doc, &config);
             self.push(Ready {
                 task,
+                doc,
                 config,
                 prepared,
                 key,
@@ -259,14 +287,14 @@ impl Shared {
             }
             let Ready {
                 task,
+                doc,
                 config,
                 prepared,
                 key,
             } = ready;
             let started = Instant::now();
-            let doc = &self.jobs[task.index].0;
             let pool = &self.pools[seed.at()];
-            let outcome = pool.run_prepared(&mut slot, &self.preload, doc, &config, prepared);
+            let outcome = pool.run_prepared(&mut slot, &self.preload, &doc, &config, prepared);
             if let (Some((cache, key)), Ok(outcome)) = (&key, &outcome) {
                 if let Err(e) = cache.put(*key, outcome) {
                     let mut first = self.not_stored.lock().unwrap_or_else(|e| e.into_inner());
@@ -278,7 +306,16 @@ impl Shared {
                 cached: false,
             };
             let took = started.elapsed();
-            if done.send(Done { task, ran, took }).is_err() {
+            let doc = Ok(doc);
+            if done
+                .send(Done {
+                    task,
+                    doc,
+                    ran,
+                    took,
+                })
+                .is_err()
+            {
                 break;
             }
         }
@@ -312,6 +349,8 @@ pub struct Schedule {
     done: Receiver<Done>,
     threads: Vec<JoinHandle<()>>,
     firsts: Vec<Option<Ran>>,
+    /// The documents of the first runs in, until handed on.
+    docs: Vec<Option<Result<Arc<Document>, Error>>>,
     seconds: Vec<Option<Ran>>,
     /// Documents whose second run was queued with their first.
     ahead: Vec<bool>,
@@ -327,17 +366,9 @@ impl Schedule {
     /// taking from the result cache what it holds when `cache` is on. Only
     /// with the sandbox: without it an example may read any file, which no
     /// key could cover.
-    pub fn start(
-        pool: &Pool,
-        cache: bool,
-        jobs: Arc<Vec<(Document, Config)>>,
-        early: Early,
-    ) -> Schedule {
+    pub fn start(pool: &Pool, cache: bool, jobs: Arc<Documents>, early: Early) -> Schedule {
         let n = jobs.len();
-        let ahead: Vec<bool> = jobs
-            .iter()
-            .map(|(doc, _)| !nondeterminism::sources(doc).is_empty())
-            .collect();
+        let ahead: Vec<bool> = (0..n).map(|i| !jobs.sources(i).is_empty()).collect();
         let ahead_count = ahead.iter().filter(|&&a| a).count();
         let runners = pool.jobs.clamp(1, (n + ahead_count).max(1));
         // Runners shared in proportion to the runs, at least one each, when
@@ -352,7 +383,7 @@ impl Schedule {
             warm: Default::default(),
             ..pool.clone()
         };
-        let preload = crate::run::modules_to_preload(jobs.iter().map(|(d, c)| (d, c)));
+        let preload = jobs.preload().to_vec();
         // A zygote pays for itself from a seed's second worker on, or when
         // it started early.
         let [first_zygote, second_zygote] =
@@ -423,6 +454,7 @@ impl Schedule {
             done,
             threads,
             firsts: (0..n).map(|_| None).collect(),
+            docs: (0..n).map(|_| None).collect(),
             seconds: (0..n).map(|_| None).collect(),
             ahead,
             next: 0,
@@ -465,8 +497,13 @@ impl Schedule {
             self.next += 1;
             let first = self.firsts[i].take().expect("complete");
             let second = self.seconds[i].take();
+            // A run that never came brought no document: read it again.
+            let doc = self.docs[i]
+                .take()
+                .unwrap_or_else(|| self.shared.jobs.get(i));
             return Some(Arrival::Document(Runs {
                 index: i,
+                doc,
                 first,
                 second,
             }));
@@ -509,9 +546,17 @@ impl Iterator for Schedule {
                 return None;
             }
             match self.done.recv() {
-                Ok(Done { task, ran, took }) => {
+                Ok(Done {
+                    task,
+                    doc,
+                    ran,
+                    took,
+                }) => {
                     let runs = match task.seed {
-                        Seed::First => &mut self.firsts,
+                        Seed::First => {
+                            self.docs[task.index] = Some(doc);
+                            &mut self.firsts
+                        }
                         Seed::Second => {
                             self.second_time += took;
                             &mut self.seconds

@@ -58,8 +58,8 @@ fn lines() -> Lines {
 fn stable(text: &str) -> String {
     let report = report();
     let text = text
-        .replace(&report.python, "[PYTHON]")
-        .replace(&report.sandbox, "[SANDBOX]");
+        .replace(&report.run.python, "[PYTHON]")
+        .replace(&report.run.sandbox, "[SANDBOX]");
     let elapsed =
         regex::Regex::new(r#"(<testsuites [^>]*time="|"elapsed_seconds": )[0-9.]+("?)"#).unwrap();
     elapsed.replace_all(&text, "${1}[ELAPSED]${2}").into_owned()
@@ -68,7 +68,7 @@ fn stable(text: &str) -> String {
 #[test]
 fn the_fixture_has_one_example_of_each_outcome() {
     let report = report();
-    assert!(report.python.starts_with("3."), "{}", report.python);
+    assert!(report.run.python.starts_with("3."), "{}", report.run.python);
     let s = report.summary();
     assert_eq!(
         (s.examples, s.pass, s.drift, s.error, s.skipped),

@@ -46,7 +46,7 @@ fn stream(
         true => Early::start(&settings.pool, false),
         false => Early::default(),
     };
-    let jobs = Arc::new(check::load_documents(paths, &settings).unwrap());
+    let jobs = Arc::new(check::read_documents(paths, &settings).unwrap());
     let mut schedule = Schedule::start(&settings.pool, true, jobs, early);
     let stdout = |ran: &snipcheck::schedule::Ran| {
         let outcome = ran.outcome.as_ref().expect("the document ran");

@@ -17,27 +17,40 @@
 use std::fmt::Write as _;
 
 use super::model::{ClaimVerdict, ExampleVerdict, SnapshotCheck, Status};
-use super::{DocumentReport, Report, counts, exception, visible};
+use super::{DocumentReport, Report, Run, Summary, Writer, counts, exception, visible};
 
 /// Every annotation, one per line, and a closing `::notice::` summary.
 pub fn render(report: &Report) -> String {
-    let mut out = String::new();
-    for doc in &report.documents {
+    super::write_all(Box::new(Github::default()), report)
+}
+
+/// The annotations as documents finish; the summary at the end.
+#[derive(Default)]
+pub struct Github {
+    annotations: String,
+}
+
+impl Writer for Github {
+    fn document(&mut self, doc: &DocumentReport) {
         for example in &doc.examples {
-            annotate(&mut out, example, doc);
+            annotate(&mut self.annotations, example, doc);
         }
     }
-    let _ = writeln!(
-        out,
-        "::notice::{}",
-        escape_data(&visible(&format!(
-            "snipcheck: {} · {} · sandbox: {}",
-            counts(report),
-            report.interpreter(),
-            report.sandbox
-        )))
-    );
-    out
+
+    fn finish(self: Box<Self>, run: &Run, summary: &Summary) -> String {
+        let mut out = self.annotations;
+        let _ = writeln!(
+            out,
+            "::notice::{}",
+            escape_data(&visible(&format!(
+                "snipcheck: {} · {} · sandbox: {}",
+                counts(summary),
+                run.interpreter(),
+                run.sandbox
+            )))
+        );
+        out
+    }
 }
 
 fn annotate(out: &mut String, example: &ExampleVerdict, doc: &DocumentReport) {

@@ -9,29 +9,55 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::model::ExampleVerdict;
-use super::{Options, Report, details, visible};
+use super::{DocumentReport, Options, Report, Run, Summary, Writer, details, visible};
 
 /// The whole report, ending in a one-line summary.
 pub fn render(report: &Report, options: Options) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "snipcheck {} · {} · sandbox: {}",
-        env!("CARGO_PKG_VERSION"),
-        visible(&report.interpreter()),
-        visible(&report.sandbox)
-    );
-    for line in &report.conventions {
-        let _ = writeln!(out, "conventions: {}", visible(line));
-    }
-    for doc in &report.documents {
-        for example in &doc.examples {
-            out.push_str(&example_line(example, &doc.path));
-            out.push_str(&indent(&details(example, doc, options)));
+    super::write_all(Box::new(Human::new(options)), report)
+}
+
+/// The terminal report as documents finish: each document's lines are
+/// rendered at once (its diffs need its source), then it is let go.
+pub struct Human {
+    options: Options,
+    /// The example lines and details so far.
+    body: String,
+}
+
+impl Human {
+    pub fn new(options: Options) -> Human {
+        Human {
+            options,
+            body: String::new(),
         }
     }
-    out.push_str(&summary_line(report));
-    out
+}
+
+impl Writer for Human {
+    fn document(&mut self, doc: &DocumentReport) {
+        for example in &doc.examples {
+            self.body.push_str(&example_line(example, &doc.path));
+            self.body
+                .push_str(&indent(&details(example, doc, self.options)));
+        }
+    }
+
+    fn finish(self: Box<Self>, run: &Run, summary: &Summary) -> String {
+        let mut out = String::with_capacity(self.body.len() + 256);
+        let _ = writeln!(
+            out,
+            "snipcheck {} · {} · sandbox: {}",
+            env!("CARGO_PKG_VERSION"),
+            visible(&run.interpreter()),
+            visible(&run.sandbox)
+        );
+        for line in &run.conventions {
+            let _ = writeln!(out, "conventions: {}", visible(line));
+        }
+        out.push_str(&self.body);
+        out.push_str(&summary_line(run, summary));
+        out
+    }
 }
 
 fn indent(text: &str) -> String {
@@ -60,15 +86,14 @@ pub fn example_line(example: &ExampleVerdict, path: &Path) -> String {
 /// `38 examples: 36 pass, 1 drift, 1 error, 0 skipped in 0.12 s` (timeouts
 /// and crashes are named only when there are some), then the claims by
 /// verdict: `412 claims: 398 hold, 3 drift, 2 vary, 9 prose`.
-pub fn summary_line(report: &Report) -> String {
-    let s = report.summary();
+pub fn summary_line(run: &Run, s: &Summary) -> String {
     let mut counts = format!("{} pass, {} drift, {} error", s.pass, s.drift, s.error);
     nonzero(
         &mut counts,
         ", ",
         &[(s.timeout, "timeout"), (s.crash, "crash")],
     );
-    let c = s.claims;
+    let c = &s.claims;
     let mut claims = format!(
         "{} claims: {} hold, {} drift, {} vary, {} prose",
         c.total, c.hold, c.drift, c.vary, c.prose
@@ -94,7 +119,7 @@ pub fn summary_line(report: &Report) -> String {
             claims,
             "; {} document(s) run twice for nondeterminism in {:.2} s",
             s.second_run_documents,
-            report.second_run.1.as_secs_f64()
+            run.second_run.1.as_secs_f64()
         );
     }
     for n in &s.not_run_by {
@@ -119,7 +144,7 @@ pub fn summary_line(report: &Report) -> String {
         "{} examples: {counts}, {} skipped in {:.2} s{cached}\n{claims}\n",
         s.examples,
         s.skipped,
-        report.elapsed.as_secs_f64()
+        run.elapsed.as_secs_f64()
     )
 }
 

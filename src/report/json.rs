@@ -2,9 +2,10 @@
 //! report"); `version` changes if a field ever changes meaning.
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::model::{ClaimVerdict, ExampleVerdict};
-use super::{Report, Summary};
+use super::{DocumentReport, Report, Run, Summary, Writer};
 
 /// Bumped when the shape changes incompatibly.
 pub const VERSION: u32 = 1;
@@ -19,8 +20,9 @@ struct JsonReport<'a> {
     /// Config files read for doc-test conventions (`docs/conf.py (Sphinx doctest)`).
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     conventions: &'a [String],
-    documents: Vec<JsonDocument>,
-    summary: Summary,
+    /// Each serialised as it finished, indented for its place.
+    documents: Vec<Box<RawValue>>,
+    summary: &'a Summary,
     elapsed_seconds: f64,
     /// Why nothing ran, when that is legitimate (`--changed-since`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,29 +83,51 @@ struct JsonClaim {
 
 /// The report as pretty-printed JSON.
 pub fn render(report: &Report) -> String {
-    let json = JsonReport {
-        version: VERSION,
-        python: &report.python,
-        venv: report.venv.as_ref().map(|v| v.display().to_string()),
-        sandbox: &report.sandbox,
-        conventions: &report.conventions,
-        documents: report
-            .documents
-            .iter()
-            .map(|d| JsonDocument {
-                path: d.path.display().to_string(),
-                cached: d.cached,
-                examples: d.examples.iter().map(example).collect(),
-                setup: d.setup.iter().map(example).collect(),
-            })
-            .collect(),
-        summary: report.summary(),
-        elapsed_seconds: report.elapsed.as_secs_f64(),
-        note: report.note.as_deref(),
-    };
-    let mut text = serde_json::to_string_pretty(&json).expect("a report always serialises");
-    text.push('\n');
-    text
+    super::write_all(Box::new(Json::default()), report)
+}
+
+/// The JSON report as documents finish: each document is serialised at
+/// once (its text is far smaller than its verdicts), the rest at the end.
+#[derive(Default)]
+pub struct Json {
+    documents: Vec<Box<RawValue>>,
+}
+
+/// Where a document sits in the report (`{"documents": [here]}`): what
+/// `to_string_pretty` indents its lines by.
+const DOCUMENT_INDENT: &str = "    ";
+
+impl Writer for Json {
+    fn document(&mut self, d: &DocumentReport) {
+        let doc = JsonDocument {
+            path: d.path.display().to_string(),
+            cached: d.cached,
+            examples: d.examples.iter().map(example).collect(),
+            setup: d.setup.iter().map(example).collect(),
+        };
+        let text = serde_json::to_string_pretty(&doc).expect("a report always serialises");
+        // Strings are escaped on one line: every line break is the layout's.
+        let indented = text.replace('\n', &format!("\n{DOCUMENT_INDENT}"));
+        let raw = RawValue::from_string(indented).expect("serde_json wrote valid JSON");
+        self.documents.push(raw);
+    }
+
+    fn finish(self: Box<Self>, run: &Run, summary: &Summary) -> String {
+        let json = JsonReport {
+            version: VERSION,
+            python: &run.python,
+            venv: run.venv.as_ref().map(|v| v.display().to_string()),
+            sandbox: &run.sandbox,
+            conventions: &run.conventions,
+            documents: self.documents,
+            summary,
+            elapsed_seconds: run.elapsed.as_secs_f64(),
+            note: run.note.as_deref(),
+        };
+        let mut text = serde_json::to_string_pretty(&json).expect("a report always serialises");
+        text.push('\n');
+        text
+    }
 }
 
 fn example(e: &ExampleVerdict) -> JsonExample {

@@ -25,37 +25,56 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
 use super::model::{ExampleVerdict, Status};
-use super::{DocumentReport, Options, Report, details, exception, is_failure, visible};
+use super::{
+    DocumentReport, Options, Report, Run, Summary, Writer, details, exception, is_failure, visible,
+};
 
 /// The report as a JUnit XML document.
 pub fn render(report: &Report) -> String {
-    let mut junit = quick_junit::Report::new("snipcheck");
-    junit.set_time(report.elapsed);
-    for doc in &report.documents {
-        junit.add_test_suite(suite(doc, report));
-    }
-    junit
-        .to_string()
-        .expect("serialising to memory cannot fail")
+    super::write_all(Box::new(Junit::default()), report)
 }
 
-fn suite(doc: &DocumentReport, report: &Report) -> TestSuite {
-    let mut suite = TestSuite::new(visible(&doc.path.display().to_string()).into_owned());
-    suite.set_time(Duration::ZERO);
-    suite.add_property(Property::new("python", report.python.as_str()));
-    if doc.cached {
+/// JUnit XML as documents finish: each document's test cases are made at
+/// once (compact records: names, statuses, the diffs of failures), the
+/// run's properties and the XML at the end.
+#[derive(Default)]
+pub struct Junit {
+    /// Each document's suite, and whether its run came from the cache.
+    suites: Vec<(TestSuite, bool)>,
+}
+
+impl Writer for Junit {
+    fn document(&mut self, doc: &DocumentReport) {
+        let mut suite = TestSuite::new(visible(&doc.path.display().to_string()).into_owned());
+        suite.set_time(Duration::ZERO);
+        suite.add_test_cases(doc.examples.iter().map(|e| case(e, doc)));
+        self.suites.push((suite, doc.cached));
+    }
+
+    fn finish(self: Box<Self>, run: &Run, _: &Summary) -> String {
+        let mut junit = quick_junit::Report::new("snipcheck");
+        junit.set_time(run.elapsed);
+        for (mut suite, cached) in self.suites {
+            add_properties(&mut suite, cached, run);
+            junit.add_test_suite(suite);
+        }
+        junit
+            .to_string()
+            .expect("serialising to memory cannot fail")
+    }
+}
+
+/// The run's facts on a suite: the CPython, the cache, the sandbox, the venv.
+fn add_properties(suite: &mut TestSuite, cached: bool, run: &Run) {
+    suite.add_property(Property::new("python", run.python.as_str()));
+    if cached {
         suite.add_property(Property::new("cached", "true"));
     }
-    suite.add_property(Property::new(
-        "sandbox",
-        visible(&report.sandbox).into_owned(),
-    ));
-    if let Some(venv) = &report.venv {
+    suite.add_property(Property::new("sandbox", visible(&run.sandbox).into_owned()));
+    if let Some(venv) = &run.venv {
         let venv = visible(&venv.display().to_string()).into_owned();
         suite.add_property(Property::new("venv", venv));
     }
-    suite.add_test_cases(doc.examples.iter().map(|e| case(e, doc)));
-    suite
 }
 
 fn case(example: &ExampleVerdict, doc: &DocumentReport) -> TestCase {

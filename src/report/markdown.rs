@@ -13,7 +13,10 @@
 use std::fmt::Write as _;
 
 use super::model::{ExampleVerdict, SnapshotCheck, Status};
-use super::{DocumentReport, Options, Report, counts, details, exception, is_failure, visible};
+use super::{
+    DocumentReport, Options, Report, Run, Summary, Writer, counts, details, exception, is_failure,
+    visible,
+};
 
 /// Longest text a table cell quotes from a claim or its output.
 const CELL_CHARS: usize = 60;
@@ -22,98 +25,114 @@ const ERROR_CHARS: usize = 120;
 
 /// The summary as GitHub-flavoured Markdown.
 pub fn render(report: &Report) -> String {
-    let s = report.summary();
-    let mut out = String::new();
-    if !report.is_success() {
-        let _ = writeln!(
-            out,
-            "## snipcheck · {} · {} · sandbox: {}\n",
-            counts(report),
-            html(&report.interpreter()),
-            html(&report.sandbox)
-        );
-        failures(&mut out, report);
-        return out;
-    }
-    let headline = match (s.examples, s.skipped) {
-        (0, _) => "no Python examples found".to_string(),
-        (n, skipped) => {
-            let mut text = match n - skipped {
-                0 => "no example ran".to_string(),
-                1 => "1 example passes".to_string(),
-                run => format!("all {run} examples pass"),
-            };
-            if skipped > 0 {
-                let _ = write!(text, ", {skipped} skipped");
-            }
-            text
-        }
-    };
-    let _ = writeln!(
-        out,
-        "## snipcheck · {headline} · {} · sandbox: {}\n",
-        html(&report.interpreter()),
-        html(&report.sandbox)
-    );
-    if !report.documents.is_empty() {
-        per_document(&mut out, report);
-    }
-    out
+    super::write_all(Box::new(Markdown::default()), report)
 }
 
-fn per_document(out: &mut String, report: &Report) {
-    out.push_str("| document | examples | pass | skipped |\n|---|---:|---:|---:|\n");
-    for doc in &report.documents {
+/// The summary as documents finish. Which table it shows depends on the
+/// end (whether anything failed), so it keeps both, each small: a row of
+/// counts per document, and a row and a `<details>` block per failure.
+#[derive(Default)]
+pub struct Markdown {
+    /// `| document | examples | pass | skipped |` rows.
+    per_document: String,
+    /// `| status | example | where | reason |` rows.
+    failure_rows: String,
+    /// A collapsed diff per failure.
+    failure_details: String,
+}
+
+impl Writer for Markdown {
+    fn document(&mut self, doc: &DocumentReport) {
         let count = |status| doc.examples.iter().filter(|e| e.status == status).count();
         let _ = writeln!(
-            out,
+            self.per_document,
             "| {} | {} | {} | {} |",
             code(&doc.path.display().to_string()),
             doc.examples.len(),
             count(Status::Pass),
             count(Status::Skipped)
         );
+        for example in doc.examples.iter().filter(|e| is_failure(e)) {
+            failure(
+                &mut self.failure_rows,
+                &mut self.failure_details,
+                doc,
+                example,
+            );
+        }
     }
-}
 
-fn failures(out: &mut String, report: &Report) {
-    let failing: Vec<(&DocumentReport, &ExampleVerdict)> = report
-        .documents
-        .iter()
-        .flat_map(|d| d.examples.iter().map(move |e| (d, e)))
-        .filter(|(_, e)| is_failure(e))
-        .collect();
-    out.push_str("| status | example | where | reason |\n|---|---|---|---|\n");
-    for (doc, example) in &failing {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} |",
-            example.status.name(),
-            code(&example.example.id),
-            code(&format!("{}:{}", doc.path.display(), line(example))),
-            cell(&reason(example))
-        );
-    }
-    for (doc, example) in &failing {
-        let language = if example.status == Status::Drift {
-            "diff"
-        } else {
-            "text"
+    fn finish(self: Box<Self>, run: &Run, s: &Summary) -> String {
+        let mut out = String::new();
+        if !s.is_success() {
+            let _ = writeln!(
+                out,
+                "## snipcheck · {} · {} · sandbox: {}\n",
+                counts(s),
+                html(&run.interpreter()),
+                html(&run.sandbox)
+            );
+            out.push_str("| status | example | where | reason |\n|---|---|---|---|\n");
+            out.push_str(&self.failure_rows);
+            out.push_str(&self.failure_details);
+            return out;
+        }
+        let headline = match (s.examples, s.skipped) {
+            (0, _) => "no Python examples found".to_string(),
+            (n, skipped) => {
+                let mut text = match n - skipped {
+                    0 => "no example ran".to_string(),
+                    1 => "1 example passes".to_string(),
+                    run => format!("all {run} examples pass"),
+                };
+                if skipped > 0 {
+                    let _ = write!(text, ", {skipped} skipped");
+                }
+                text
+            }
         };
         let _ = writeln!(
             out,
-            "\n<details><summary>{} <code>{}</code> at <code>{}:{}</code></summary>\n",
-            example.status.name(),
-            html(&example.example.id),
-            html(&doc.path.display().to_string()),
-            line(example)
+            "## snipcheck · {headline} · {} · sandbox: {}\n",
+            html(&run.interpreter()),
+            html(&run.sandbox)
         );
-        out.push_str(&fenced(
-            language,
-            &details(example, doc, Options::default()),
-        ));
-        out.push_str("\n</details>\n");
+        if s.documents > 0 {
+            out.push_str("| document | examples | pass | skipped |\n|---|---:|---:|---:|\n");
+            out.push_str(&self.per_document);
+        }
+        out
     }
+}
+
+/// One failing example: its table row and its collapsed diff.
+fn failure(rows: &mut String, blocks: &mut String, doc: &DocumentReport, example: &ExampleVerdict) {
+    let _ = writeln!(
+        rows,
+        "| {} | {} | {} | {} |",
+        example.status.name(),
+        code(&example.example.id),
+        code(&format!("{}:{}", doc.path.display(), line(example))),
+        cell(&reason(example))
+    );
+    let language = if example.status == Status::Drift {
+        "diff"
+    } else {
+        "text"
+    };
+    let _ = writeln!(
+        blocks,
+        "\n<details><summary>{} <code>{}</code> at <code>{}:{}</code></summary>\n",
+        example.status.name(),
+        html(&example.example.id),
+        html(&doc.path.display().to_string()),
+        line(example)
+    );
+    blocks.push_str(&fenced(
+        language,
+        &details(example, doc, Options::default()),
+    ));
+    blocks.push_str("\n</details>\n");
 }
 
 /// The guide line the problem is on: the first drifting claim, the line

@@ -1,4 +1,11 @@
 //! Verdicts → what people and machines read.
+//!
+//! Every format is a [`Writer`]: fed one finished document at a time, in
+//! input order, it keeps only what its text needs (the lines already
+//! rendered, compact records) and writes the whole text at the end, when
+//! the run's header facts and counts are known. So a check of 50,000
+//! examples never holds every outcome, and each format's bytes are those
+//! it would render from a whole [`Report`] ([`render`] is that).
 
 mod diagnostic;
 pub mod github;
@@ -17,7 +24,7 @@ use crate::error::Error;
 use model::{ExampleVerdict, PyError, Status};
 
 pub use diagnostic::{ColorChoice, Options, details, unified};
-pub use model::{ClaimCounts, DocumentReport, Report, Summary};
+pub use model::{ClaimCounts, DocumentReport, Report, Run, Summary};
 
 /// Report formats of `snipcheck check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -34,19 +41,63 @@ pub enum Format {
     Markdown,
 }
 
-/// Renders a report in one format.
+/// A report format, written as documents finish.
+pub trait Writer {
+    /// One finished document's verdicts, in input order.
+    fn document(&mut self, doc: &DocumentReport);
+    /// The whole text, once the run is over.
+    fn finish(self: Box<Self>, run: &Run, summary: &Summary) -> String;
+}
+
+/// The writer of one format.
 ///
 /// No line of any format can pass for a workflow command: GitHub's own
 /// lines escape their text; the others have `::` at a line's start defused
 /// (`\::`; in XML, the first `:` as a character reference, which leaves
 /// the XML's content unchanged).
-pub fn render(format: Format, report: &Report, options: Options) -> String {
+pub fn writer(format: Format, options: Options) -> Box<dyn Writer> {
     match format {
-        Format::Human => defuse_commands(&human::render(report, options), "\\:"),
-        Format::Json => json::render(report),
-        Format::Junit => defuse_commands(&junit::render(report), "&#58;"),
-        Format::Github => github::render(report),
-        Format::Markdown => defuse_commands(&markdown::render(report), "\\:"),
+        Format::Human => Box::new(Defused::new(human::Human::new(options), "\\:")),
+        Format::Json => Box::new(json::Json::default()),
+        Format::Junit => Box::new(Defused::new(junit::Junit::default(), "&#58;")),
+        Format::Github => Box::new(github::Github::default()),
+        Format::Markdown => Box::new(Defused::new(markdown::Markdown::default(), "\\:")),
+    }
+}
+
+/// Renders a whole report in one format: its documents fed to the
+/// format's [`Writer`].
+pub fn render(format: Format, report: &Report, options: Options) -> String {
+    write_all(writer(format, options), report)
+}
+
+/// Feeds every document of `report` to `writer` and finishes it.
+fn write_all(mut writer: Box<dyn Writer>, report: &Report) -> String {
+    for doc in &report.documents {
+        writer.document(doc);
+    }
+    writer.finish(&report.run, &report.summary())
+}
+
+/// A writer whose text has workflow commands defused (see [`writer`]).
+struct Defused<W> {
+    inner: W,
+    colon: &'static str,
+}
+
+impl<W: Writer> Defused<W> {
+    fn new(inner: W, colon: &'static str) -> Defused<W> {
+        Defused { inner, colon }
+    }
+}
+
+impl<W: Writer> Writer for Defused<W> {
+    fn document(&mut self, doc: &DocumentReport) {
+        self.inner.document(doc);
+    }
+
+    fn finish(self: Box<Self>, run: &Run, summary: &Summary) -> String {
+        defuse_commands(&Box::new(self.inner).finish(run, summary), self.colon)
     }
 }
 
@@ -96,8 +147,7 @@ fn exception(error: &PyError) -> String {
 
 /// `5 examples: 1 pass, 2 drift, 1 error, 1 skipped` (timeouts and crashes
 /// named only when there are some), without the run time.
-fn counts(report: &Report) -> String {
-    let s = report.summary();
+fn counts(s: &Summary) -> String {
     let mut text = format!(
         "{} examples: {} pass, {} drift, {} error",
         s.examples, s.pass, s.drift, s.error
@@ -161,9 +211,9 @@ impl FromStr for ReportTarget {
 }
 
 impl ReportTarget {
-    /// Writes the report; a file is replaced atomically, never half-written.
-    pub fn write(&self, report: &Report, options: Options) -> Result<(), Error> {
-        let text = render(self.format, report, options);
+    /// Writes a report's text; a file is replaced atomically, never
+    /// half-written.
+    pub fn write(&self, text: &str) -> Result<(), Error> {
         match &self.path {
             None => {
                 use std::io::Write;

@@ -49,9 +49,20 @@ impl DocumentReport {
     }
 }
 
-/// The verdicts of a whole run.
+/// The verdicts of a whole run: its facts and every document's verdicts,
+/// for the callers that read them all (`update`, `init`, `watch`, tests).
+/// `check` does not build one: it streams documents to the writers (see
+/// [`super::Writer`]), so that a run never holds every outcome.
 #[derive(Debug, Clone)]
 pub struct Report {
+    pub run: Run,
+    pub documents: Vec<DocumentReport>,
+}
+
+/// What a run found besides its documents' verdicts: the header every
+/// format prints, and what only the end of the run knows.
+#[derive(Debug, Clone)]
+pub struct Run {
     /// Version of the embedded CPython.
     pub python: String,
     /// The venv the examples imported from, if any.
@@ -62,7 +73,6 @@ pub struct Report {
     /// (`docs/conf.py (Sphinx doctest)`), and notes on what they said that
     /// could not be read: the header.
     pub conventions: Vec<String>,
-    pub documents: Vec<DocumentReport>,
     pub elapsed: Duration,
     /// The documents run a second time for nondeterminism, and how long
     /// that took (the cost of the `varies` verdict).
@@ -166,29 +176,21 @@ impl Summary {
     }
 }
 
-impl Report {
-    /// `embedded CPython 3.11.2` and, when one is used, `· venv .venv`: the
-    /// header of every report format.
-    pub fn interpreter(&self) -> String {
-        match &self.venv {
-            Some(venv) => format!("embedded CPython {} · venv {}", self.python, venv.display()),
-            None => format!("embedded CPython {}", self.python),
-        }
-    }
-
-    pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
-        for e in self.documents.iter().flat_map(|d| &d.examples) {
-            s.examples += 1;
+impl Summary {
+    /// Counts one document's verdicts in: a summary is made as documents
+    /// finish, without keeping them.
+    pub fn add(&mut self, doc: &DocumentReport) {
+        for e in &doc.examples {
+            self.examples += 1;
             match e.status {
-                Status::Pass => s.pass += 1,
-                Status::Drift => s.drift += 1,
-                Status::Error => s.error += 1,
-                Status::Skipped => s.skipped += 1,
-                Status::Timeout => s.timeout += 1,
-                Status::Crash => s.crash += 1,
+                Status::Pass => self.pass += 1,
+                Status::Drift => self.drift += 1,
+                Status::Error => self.error += 1,
+                Status::Skipped => self.skipped += 1,
+                Status::Timeout => self.timeout += 1,
+                Status::Crash => self.crash += 1,
             }
-            let c = &mut s.claims;
+            let c = &mut self.claims;
             for claim in &e.claims {
                 match claim.verdict {
                     Verdict::Holds => c.hold += 1,
@@ -201,23 +203,52 @@ impl Report {
                 }
             }
             c.prose += e.prose.len();
-            s.snapshots.count(&e.snapshot);
+            self.snapshots.count(&e.snapshot);
             if let Some(tool) = e.example.unrun_by() {
-                s.count_unrun(tool.name(), e.status);
+                self.count_unrun(tool.name(), e.status);
             }
         }
-        let c = &mut s.claims;
+        let c = &mut self.claims;
         c.total = c.hold + c.drift + c.vary + c.prose + c.not_reached + c.error + c.skipped;
-        s.setup = self.documents.iter().map(|d| d.setup.len()).sum();
-        s.second_run_documents = self.second_run.0;
-        s.documents = self.documents.len();
-        s.cached_documents = self.documents.iter().filter(|d| d.cached).count();
-        s
+        self.setup += doc.setup.len();
+        self.documents += 1;
+        self.cached_documents += usize::from(doc.cached);
+    }
+
+    /// The counts of `run` itself (its second runs).
+    pub fn with_run(mut self, run: &Run) -> Summary {
+        self.second_run_documents = run.second_run.0;
+        self
     }
 
     /// Everything passed (or was skipped on purpose).
     pub fn is_success(&self) -> bool {
-        let s = self.summary();
-        s.drift == 0 && s.error == 0 && s.timeout == 0 && s.crash == 0
+        self.drift == 0 && self.error == 0 && self.timeout == 0 && self.crash == 0
+    }
+}
+
+impl Run {
+    /// `embedded CPython 3.11.2` and, when one is used, `· venv .venv`: the
+    /// header of every report format.
+    pub fn interpreter(&self) -> String {
+        match &self.venv {
+            Some(venv) => format!("embedded CPython {} · venv {}", self.python, venv.display()),
+            None => format!("embedded CPython {}", self.python),
+        }
+    }
+}
+
+impl Report {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for doc in &self.documents {
+            s.add(doc);
+        }
+        s.with_run(&self.run)
+    }
+
+    /// Everything passed (or was skipped on purpose).
+    pub fn is_success(&self) -> bool {
+        self.summary().is_success()
     }
 }
