@@ -6,7 +6,7 @@
 //! (`super::sandbox`) around its own working directory, runs one document
 //! and exits; the worker reports how it ended. A child that crashes takes
 //! nothing else with it, and nothing one document did can leak into the next.
-//! The next child is forked as soon as one starts, and waits for its job (see
+//! The next child is forked while one runs, and waits for its job (see
 //! [`Ready`]): a job finds its process started and its filter compiled.
 //!
 //! The worker never runs example code, so it is the one that deals with the
@@ -280,9 +280,9 @@ const END_EVENT: &[u8] = b"{\"event\": \"end\"}\n";
 ///
 /// Forking (namespaces, an init, the process itself) and what the process
 /// does before it needs its job take a few milliseconds, in wake-ups across
-/// four processes. The worker forks the next child as soon as one has its
-/// job, so that the next job finds its process ready. It comes from the clean
-/// template like any other and holds nothing until its job arrives.
+/// four processes. The worker forks the next child while one runs, so that
+/// the next job finds its process ready. It comes from the clean template
+/// like any other and holds nothing until its job arrives.
 struct Ready {
     /// How it was forked: a job forked otherwise does not take it.
     key: ForkKey,
@@ -357,14 +357,14 @@ fn run_job(
 ) {
     out.child_tail.clear();
     let key = (fork_flags(&job), memory_cap_mb(&job));
-    let ahead = ready.take().and_then(|r| match r.key == key {
+    let waiting = ready.take().and_then(|r| match r.key == key {
         true => r.hand(&job, template),
         false => {
             end(&r.forked, template);
             None
         }
     });
-    let child = match ahead {
+    let child = match waiting {
         Some(child) => Ok(child),
         None => Ready::fork(template, key).and_then(|r| {
             r.hand(&job, template)
