@@ -18,8 +18,8 @@ import json
 import linecache
 import os
 import random
-import signal
 import re
+import signal
 import sys
 import threading
 import time
@@ -267,9 +267,9 @@ def allow_processes():
 
 
 def prepare_child():
-    """What a document's process does before its job arrives, while the
-    parent judges the last document and sends this one (the worker forks
-    it ahead): nothing in it depends on the job."""
+    """What a document's process does while it waits for its job (the
+    worker forks it ahead, while another document runs): nothing in it
+    depends on the job."""
     block_processes()
 
 
