@@ -180,6 +180,24 @@ impl Shared {
         }
     }
 
+    /// The task a runner serving `seed` will run after the one it has,
+    /// taken now to be staged; only while every other runner of that seed
+    /// would still find one waiting, so that none idles for it.
+    fn take_next(&self, seed: Seed) -> Option<Ready> {
+        let mut queue = self.lock();
+        let mine = queue.tasks.iter().filter(|r| r.task.seed == seed).count();
+        if mine < queue.serving[seed.at()].max(1) {
+            return None;
+        }
+        let at = queue.tasks.iter().position(|r| r.task.seed == seed)?;
+        let ready = queue.tasks.remove(at)?;
+        if seed == Seed::First {
+            queue.firsts_left -= 1;
+        }
+        self.changed.notify_all();
+        Some(ready)
+    }
+
     /// Queues a prepared task, once there is room; dropped if the queue
     /// was closed meanwhile (the stream was dropped).
     fn push(&self, ready: Ready) {
@@ -276,9 +294,10 @@ impl Shared {
     /// of the task's seed, stores what it may, and passes it on.
     fn serve(&self, mut seed: Seed, done: Sender<Done>) {
         let mut slot = self.pools[seed.at()].slot(&self.zygotes[seed.at()]);
+        let mut next = None;
         loop {
             let was = seed;
-            let Some(ready) = self.take(&mut seed) else {
+            let Some(ready) = next.take().or_else(|| self.take(&mut seed)) else {
                 break;
             };
             if seed != was {
@@ -294,7 +313,14 @@ impl Shared {
             } = ready;
             let started = Instant::now();
             let pool = &self.pools[seed.at()];
-            let outcome = pool.run_prepared(&mut slot, &self.preload, &doc, &config, prepared);
+            // The next one's child reads its job and fences itself in
+            // while this one runs (see `WorkerCommand::Stage`).
+            let mut then = || {
+                next = next.take().or_else(|| self.take_next(seed));
+                next.as_ref()?.prepared.as_ref().ok().map(Prepared::job)
+            };
+            let outcome =
+                pool.run_prepared(&mut slot, &self.preload, &doc, &config, prepared, &mut then);
             if let (Some((cache, key)), Ok(outcome)) = (&key, &outcome) {
                 if let Err(e) = cache.put(*key, outcome) {
                     let mut first = self.not_stored.lock().unwrap_or_else(|e| e.into_inner());

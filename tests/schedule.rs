@@ -142,3 +142,69 @@ fn a_second_run_asked_for_of_the_last_document_still_comes() {
         );
     }
 }
+
+/// With one runner, the next document's process gets its job and fences
+/// itself in while the one before runs (it is staged). A crash and a kill
+/// in the first document are replayed before the staged one runs, and
+/// each document gets its own outcomes, whatever the order of the three.
+#[test]
+fn a_crashed_document_is_replayed_before_the_staged_one_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("snipcheck.toml"), "[run]\ntimeout = 1\n").unwrap();
+    let stuck = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n";
+    let first = [
+        "print(\"a1\")\n",
+        "import os\nos._exit(3)\n",
+        "print(\"a3\")\n",
+        stuck,
+        "print(\"a5\")\n",
+    ];
+    let write = |name: &str, blocks: &[&str]| {
+        let path = dir.path().join(name);
+        let body: String = blocks
+            .iter()
+            .map(|b| format!("```python\n{b}```\n\n"))
+            .collect();
+        std::fs::write(&path, format!("# {name}\n\n{body}")).unwrap();
+        path
+    };
+    let paths = [
+        write("a.md", &first),
+        write(
+            "b.md",
+            &["import os\nprint(\"b\", os.path.basename(os.getcwd()) != '')\n"],
+        ),
+        write("c.md", &["print(\"c\")\n"]),
+    ];
+    let mut settings = Settings::new(PathBuf::from(env!("CARGO_BIN_EXE_snipcheck")));
+    settings.pool.jobs = 1;
+    let jobs = Arc::new(check::read_documents(&paths, &settings).unwrap());
+    let schedule = Schedule::start(&settings.pool, false, jobs, Early::default());
+    let mut seen = Vec::new();
+    for arrival in schedule {
+        let Arrival::Document(runs) = arrival else {
+            panic!("no second run was asked for");
+        };
+        let outcome = runs.first.outcome.expect("the document ran");
+        for example in &outcome.examples {
+            let said = match &example.interrupted {
+                Some(stop) => format!("{:?}", stop.kind),
+                None => example.stdout(),
+            };
+            seen.push((runs.index, said));
+        }
+    }
+    let expected: Vec<(usize, String)> = [
+        (0, "a1\n"),
+        (0, "Crash"),
+        (0, "a3\n"),
+        (0, "Timeout"),
+        (0, "a5\n"),
+        (1, "b True\n"),
+        (2, "c\n"),
+    ]
+    .iter()
+    .map(|(i, s)| (*i, s.to_string()))
+    .collect();
+    assert_eq!(seen, expected);
+}

@@ -118,6 +118,13 @@ pub(crate) struct Prepared {
     job: Job,
 }
 
+impl Prepared {
+    /// Its job, to stage (see [`WorkerCommand::Stage`]).
+    pub(crate) fn job(&self) -> Job {
+        self.job.clone()
+    }
+}
+
 /// A runner's worker (see [`Pool::slot`]), and the zygote that forks the
 /// next one when it has none.
 #[derive(Default)]
@@ -128,6 +135,16 @@ pub(crate) struct Slot {
     /// on its way: removing it (its tmpfs gone with the child's namespace)
     /// takes most of a millisecond, better spent while a child runs.
     spent: Option<Workdir>,
+    /// The job its worker holds staged (see [`WorkerCommand::Stage`]).
+    staged: Option<Staged>,
+}
+
+/// A staged job, by its working directory.
+enum Staged {
+    /// Waiting for its `Go`, which it gets instead of a `Run`.
+    Waiting(PathBuf),
+    /// Told to go the moment the document before it ended.
+    Going(PathBuf),
 }
 
 /// How one child's run of a document ended.
@@ -148,12 +165,21 @@ impl Pool {
             worker: self.warm.take(),
             zygote: zygote.clone(),
             spent: None,
+            staged: None,
         }
     }
 
     /// Gives a runner's worker back: kept when this pool keeps workers,
     /// else stopped.
-    pub(crate) fn release(&self, slot: Slot) {
+    pub(crate) fn release(&self, mut slot: Slot) {
+        match (&mut slot.worker, slot.staged.take()) {
+            (Some(worker), Some(Staged::Waiting(_))) => {
+                let _ = worker.send(&WorkerCommand::Unstage);
+            }
+            // It runs a document nobody follows: stopped, not kept.
+            (worker, Some(Staged::Going(_))) => *worker = None,
+            _ => {}
+        }
         self.warm.keep(slot.worker);
     }
 
@@ -199,12 +225,21 @@ impl Pool {
     pub fn run_document(&self, doc: &Document, config: &Config) -> Result<DocumentOutcome, Error> {
         let preload = super::modules_to_preload([(doc, config)]);
         let first = self.job_for(doc, config, &Resume::default());
-        self.run_prepared(&mut Slot::default(), &preload, doc, config, first)
+        self.run_prepared(
+            &mut Slot::default(),
+            &preload,
+            doc,
+            config,
+            first,
+            &mut || None,
+        )
     }
 
     /// Runs one document, prepared with [`Pool::prepare_job`], with the
     /// worker of `slot` (started if it has none or it died), in as many
-    /// children as its crashes require.
+    /// children as its crashes require. `then` gives the job the runner
+    /// will run next, if it has one yet: it is staged (see
+    /// [`WorkerCommand::Stage`]) as soon as there is one.
     pub(crate) fn run_prepared(
         &self,
         worker: &mut Slot,
@@ -212,6 +247,7 @@ impl Pool {
         doc: &Document,
         config: &Config,
         first: Result<Prepared, Error>,
+        then: &mut dyn FnMut() -> Option<Job>,
     ) -> Result<DocumentOutcome, Error> {
         let mut collector = Collector::new(doc.examples.len(), doc.source.lines().count())
             .with_max_output(config.run.max_output);
@@ -224,7 +260,7 @@ impl Pool {
                 None => self.job_for(doc, config, &resume)?,
             };
             collector.new_child(!resume.replay.is_empty());
-            let ending = self.attempt(worker, preload, doc, config, job, &mut collector);
+            let ending = self.attempt(worker, preload, (doc, config), job, then, &mut collector);
             worker.spent = Some(workdir);
             let ending = ending?;
             match ending {
@@ -284,27 +320,35 @@ impl Pool {
         &self,
         slot: &mut Slot,
         preload: &[String],
-        doc: &Document,
-        config: &Config,
+        (doc, config): (&Document, &Config),
         job: Job,
+        then: &mut dyn FnMut() -> Option<Job>,
         collector: &mut Collector,
     ) -> Result<Ending, Error> {
+        if matches!(&slot.staged, Some(Staged::Going(path)) if *path != job.workdir) {
+            slot.worker = None; // it runs another job than this one: never the case
+        }
         if !slot.worker.as_mut().is_some_and(Worker::is_alive) {
             let zygote = slot.zygote.get(|| self.zygote(preload));
             slot.worker = Some(Worker::fork_or_spawn(self, zygote, preload)?);
+            slot.staged = None;
         }
         let spent = slot.spent.take();
+        let staged = &mut slot.staged;
         let slot = &mut slot.worker;
         let worker = slot.as_mut().expect("a worker was just started");
-        worker
-            .stderr
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
         let max_line = protocol::max_line(config.run.max_output);
         let workdir = job.workdir.clone();
         let budget = sandbox::workdir_budget(job.file_size_mb);
-        worker.send(&WorkerCommand::Run { job })?;
+        match staged.take() {
+            Some(Staged::Going(_)) => {}
+            Some(Staged::Waiting(path)) if path == workdir => worker.start(WorkerCommand::Go)?,
+            other => {
+                *staged = other;
+                worker.start(WorkerCommand::Run { job })?;
+            }
+        }
+        worker.stage(staged, then);
         drop(spent);
         let limit_of = |i: usize| config.timeout_for(&doc.name, &doc.examples[i].id);
         let whole: f64 = (0..doc.examples.len()).map(limit_of).sum();
@@ -345,7 +389,17 @@ impl Pool {
                     Ok(Message::Worker(WorkerEvent::Exit { code, signal })) => {
                         let (kind, message) = match stop {
                             Some((kind, message, _)) => (kind, message),
-                            None if collector.ended => return Ok(Ending::Finished),
+                            None if collector.ended => {
+                                // The runner runs the staged job next: it
+                                // need not wait for this one's outcome.
+                                if let Some(Staged::Waiting(path)) = staged.take() {
+                                    *staged = worker
+                                        .start(WorkerCommand::Go)
+                                        .ok()
+                                        .map(|()| Staged::Going(path));
+                                }
+                                return Ok(Ending::Finished);
+                            }
                             None => (
                                 InterruptionKind::Crash,
                                 describe_exit(code, signal, &worker.stderr_tail()),
@@ -368,6 +422,7 @@ impl Pool {
                     {
                         Ok(None) => {
                             clock.heard(collector.running);
+                            worker.stage(staged, then);
                             None
                         }
                         Ok(Some((bad_config, message))) => {
@@ -556,6 +611,29 @@ impl Worker {
             .write_all(line.as_bytes())
             .and_then(|()| stdin.flush())
             .map_err(|e| Error::Worker(format!("the worker is gone: {e}")))
+    }
+
+    /// Stages the job `then` gives, unless one is staged already. A worker
+    /// gone is found by the run it has (its stdout closes).
+    fn stage(&mut self, staged: &mut Option<Staged>, then: &mut dyn FnMut() -> Option<Job>) {
+        if staged.is_none() {
+            if let Some(job) = then() {
+                let workdir = job.workdir.clone();
+                if self.send(&WorkerCommand::Stage { job }).is_ok() {
+                    *staged = Some(Staged::Waiting(workdir));
+                }
+            }
+        }
+    }
+
+    /// Has the worker start a child (`Run` or `Go`), whose stderr alone
+    /// is the tail kept from then on.
+    fn start(&mut self, command: WorkerCommand) -> Result<(), Error> {
+        self.stderr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.send(&command)
     }
 
     /// Asks the worker to kill the child it runs; if the worker is gone,

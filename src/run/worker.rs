@@ -8,6 +8,9 @@
 //! nothing else with it, and nothing one document did can leak into the next.
 //! The next child is forked while one runs, and waits for its job (see
 //! [`Ready`]): a job finds its process started and its filter compiled.
+//! A job the parent stages (see [`Command::Stage`]) goes further while the
+//! current document runs: its child reads it and fences itself in, then
+//! waits for the worker's go.
 //!
 //! The worker never runs example code, so it is the one that deals with the
 //! child: it knows the child's pid from `fork` itself and kills it when the
@@ -64,6 +67,15 @@ pub(crate) struct Job {
 pub(crate) enum Command {
     /// Run a document in a fresh child.
     Run { job: Job },
+    /// Give the next document's job to a fresh child, which reads it and
+    /// fences itself in while the current one runs, then waits for `Go`:
+    /// the next document starts without those milliseconds. It runs no
+    /// document code before its `Go`. A later `Stage` replaces it.
+    Stage { job: Job },
+    /// Run the staged document now, as `Run` would have.
+    Go,
+    /// End the staged child: its document will not run here.
+    Unstage,
     /// Kill the child running now (its time is up, or it misbehaved).
     /// One that arrives after the child ended does nothing.
     Kill,
@@ -177,17 +189,28 @@ fn serve(mut out: Output) -> ! {
     };
     // SAFETY: fd 0 is the worker's stdin, owned by nothing else here.
     let mut input = BufReader::new(unsafe { File::from_raw_fd(0) });
-    let mut ready = None;
+    let mut next = Next {
+        template: &template,
+        ready: None,
+        staged: None,
+    };
     while let Some(command) = read_command(&mut input) {
         match command {
-            Ok(Command::Run { job }) => run_job(job, &template, &mut ready, &mut input, &mut out),
+            Ok(Command::Run { job }) => {
+                let child = next.child_for(&job, true);
+                run_job(child, &mut next, &mut input, &mut out);
+            }
+            Ok(Command::Go) => match next.go() {
+                Some(child) => run_job(child, &mut next, &mut input, &mut out),
+                None => out.worker(&worker_fatal("`go` with no document staged")),
+            },
+            Ok(Command::Stage { job }) => next.stage(job),
+            Ok(Command::Unstage) => next.unstage(),
             Ok(Command::Kill) => {}
             Err(e) => out.worker(&worker_fatal(&format!("bad command: {e}"))),
         }
     }
-    if let Some(ready) = ready.take() {
-        end(&ready.forked, &template);
-    }
+    next.end_all();
     // The template reaps what it forked, then ends; it is reaped here.
     drop(template);
     while rustix::process::waitpid(None, WaitOptions::empty()).is_ok_and(|s| s.is_some()) {}
@@ -289,12 +312,15 @@ struct Ready {
     forked: Forked,
     events: OwnedFd,
     output: OwnedFd,
-    /// The write end of the pipe the child reads its job from, to its end.
+    /// The write end of the pipe the child reads its job (and its go) from.
     job: File,
 }
 
 /// The fork flags and memory cap (MB) of a job (see [`fork_flags`]).
 type ForkKey = (u8, u32);
+
+/// What tells a staged child to run its document (see [`Command::Stage`]).
+const GO: u8 = b'G';
 
 impl Ready {
     fn fork(template: &Template, key: ForkKey) -> std::io::Result<Ready> {
@@ -315,19 +341,149 @@ impl Ready {
         })
     }
 
-    /// Gives the child its job; `None` if it is gone (it is then ended).
-    fn hand(mut self, job: &Job, template: &Template) -> Option<(Forked, OwnedFd, OwnedFd)> {
+    /// Gives the child its job (its length first), and its go with it when
+    /// `go`; `None` if it is gone (it is then ended).
+    fn hand(mut self, job: &Job, template: &Template, go: bool) -> Option<Handed> {
         // In one write: serde_json writes every token and escape apart.
         let written = serde_json::to_vec(job)
             .map_err(std::io::Error::from)
-            .and_then(|bytes| self.job.write_all(&bytes));
-        drop(self.job);
+            .and_then(|json| {
+                let mut bytes = Vec::with_capacity(json.len() + 9);
+                bytes.extend_from_slice(&(json.len() as u64).to_le_bytes());
+                bytes.extend_from_slice(&json);
+                bytes.extend(go.then_some(GO));
+                self.job.write_all(&bytes)
+            });
         match written {
-            Ok(()) => Some((self.forked, self.events, self.output)),
+            Ok(()) => Some(Handed {
+                key: self.key,
+                forked: self.forked,
+                events: self.events,
+                output: self.output,
+                go: (!go).then_some(self.job),
+            }),
             Err(_) => {
                 end(&self.forked, template);
                 None
             }
+        }
+    }
+}
+
+/// A child that has its job: running, or staged and waiting for its go.
+struct Handed {
+    key: ForkKey,
+    forked: Forked,
+    events: OwnedFd,
+    output: OwnedFd,
+    /// Where its go is written, while it waits for one.
+    go: Option<File>,
+}
+
+impl Handed {
+    /// Tells a staged child to run; `None` if it is gone (it is then ended).
+    fn go(mut self, template: &Template) -> Option<Handed> {
+        let told = match self.go.take() {
+            Some(mut pipe) => pipe.write_all(&[GO]).is_ok(),
+            None => true,
+        };
+        if !told {
+            end(&self.forked, template);
+        }
+        told.then_some(self)
+    }
+}
+
+/// The worker's next children: one forked ahead with no job yet, and one
+/// staged with the next document's job.
+struct Next<'t> {
+    template: &'t Template,
+    ready: Option<Ready>,
+    staged: Option<Staged>,
+}
+
+/// The next document's job, as far as it got (see [`Command::Stage`]).
+enum Staged {
+    /// Not handed yet: a child takes it on the worker's next quiet tick,
+    /// not at once, when the document just started wants the core.
+    Job(Job),
+    /// Handed to a child, fencing itself in or waiting for its go; `None`
+    /// when there was none to be had (`Go` then forks one, as `Run` does).
+    Handed(Job, Option<Handed>),
+}
+
+impl Next<'_> {
+    /// A child with `job` (the one forked ahead, if it fits), told to go
+    /// at once or not.
+    fn child_for(&mut self, job: &Job, go: bool) -> std::io::Result<Handed> {
+        let template = self.template;
+        let key = (fork_flags(job), memory_cap_mb(job));
+        let waiting = self.ready.take().and_then(|r| match r.key == key {
+            true => r.hand(job, template, go),
+            false => {
+                end(&r.forked, template);
+                None
+            }
+        });
+        match waiting {
+            Some(child) => Ok(child),
+            None => Ready::fork(template, key).and_then(|r| {
+                r.hand(job, template, go)
+                    .ok_or_else(|| std::io::Error::other("the child ended before its job"))
+            }),
+        }
+    }
+
+    /// Stages `job`, replacing any staged before.
+    fn stage(&mut self, job: Job) {
+        self.unstage();
+        self.staged = Some(Staged::Job(job));
+    }
+
+    fn unstage(&mut self) {
+        if let Some(Staged::Handed(_, Some(child))) = self.staged.take() {
+            end(&child.forked, self.template);
+        }
+    }
+
+    /// The staged document's child, told to go; a fresh one with its job
+    /// if it has none or it is gone (it ran nothing yet). `None` with
+    /// nothing staged.
+    fn go(&mut self) -> Option<std::io::Result<Handed>> {
+        let (job, child) = match self.staged.take()? {
+            Staged::Job(job) => (job, None),
+            Staged::Handed(job, child) => (job, child),
+        };
+        match child.and_then(|c| c.go(self.template)) {
+            Some(child) => Some(Ok(child)),
+            None => Some(self.child_for(&job, true)),
+        }
+    }
+
+    /// One step ahead on a quiet tick: the staged job handed to its child,
+    /// else the next child forked, unless one waits already. Returns
+    /// whether a step is left for the next tick.
+    fn ahead(&mut self, key: ForkKey) -> bool {
+        match self.staged.take() {
+            Some(Staged::Job(job)) => {
+                let child = self.child_for(&job, false).ok();
+                self.staged = Some(Staged::Handed(job, child));
+                self.ready.is_none()
+            }
+            staged => {
+                self.staged = staged;
+                if self.ready.is_none() {
+                    self.ready = Ready::fork(self.template, key).ok();
+                }
+                false
+            }
+        }
+    }
+
+    fn end_all(&mut self) {
+        self.unstage();
+        if let Some(ready) = self.ready.take() {
+            end(&ready.forked, self.template);
         }
     }
 }
@@ -345,50 +501,55 @@ fn end(forked: &Forked, template: &Template) {
     template.release(forked.pid);
 }
 
-/// Has a child (the one forked ahead, if it fits) run `job`, relays what
-/// it says, kills it when asked, and reports how it ended; forks the next
-/// one ahead meanwhile.
+/// What the worker does for the parent while a child runs.
+enum Between {
+    /// A tick passed with nothing to relay: a step ahead (see
+    /// [`Next::ahead`]); `true` if one is left.
+    Idle,
+    /// The parent staged the next document.
+    Stage(Job),
+}
+
+/// Has `child` run its job, relays what it says, kills it when asked, and
+/// reports how it ended; forks the next one ahead meanwhile, and stages
+/// what the parent sends.
 fn run_job(
-    job: Job,
-    template: &Template,
-    ready: &mut Option<Ready>,
+    child: std::io::Result<Handed>,
+    next: &mut Next<'_>,
     input: &mut BufReader<File>,
     out: &mut Output,
 ) {
     out.child_tail.clear();
-    let key = (fork_flags(&job), memory_cap_mb(&job));
-    let waiting = ready.take().and_then(|r| match r.key == key {
-        true => r.hand(&job, template),
-        false => {
-            end(&r.forked, template);
-            None
-        }
-    });
-    let child = match waiting {
-        Some(child) => Ok(child),
-        None => Ready::fork(template, key).and_then(|r| {
-            r.hand(&job, template)
-                .ok_or_else(|| std::io::Error::other("the child ended before its job"))
-        }),
+    let child = match child {
+        Ok(child) => child,
+        Err(e) => return out.worker(&worker_fatal(&format!("fork failed: {e}"))),
     };
+    let key = child.key;
+    let template = next.template;
     // The next one starts while this one runs, once it is under way (not
     // at its start, where both would want the same core), or when it ends.
-    let mut ahead = || {
-        if ready.is_none() {
-            *ready = Ready::fork(template, key).ok();
+    let mut between = |what: Between| match what {
+        Between::Idle => next.ahead(key),
+        Between::Stage(job) => {
+            next.stage(job);
+            true
         }
     };
-    match child {
-        Ok((forked, events, output)) => {
-            // Unknown when the child said its `end` and was let go.
-            let (code, signal) =
-                supervise(&forked, template, events, output, input, out, &mut ahead)
-                    .unwrap_or_default();
-            out.worker(&json!({"event": "exit", "code": code, "signal": signal}).to_string());
-        }
-        Err(e) => out.worker(&worker_fatal(&format!("fork failed: {e}"))),
+    let Handed {
+        forked,
+        events,
+        output,
+        ..
+    } = child;
+    // Unknown when the child said its `end` and was let go.
+    let (code, signal) =
+        supervise(&forked, template, events, output, input, out, &mut between).unwrap_or_default();
+    out.worker(&json!({"event": "exit", "code": code, "signal": signal}).to_string());
+    // A staged child that has its job goes next: forking now would only
+    // slow its start. Otherwise the next child is made ready now.
+    if !matches!(next.staged, Some(Staged::Handed(..))) {
+        let _ = next.ahead(key);
     }
-    ahead();
 }
 
 /// What a document's process may hold in memory in all: its address
@@ -446,7 +607,8 @@ fn child_main(fds: ChildFds) -> ! {
     let told = read_all(sync);
     let seccomp = super::seccomp::prepare();
     let prepared = super::prepare_child();
-    let job = read_all(job);
+    let mut go = File::from(job);
+    let job = read_job(&mut go);
     if orphan || plumbed.is_err() {
         exit(3);
     }
@@ -460,7 +622,7 @@ fn child_main(fds: ChildFds) -> ! {
         serde_json::from_slice::<Job>(&job)
             .map_err(|e| Error::Worker(format!("unreadable job: {e}")))
     }) {
-        Ok(job) => match run_child(&job, &told, &seccomp, &send) {
+        Ok(job) => match run_child(&job, &told, &seccomp, &send, go) {
             Ok(()) => 0,
             Err(e) => {
                 send(child_fatal(&e));
@@ -474,6 +636,33 @@ fn child_main(fds: ChildFds) -> ! {
     };
     hang_up(events_fd);
     exit(code)
+}
+
+/// The job on the child's job pipe: its length (8 bytes, little-endian),
+/// then its JSON. What is short of that fails to parse.
+fn read_job(pipe: &mut File) -> Vec<u8> {
+    let mut length = [0u8; 8];
+    if pipe.read_exact(&mut length).is_err() {
+        return Vec::new();
+    }
+    let mut bytes = Vec::new();
+    let _ = pipe
+        .take(u64::from_le_bytes(length))
+        .read_to_end(&mut bytes);
+    bytes
+}
+
+/// Whether the worker said go (see [`Command::Stage`]); `false` when it
+/// ended the child's wait instead. The pipe is closed either way.
+fn told_to_go(mut pipe: File) -> bool {
+    let mut byte = [0u8];
+    loop {
+        match pipe.read(&mut byte) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Ok(1) => return byte[0] == GO,
+            _ => return false,
+        }
+    }
 }
 
 /// Everything in pipe `fd`, until its end.
@@ -509,12 +698,20 @@ const RELAY_EVERY: Timespec = Timespec {
     tv_nsec: 10_000_000,
 };
 
+/// The tick while a step ahead is left (see [`Next::ahead`]): the next
+/// document's process is made ready early in this one's run, when this
+/// one is under way, so that a short document's successor is ready too.
+const AHEAD_EVERY: Timespec = Timespec {
+    tv_sec: 0,
+    tv_nsec: 1_000_000,
+};
+
 /// The worker's side of one child: relays its events and output until it
 /// has ended and its pipes are drained, killing it on the parent's word.
 /// Returns its exit code or the signal that ended it; `None` when it closed
 /// its channels after its `end`: it is killed then, not waited for, and the
-/// next document starts while the kernel tears it down. `idle` runs each
-/// time a tick passes with nothing to relay.
+/// next document starts while the kernel tears it down. `between` is told
+/// each time a tick passes with nothing to relay, and of each `Stage`.
 fn supervise(
     forked: &Forked,
     template: &Template,
@@ -522,7 +719,7 @@ fn supervise(
     output: OwnedFd,
     input: &mut BufReader<File>,
     out: &mut Output,
-    idle: &mut dyn FnMut(),
+    between: &mut dyn FnMut(Between) -> bool,
 ) -> Option<(Option<i32>, Option<i32>)> {
     // A pidfd says when the child ends even if its pipes stay open.
     let pidfd = &forked.pidfd;
@@ -542,6 +739,8 @@ fn supervise(
     let mut buf = vec![0u8; 1 << 16];
     // A child sending a lot (a huge outcome) is read as it comes, not per tick.
     let mut streaming = false;
+    // A step ahead is left (see `Next::ahead`): the next tick comes sooner.
+    let mut ahead = true;
     loop {
         if batched {
             streaming = relay_all(&mut events, &mut buf, out) >= buf.len();
@@ -559,7 +758,8 @@ fn supervise(
             break;
         }
         if parent_here && !input.buffer().is_empty() {
-            parent_here = obey(input, || kill(pidfd));
+            parent_here = obey(input, || kill(pidfd), between);
+            ahead = true;
             continue;
         }
         let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(4);
@@ -583,6 +783,7 @@ fn supervise(
                 tv_sec: 0,
                 tv_nsec: 0,
             }),
+            (None, Some(_)) if ahead => Some(AHEAD_EVERY),
             (None, Some(_)) => Some(RELAY_EVERY),
             (None, None) => None,
         };
@@ -596,7 +797,7 @@ fn supervise(
                 continue;
             }
             Ok(0) => {
-                idle();
+                ahead = between(Between::Idle);
                 continue;
             }
             Ok(_) => {}
@@ -618,7 +819,10 @@ fn supervise(
                     let _ = std::io::stderr().write_all(bytes);
                 }),
                 2 => status = wait(),
-                _ => parent_here = obey(input, || kill(pidfd)),
+                _ => {
+                    parent_here = obey(input, || kill(pidfd), between);
+                    ahead = true;
+                }
             }
         }
     }
@@ -663,10 +867,18 @@ fn relay(pipe: &mut Option<File>, buf: &mut [u8], mut sink: impl FnMut(&[u8])) {
 
 /// Follows one command from the parent while a child runs; `false` when
 /// the parent is gone (the child is killed then too).
-fn obey(input: &mut BufReader<File>, kill: impl Fn() -> rustix::io::Result<()>) -> bool {
+fn obey(
+    input: &mut BufReader<File>,
+    kill: impl Fn() -> rustix::io::Result<()>,
+    between: &mut dyn FnMut(Between) -> bool,
+) -> bool {
     match read_command(input) {
         Some(Ok(Command::Kill)) => {
             let _ = kill();
+            true
+        }
+        Some(Ok(Command::Stage { job })) => {
+            between(Between::Stage(job));
             true
         }
         None => {
@@ -678,7 +890,15 @@ fn obey(input: &mut BufReader<File>, kill: impl Fn() -> rustix::io::Result<()>) 
     }
 }
 
-fn run_child(job: &Job, told: &[u8], seccomp: &Seccomp, send: &Sender) -> Result<(), Error> {
+/// Fences the child in, waits for its go (at once unless staged), then
+/// runs the document.
+fn run_child(
+    job: &Job,
+    told: &[u8],
+    seccomp: &Seccomp,
+    send: &Sender,
+    go: File,
+) -> Result<(), Error> {
     let (status, detail) = if job.sandbox {
         fence(job, told, seccomp)
     } else {
@@ -688,6 +908,9 @@ fn run_child(job: &Job, told: &[u8], seccomp: &Seccomp, send: &Sender) -> Result
             "sandbox disabled (--no-sandbox)".to_string(),
         )
     };
+    if !told_to_go(go) {
+        return Ok(());
+    }
     send(json!({"event": "sandbox", "status": status, "detail": detail}).to_string());
     let send = Arc::clone(send);
     super::execute_request(job.request.clone(), job.sandbox, move |line| send(line))
