@@ -901,14 +901,11 @@ class Events:
             self._waiting.clear()
 
 
-def run_document(request_json, hooks, sandboxed=True):
-    """Runs a document, reporting through `hooks.emit` as it goes.
-
-    `replay` (indices) restarts after a worker died: those examples run
-    again, silently, to rebuild the namespace (their outcomes were already
-    reported), those in `avoid` (they crashed or timed out) do not run, and
-    every other example runs and is reported. Sphinx cleanup code runs last,
-    as the doctest builder runs it after its group.
+def load_document(request_json, sandboxed=True):
+    """A document's request, and what its run needs before its first
+    example set up: done while its process waits for its go (the worker
+    stages the next document while one runs), so that its run starts with
+    its first example. Nothing here reads the clock or says anything.
     """
     request = json.loads(request_json)
     DOCUMENT_THREADS.clear()
@@ -920,19 +917,52 @@ def run_document(request_json, hooks, sandboxed=True):
         home_in(request["cwd"])
     else:
         allow_processes()
+    path, config = request["path"], request["config"]
+    use_environment(config)
+    NETWORK.responses = config["network"]
+    INPUT.lines = list(config["input"])
+    linecache.cache[path] = (len(request["source"]), None, request["source"].splitlines(True), path)
+    write_fixtures(request["cwd"], config["fixtures"])
+    rehearse()
+    return request
+
+
+# An example of the harness's own, nothing of the document's in it.
+REHEARSAL = {"code": "print([1])\n", "first_line": 1, "claim_lines": [], "spans": False,
+             "session": False, "timeout": 1}
+
+
+def rehearse():
+    """Runs the harness's own example once, output and outcome thrown away:
+    the pages an example's run writes to (the harness's functions and
+    objects, shared with the worker until written) are copied now, while
+    the process waits for its go, not during the document's first example.
+    """
+    saved = os.getcwd()
+    quiet = Hooks(lambda events: None)
+    facts = run_example(dict(REHEARSAL), "<rehearsal>", {"__name__": "__main__"}, 1 << 10, quiet)
+    Events(quiet.emit).now({"event": "done", "index": 0, "outcome": sent(facts)})
+    os.chdir(saved)
+
+
+def run_document(request, hooks):
+    """Runs a document `load_document` set up, reporting through
+    `hooks.emit` as it goes.
+
+    `replay` (indices) restarts after a worker died: those examples run
+    again, silently, to rebuild the namespace (their outcomes were already
+    reported), those in `avoid` (they crashed or timed out) do not run, and
+    every other example runs and is reported. Sphinx cleanup code runs last,
+    as the doctest builder runs it after its group.
+    """
     path = request["path"]
     config = request["config"]
     replay = set(request.get("replay") or ())
     avoid = set(request.get("avoid") or ())
-    use_environment(config)
-    NETWORK.responses = config["network"]
-    INPUT.lines = list(config["input"])
     CLOCK.reset(config.get("now"))
     random.seed(config["seed"])
-    linecache.cache[path] = (len(request["source"]), None, request["source"].splitlines(True), path)
     workdir = request["cwd"]
     previous_cwd = os.getcwd()
-    write_fixtures(workdir, config["fixtures"])
     script = os.path.join(workdir, os.path.splitext(os.path.basename(path))[0] + ".py")
     sys.argv = [os.path.basename(script)]
     events = Events(hooks.emit)

@@ -565,15 +565,23 @@ fn imported_modules(code: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Runs one harness request in this process; `emit` gets one or more
-/// event lines at a time (newline-separated, no trailing newline).
-/// `sandboxed`: the harness refuses processes in front of the kernel's
-/// filter; without the sandbox an example may start them.
-pub(crate) fn execute_request(
-    request: String,
+/// A document's run, set up in this process (see `load_document` in
+/// harness.py) and ready to start: the next document's process loads
+/// while the one before runs, and starts at its go.
+pub(crate) struct Loaded {
+    request: Py<PyAny>,
+    hooks: Py<PyAny>,
+}
+
+/// Loads one harness request in this process; `emit` will get one or more
+/// event lines at a time (newline-separated, no trailing newline) once it
+/// runs. `sandboxed`: the harness refuses processes in front of the
+/// kernel's filter; without the sandbox an example may start them.
+pub(crate) fn load_request(
+    request: &str,
     sandboxed: bool,
     emit: impl Fn(String) + Send + Sync + 'static,
-) -> Result<(), Error> {
+) -> Result<Loaded, Error> {
     static WATCHDOG: OnceLock<Arc<watchdog::Watchdog>> = OnceLock::new();
     Python::attach(|py| {
         let harness = harness(py)?;
@@ -589,11 +597,26 @@ pub(crate) fn execute_request(
         let hooks = watchdog
             .hooks(py, harness, emit)
             .map_err(|e| Error::Harness(describe(py, e)))?;
-        harness
-            .call_method1("run_document", (request, hooks, sandboxed))
-            .map(|_| ())
-            .map_err(|e| harness_error(py, e))
+        let request = harness
+            .call_method1("load_document", (request, sandboxed))
+            .map_err(|e| harness_error(py, e))?;
+        Ok(Loaded {
+            request: request.unbind(),
+            hooks: hooks.unbind(),
+        })
     })
+}
+
+impl Loaded {
+    /// Runs the document, its events going where `load_request` said.
+    pub(crate) fn run(self) -> Result<(), Error> {
+        Python::attach(|py| {
+            harness(py)?
+                .call_method1("run_document", (self.request, self.hooks))
+                .map(|_| ())
+                .map_err(|e| harness_error(py, e))
+        })
+    }
 }
 
 /// The harness's work in a document's process that needs no job (see

@@ -890,8 +890,8 @@ fn obey(
     }
 }
 
-/// Fences the child in, waits for its go (at once unless staged), then
-/// runs the document.
+/// Fences the child in and loads its document, waits for its go (at
+/// once unless staged), then runs it.
 fn run_child(
     job: &Job,
     told: &[u8],
@@ -908,12 +908,13 @@ fn run_child(
             "sandbox disabled (--no-sandbox)".to_string(),
         )
     };
+    let events = Arc::clone(send);
+    let loaded = super::load_request(&job.request, job.sandbox, move |line| events(line));
     if !told_to_go(go) {
         return Ok(());
     }
     send(json!({"event": "sandbox", "status": status, "detail": detail}).to_string());
-    let send = Arc::clone(send);
-    super::execute_request(job.request.clone(), job.sandbox, move |line| send(line))
+    loaded?.run()
 }
 
 fn limits(job: &Job) -> Limits {

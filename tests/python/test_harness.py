@@ -290,3 +290,25 @@ class GuideLines(unittest.TestCase):
         padded = ast.parse("\n" * (harness.PAD_LIMIT + 4) + self.SOURCE, GUIDE)
         self.assertEqual(ast.dump(tree, include_attributes=True),
                          ast.dump(padded, include_attributes=True))
+
+
+class Rehearsal(unittest.TestCase):
+    """The harness's own example, run while a document's process waits for
+    its go, leaves nothing behind that the document could see."""
+
+    def test_it_leaves_the_process_as_it_found_it(self):
+        import os
+        import threading
+
+        before = (sys.stdout, sys.stderr, os.getcwd(), set(sys.modules),
+                  threading.active_count(), sys.displayhook, dict(vars(sys.modules["builtins"])))
+        harness.rehearse()
+        after = (sys.stdout, sys.stderr, os.getcwd(), set(sys.modules),
+                 threading.active_count(), sys.displayhook, dict(vars(sys.modules["builtins"])))
+        self.assertEqual(before, after)
+
+    def test_its_example_runs_as_a_document_example_does(self):
+        hooks = harness.Hooks(lambda line: None)
+        ran = harness.run_example(dict(harness.REHEARSAL), "<rehearsal>", {}, 1 << 10, hooks)
+        self.assertIsNone(ran["error"])
+        self.assertEqual([w["t"] for w in ran["writes"]], ["[1]\n"])
