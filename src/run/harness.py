@@ -930,18 +930,25 @@ def load_document(request_json, sandboxed=True):
 # An example of the harness's own, nothing of the document's in it.
 REHEARSAL = {"code": "print([1])\n", "first_line": 1, "claim_lines": [], "spans": False,
              "session": False, "timeout": 1}
+# And one with a `>>>` docstring, for documents with `>>>` in them.
+REHEARSAL_DOCTEST = REHEARSAL | {"code": 'def f():\n    """\n    >>> 1 + 1\n    2\n    """\n',
+                                 "spans": True}
 
 
 def rehearse():
-    """Runs the harness's own example once, output and outcome thrown away:
-    the pages an example's run writes to (the harness's functions and
+    """Runs the harness's own examples once, output and outcomes thrown
+    away: the pages an example's run writes to (the harness's functions and
     objects, shared with the worker until written) are copied now, while
     the process waits for its go, not during the document's first example.
+    The `>>>` one only where the worker imported doctest ahead (see
+    `preload`): the documents have `>>>` in them.
     """
     saved = os.getcwd()
     quiet = Hooks(lambda events: None)
-    facts = run_example(dict(REHEARSAL), "<rehearsal>", {"__name__": "__main__"}, 1 << 10, quiet)
-    Events(quiet.emit).now({"event": "done", "index": 0, "outcome": sent(facts)})
+    rehearsals = [REHEARSAL] + ([REHEARSAL_DOCTEST] if "doctest" in sys.modules else [])
+    for example in rehearsals:
+        facts = run_example(dict(example), "<rehearsal>", {"__name__": "__main__"}, 1 << 10, quiet)
+        Events(quiet.emit).now({"event": "done", "index": 0, "outcome": sent(facts)})
     os.chdir(saved)
 
 

@@ -307,8 +307,10 @@ class Rehearsal(unittest.TestCase):
                  threading.active_count(), sys.displayhook, dict(vars(sys.modules["builtins"])))
         self.assertEqual(before, after)
 
-    def test_its_example_runs_as_a_document_example_does(self):
+    def test_its_examples_run_as_a_document_example_does(self):
         hooks = harness.Hooks(lambda line: None)
         ran = harness.run_example(dict(harness.REHEARSAL), "<rehearsal>", {}, 1 << 10, hooks)
         self.assertIsNone(ran["error"])
         self.assertEqual([w["t"] for w in ran["writes"]], ["[1]\n"])
+        ran = harness.run_example(dict(harness.REHEARSAL_DOCTEST), "<rehearsal>", {}, 1 << 10, hooks)
+        self.assertEqual([d["verdict"] for d in ran["doctests"]], ["holds"])
