@@ -501,6 +501,12 @@ fn end(forked: &Forked, template: &Template) {
     template.release(forked.pid);
 }
 
+/// The worker's word that its child ended: its exit code or the signal
+/// that ended it, neither when it was let go after its `end`.
+fn exit_event(code: Option<i32>, signal: Option<i32>) -> String {
+    json!({"event": "exit", "code": code, "signal": signal}).to_string()
+}
+
 /// What the worker does for the parent while a child runs.
 enum Between {
     /// A tick passed with nothing to relay: a step ahead (see
@@ -542,9 +548,11 @@ fn run_job(
         ..
     } = child;
     // Unknown when the child said its `end` and was let go.
-    let (code, signal) =
-        supervise(&forked, template, events, output, input, out, &mut between).unwrap_or_default();
-    out.worker(&json!({"event": "exit", "code": code, "signal": signal}).to_string());
+    if let Some((code, signal)) =
+        supervise(&forked, template, events, output, input, out, &mut between)
+    {
+        out.worker(&exit_event(code, signal));
+    }
     // A staged child that has its job goes next: forking now would only
     // slow its start. Otherwise the next child is made ready now.
     if !matches!(next.staged, Some(Staged::Handed(..))) {
@@ -709,8 +717,9 @@ const AHEAD_EVERY: Timespec = Timespec {
 /// The worker's side of one child: relays its events and output until it
 /// has ended and its pipes are drained, killing it on the parent's word.
 /// Returns its exit code or the signal that ended it; `None` when it closed
-/// its channels after its `end`: it is killed then, not waited for, and the
-/// next document starts while the kernel tears it down. `between` is told
+/// its channels after its `end`: its exit is told then, and it is killed,
+/// not waited for, so the next document starts while the kernel tears it
+/// down. `between` is told
 /// each time a tick passes with nothing to relay, and of each `Stage`.
 fn supervise(
     forked: &Forked,
@@ -747,6 +756,8 @@ fn supervise(
         }
         let silent = events.is_none() && output.is_none();
         if status.is_none() && silent && out.child_ended() {
+            // Said first: the next document starts while this one goes.
+            out.worker(&exit_event(None, None));
             let _ = kill(pidfd);
             template.release(forked.pid);
             return None;
