@@ -19,10 +19,20 @@ use pyo3::types::{PyCFunction, PyDict, PyTuple};
 /// How often the exception is raised again while the example is still in.
 const REPEAT: Duration = Duration::from_millis(10);
 
+/// How long the thread sleeps while nothing is armed. Not until told: an
+/// example often ends before the thread, woken by its `arm`, even runs,
+/// which then found nothing armed, slept until told, and so was woken by
+/// every example's `arm` (a futex call and a wake-up on the other core
+/// each). Sleeping a while instead, it need not be woken by an `arm` whose
+/// deadline comes later.
+const IDLE: Duration = Duration::from_millis(100);
+
 #[derive(Default)]
 struct State {
     armed: Option<Armed>,
-    /// When the thread wakes up next by itself (`None`: only when told).
+    /// The exception was raised into the armed example's thread.
+    raised: bool,
+    /// When the thread wakes up next by itself (`None`: not started yet).
     wakes_at: Option<Instant>,
     shutdown: bool,
 }
@@ -67,6 +77,7 @@ impl Watchdog {
         let (lock, wake) = &*self.shared;
         let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
         state.armed = Some(Armed { deadline, thread });
+        state.raised = false;
         if state.wakes_at.is_none_or(|at| at > deadline) {
             wake.notify_all();
         }
@@ -74,10 +85,17 @@ impl Watchdog {
 
     /// The example is over: stop raising, and drop an exception still pending.
     /// Must be called with the GIL held, on the example's thread.
+    ///
+    /// Only when one was raised: after `PyThreadState_SetAsyncExc`, null
+    /// exception or not, CPython's eval loop keeps taking its slow path (a
+    /// percent or so of every example after).
     pub(crate) fn disarm(&self, _py: Python<'_>) {
         let (lock, _) = &*self.shared;
-        let armed = lock.lock().unwrap_or_else(|e| e.into_inner()).armed.take();
-        if let Some(armed) = armed {
+        let (armed, raised) = {
+            let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+            (state.armed.take(), std::mem::take(&mut state.raised))
+        };
+        if let (Some(armed), true) = (armed, raised) {
             // SAFETY: the GIL is held; a null exception clears a pending one.
             unsafe {
                 pyo3::ffi::PyThreadState_SetAsyncExc(armed.thread as c_long, std::ptr::null_mut())
@@ -158,16 +176,17 @@ fn watch(shared: &(Mutex<State>, Condvar), exception: &Py<PyAny>) {
         }
         let now = Instant::now();
         let wait = match state.armed {
-            None => None,
-            Some(armed) if armed.deadline > now => Some(armed.deadline - now),
+            None => IDLE,
+            Some(armed) if armed.deadline > now => armed.deadline - now,
             Some(_) => {
                 state.wakes_at = Some(now + REPEAT);
                 drop(state);
                 Python::attach(|py| {
                     // Still armed once the GIL is ours? disarm() runs under the
                     // GIL, so this check cannot race with it.
-                    let armed = lock.lock().unwrap_or_else(|e| e.into_inner()).armed;
-                    if let Some(armed) = armed.filter(|a| a.deadline <= Instant::now()) {
+                    let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(armed) = state.armed.filter(|a| a.deadline <= Instant::now()) {
+                        state.raised = true;
                         // SAFETY: the GIL is held and `exception` is a live type.
                         unsafe {
                             pyo3::ffi::PyThreadState_SetAsyncExc(
@@ -182,14 +201,10 @@ fn watch(shared: &(Mutex<State>, Condvar), exception: &Py<PyAny>) {
                 continue;
             }
         };
-        state.wakes_at = wait.map(|wait| now + wait);
-        state = match wait {
-            Some(wait) => {
-                wake.wait_timeout(state, wait)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0
-            }
-            None => wake.wait(state).unwrap_or_else(|e| e.into_inner()),
-        };
+        state.wakes_at = Some(now + wait);
+        state = wake
+            .wait_timeout(state, wait)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
     }
 }
