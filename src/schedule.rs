@@ -14,6 +14,11 @@
 //! holds its document, so only those queued, running or not yet handed on
 //! are parsed at any time.
 //!
+//! A runner takes the task after its current one early, while the other
+//! runners of its seed would still find one waiting: its worker stages it
+//! (see [`crate::run::pool`]), so that the next document's process is
+//! fenced in and loaded by the time the current one ends.
+//!
 //! Second runs need another hash seed, which CPython fixes when it starts,
 //! so they go to workers of their own. A runner serves one seed at a time
 //! and changes (a worker start) only when it has nothing of its own seed

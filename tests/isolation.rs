@@ -460,6 +460,37 @@ const CASES: &[(&str, Case)] = &[
     ("pipes-keep-their-size", pipes_keep_their_size),
 ];
 
+/// A run started in a folder the document's process may not enter (a CI
+/// job's 0700 temporary folder; as root, that process has a uid of its
+/// own): nothing it does before or after its go needs the folder it was
+/// started in.
+fn started_where_the_document_may_not_go() -> Result<(), Failed> {
+    let docs = document(
+        "# t\n\n```python\nprint(1)  # 1\n```\n\n```pycon\n>>> 1 + 1\n2\n```\n",
+        "",
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let closed = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(closed.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let tmp = open_dir();
+    let out = snipcheck(
+        As::Invoker,
+        closed.path(),
+        tmp.path(),
+        &[docs.path().to_str().unwrap()],
+    );
+    let stdout = common::text(&out.stdout);
+    if out.status.code() != Some(0) || !stdout.contains("2 examples: 2 pass") {
+        return Err(format!(
+            "exit {:?}\n{stdout}\nstderr: {}",
+            out.status.code(),
+            common::text(&out.stderr)
+        )
+        .into());
+    }
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut who = vec![As::Invoker];
@@ -482,6 +513,10 @@ fn main() {
     trials.push(Trial::test(
         "isolation::require-full-refuses-less",
         require_full_refuses_less,
+    ));
+    trials.push(Trial::test(
+        "isolation::started-where-the-document-may-not-go",
+        started_where_the_document_may_not_go,
     ));
     if is_root() {
         trials.push(Trial::test(

@@ -943,13 +943,11 @@ def rehearse():
     The `>>>` one only where the worker imported doctest ahead (see
     `preload`): the documents have `>>>` in them.
     """
-    saved = os.getcwd()
     quiet = Hooks(lambda events: None)
     rehearsals = [REHEARSAL] + ([REHEARSAL_DOCTEST] if "doctest" in sys.modules else [])
     for example in rehearsals:
         facts = run_example(dict(example), "<rehearsal>", {"__name__": "__main__"}, 1 << 10, quiet)
         Events(quiet.emit).now({"event": "done", "index": 0, "outcome": sent(facts)})
-    os.chdir(saved)
 
 
 def run_document(request, hooks):

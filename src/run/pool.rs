@@ -8,6 +8,12 @@
 //! worker fork a fresh child that replays the examples before it (to rebuild
 //! the namespace) and carries on after it, as long as the document's replays
 //! take no longer than its first-hand run (see [`Replays`]).
+//!
+//! The job a runner will run next is staged as soon as the runner has it
+//! (see [`WorkerCommand::Stage`]): its process fences itself in and loads
+//! while the current document runs, and is told to go the moment that one
+//! ended with its `end`. A replay is sent as a `Run` and goes first; the
+//! staged job waits.
 
 use std::fs::File;
 use std::io::{Read, Write};
