@@ -465,30 +465,18 @@ const CASES: &[(&str, Case)] = &[
 /// own): nothing it does before or after its go needs the folder it was
 /// started in.
 fn started_where_the_document_may_not_go() -> Result<(), Failed> {
+    use std::os::unix::fs::PermissionsExt;
     let docs = document(
         "# t\n\n```python\nprint(1)  # 1\n```\n\n```pycon\n>>> 1 + 1\n2\n```\n",
         "",
     );
-    use std::os::unix::fs::PermissionsExt;
     let closed = tempfile::tempdir().unwrap();
     std::fs::set_permissions(closed.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-    let tmp = open_dir();
-    let out = snipcheck(
-        As::Invoker,
-        closed.path(),
-        tmp.path(),
-        &[docs.path().to_str().unwrap()],
-    );
-    let stdout = common::text(&out.stdout);
-    if out.status.code() != Some(0) || !stdout.contains("2 examples: 2 pass") {
-        return Err(format!(
-            "exit {:?}\n{stdout}\nstderr: {}",
-            out.status.code(),
-            common::text(&out.stderr)
-        )
-        .into());
+    let out = passes(As::Invoker, closed.path(), &[docs.path().to_str().unwrap()])?;
+    match common::text(&out.stdout).contains("2 examples: 2 pass") {
+        true => Ok(()),
+        false => Err("not every example ran".into()),
     }
-    Ok(())
 }
 
 fn main() {
