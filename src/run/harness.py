@@ -945,9 +945,14 @@ def rehearse():
     """
     quiet = Hooks(lambda events: None)
     rehearsals = [REHEARSAL] + ([REHEARSAL_DOCTEST] if "doctest" in sys.modules else [])
+    shown = vars(builtins).get("_", REHEARSAL)  # the REPL's `_`, set by the `>>>` one
     for example in rehearsals:
         facts = run_example(dict(example), "<rehearsal>", {"__name__": "__main__"}, 1 << 10, quiet)
         Events(quiet.emit).now({"event": "done", "index": 0, "outcome": sent(facts)})
+    if shown is REHEARSAL:
+        vars(builtins).pop("_", None)
+    else:
+        builtins._ = shown
 
 
 def run_document(request, hooks):

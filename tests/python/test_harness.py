@@ -297,6 +297,7 @@ class Rehearsal(unittest.TestCase):
     its go, leaves nothing behind that the document could see."""
 
     def test_it_leaves_the_process_as_it_found_it(self):
+        import doctest  # noqa: F401 - so that the `>>>` rehearsal runs too
         import os
         import threading
 
