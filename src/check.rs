@@ -460,10 +460,9 @@ fn vary(
 
 /// Every document and its config, read before anything runs: bad input
 /// stops the run before any work is done (the first in input order is
-/// reported). What the run needs of them is kept, not the parsed documents
-/// (see [`crate::documents`]): they are parsed again at their turn. Read
-/// on two threads: nothing else runs yet, and the second parse costs its
-/// time back.
+/// reported). What the run needs of them is kept, and the parsed documents
+/// up to a bound (see [`crate::documents`]): the rest are parsed again at
+/// their turn. Read on two threads: nothing else runs yet.
 pub fn read_documents(paths: &[PathBuf], settings: &Settings) -> Result<Documents, Error> {
     let reader = Reader::new();
     let read_all = |chunk: &[PathBuf]| -> Result<Vec<Read>, Error> {

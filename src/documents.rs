@@ -3,14 +3,16 @@
 //! [`crate::check`] reads every document before anything runs: bad input
 //! stops the run before any work is done, and what the run must know from
 //! the start is taken then (which documents show a nondeterministic source,
-//! the modules to preload, how many examples there are). The parsed
-//! documents are not kept: each is parsed again when its turn comes
-//! ([`Documents::get`]) and let go once its runs are judged, so a check of
-//! 50,000 examples never holds every document. While a document is in use
-//! (queued, running, waiting for its second run) every [`Documents::get`]
-//! shares the one parsed copy. A document edited after it was read runs as
-//! it is when its turn comes, as its cache key says (`watch` checks it
-//! again anyway); one that can no longer be read is that document's error.
+//! the modules to preload, how many examples there are). The first
+//! documents parsed are kept for their turn, up to [`KEPT_SOURCE`] bytes of
+//! Markdown; the others are parsed again when their turn comes
+//! ([`Documents::get`]). Each is let go once its runs are judged, so a check
+//! of 50,000 examples never holds every document, and one of a few hundred
+//! parses each only once. While a document is in use (queued, running,
+//! waiting for its second run) every [`Documents::get`] shares the one
+//! parsed copy. A document parsed again runs as it is when its turn comes,
+//! as its cache key says (`watch` checks an edited one again anyway); one
+//! that can no longer be read is that document's error.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +22,10 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::markdown::{Conventions, Document, Tool};
 use crate::nondeterminism;
+
+/// How much Markdown the documents kept from their first reading may hold
+/// together: all of a typical docs site, a bounded part of a huge one.
+const KEPT_SOURCE: usize = 4 << 20;
 
 /// Every document of a check, by its index in the input.
 #[derive(Default)]
@@ -33,6 +39,10 @@ pub struct Documents {
     examples: usize,
     /// The documents parsed and still in use somewhere.
     loaded: Mutex<Loaded>,
+    /// Documents kept from their first reading until their turn.
+    kept: Mutex<HashMap<usize, Document>>,
+    /// The Markdown they hold, together (at most [`KEPT_SOURCE`]).
+    kept_source: usize,
 }
 
 /// What is kept of a document between its first reading and its turn.
@@ -59,6 +69,8 @@ struct Loaded {
 /// in input order, into [`Documents`].
 pub struct Read {
     entry: Entry,
+    /// The document, parsed.
+    doc: Document,
     /// The modules its code imports or cues.
     modules: Vec<String>,
     /// Its conventions, described, with their notes.
@@ -67,8 +79,8 @@ pub struct Read {
 }
 
 impl Read {
-    /// Takes what the run needs from `doc`, read with `conventions`, and
-    /// lets it go. `skip_all`: why every example is skipped, if it is.
+    /// Takes what the run needs from `doc`, read with `conventions`.
+    /// `skip_all`: why every example is skipped, if it is.
     pub fn of(
         doc: Document,
         config: Config,
@@ -89,6 +101,7 @@ impl Read {
                 conventions,
                 skip_all,
             },
+            doc,
         }
     }
 }
@@ -107,6 +120,12 @@ impl Documents {
             }
         }
         self.examples += read.examples;
+        let source = read.doc.source.len();
+        if self.kept_source + source <= KEPT_SOURCE {
+            self.kept_source += source;
+            let kept = self.kept.get_mut().unwrap_or_else(|e| e.into_inner());
+            kept.insert(self.entries.len(), read.doc);
+        }
         self.entries.push(read.entry);
     }
 
@@ -151,16 +170,28 @@ impl Documents {
         &self.conventions
     }
 
-    /// Document `index`, parsed: the copy in use if there is one, else
-    /// read again (an error if it can no longer be read).
+    /// Document `index`, parsed: the copy in use if there is one, else the
+    /// one kept from its first reading, else read again (an error if it can
+    /// no longer be read).
     pub fn get(&self, index: usize) -> Result<Arc<Document>, Error> {
         let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(doc) = loaded.by_index.get(&index).and_then(Weak::upgrade) {
             return Ok(doc);
         }
-        let entry = &self.entries[index];
-        let doc = Document::load_with(&entry.path, &entry.conventions)?;
-        let doc = Arc::new(with_skips(doc, entry.skip_all.as_deref()));
+        let kept = self
+            .kept
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&index);
+        let doc = match kept {
+            Some(doc) => doc,
+            None => {
+                let entry = &self.entries[index];
+                let doc = Document::load_with(&entry.path, &entry.conventions)?;
+                with_skips(doc, entry.skip_all.as_deref())
+            }
+        };
+        let doc = Arc::new(doc);
         loaded.by_index.insert(index, Arc::downgrade(&doc));
         if loaded.by_index.len() >= loaded.sweep_at {
             loaded.by_index.retain(|_, doc| doc.strong_count() > 0);
@@ -179,4 +210,65 @@ pub(crate) fn with_skips(mut doc: Document, reason: Option<&str>) -> Document {
             .skip(reason.to_string(), Tool::Snipcheck);
     }
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `documents` read, in order, from Markdown files written under `dir`.
+    fn read(dir: &Path, texts: &[String]) -> Documents {
+        let mut documents = Documents::default();
+        for (i, text) in texts.iter().enumerate() {
+            let path = dir.join(format!("doc-{i}.md"));
+            std::fs::write(&path, text).unwrap();
+            let conventions = Conventions::default();
+            let doc = Document::load_with(&path, &conventions).unwrap();
+            documents.push(Read::of(doc, Config::default(), conventions, None));
+        }
+        documents
+    }
+
+    fn example(code: &str) -> String {
+        format!("# Title\n\n```python\n{code}\n```\n")
+    }
+
+    #[test]
+    fn a_document_within_the_bound_is_parsed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let documents = read(dir.path(), &[example("print(1)")]);
+        std::fs::remove_file(dir.path().join("doc-0.md")).unwrap();
+        let doc = documents.get(0).expect("kept from its first reading");
+        assert_eq!(doc.examples[0].code, "print(1)\n");
+    }
+
+    #[test]
+    fn past_the_bound_a_document_is_parsed_again_at_its_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = example(&format!("x = 1  # {}", "a".repeat(KEPT_SOURCE)));
+        let documents = read(dir.path(), &[example("print(1)"), big, example("print(3)")]);
+        for i in 0..3 {
+            std::fs::remove_file(dir.path().join(format!("doc-{i}.md"))).unwrap();
+        }
+        assert!(documents.get(0).is_ok(), "within the bound: kept");
+        assert!(
+            documents.get(1).is_err(),
+            "past the bound: read again, and gone"
+        );
+        assert!(
+            documents.get(2).is_ok(),
+            "the bound is on what is kept, not on the order"
+        );
+    }
+
+    #[test]
+    fn a_kept_document_is_let_go_once_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let documents = read(dir.path(), &[example("print(1)")]);
+        let path = dir.path().join("doc-0.md");
+        std::fs::write(&path, example("print(2)")).unwrap();
+        assert_eq!(documents.get(0).unwrap().examples[0].code, "print(1)\n");
+        // Nothing holds it any more: its next turn reads the file as it is.
+        assert_eq!(documents.get(0).unwrap().examples[0].code, "print(2)\n");
+    }
 }

@@ -901,7 +901,7 @@ class Events:
             self._waiting.clear()
 
 
-def load_document(request_json, sandboxed=True):
+def load_document(request_json, sandboxed=True, rehearsal=True):
     """A document's request, and what its run needs before its first
     example set up: done while its process waits for its go (the worker
     stages the next document while one runs), so that its run starts with
@@ -923,7 +923,8 @@ def load_document(request_json, sandboxed=True):
     INPUT.lines = list(config["input"])
     linecache.cache[path] = (len(request["source"]), None, request["source"].splitlines(True), path)
     write_fixtures(request["cwd"], config["fixtures"])
-    rehearse()
+    if rehearsal:
+        rehearse()
     return request
 
 
@@ -941,7 +942,9 @@ def rehearse():
     objects, shared with the worker until written) are copied now, while
     the process waits for its go, not during the document's first example.
     The `>>>` one only where the worker imported doctest ahead (see
-    `preload`): the documents have `>>>` in them.
+    `preload`): the documents have `>>>` in them. Only asked for where a
+    core would idle meanwhile (`Job::rehearse`): with every core busy the
+    copies cost the same either way, and the rehearsal's run is extra.
     """
     quiet = Hooks(lambda events: None)
     rehearsals = [REHEARSAL] + ([REHEARSAL_DOCTEST] if "doctest" in sys.modules else [])

@@ -573,13 +573,12 @@ pub(crate) struct Loaded {
     hooks: Py<PyAny>,
 }
 
-/// Loads one harness request in this process; `emit` will get one or more
-/// event lines at a time (newline-separated, no trailing newline) once it
-/// runs. `sandboxed`: the harness refuses processes in front of the
+/// Loads `job`'s harness request in this process; `emit` will get one or
+/// more event lines at a time (newline-separated, no trailing newline) once
+/// it runs. Sandboxed, the harness refuses processes in front of the
 /// kernel's filter; without the sandbox an example may start them.
 pub(crate) fn load_request(
-    request: &str,
-    sandboxed: bool,
+    job: &worker::Job,
     emit: impl Fn(String) + Send + Sync + 'static,
 ) -> Result<Loaded, Error> {
     static WATCHDOG: OnceLock<Arc<watchdog::Watchdog>> = OnceLock::new();
@@ -598,7 +597,7 @@ pub(crate) fn load_request(
             .hooks(py, harness, emit)
             .map_err(|e| Error::Harness(describe(py, e)))?;
         let request = harness
-            .call_method1("load_document", (request, sandboxed))
+            .call_method1("load_document", (&job.request, job.sandbox, job.rehearse))
             .map_err(|e| harness_error(py, e))?;
         Ok(Loaded {
             request: request.unbind(),

@@ -21,7 +21,7 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rustix::event::Timespec;
@@ -68,6 +68,14 @@ pub struct Pool {
     /// Workers kept between runs (`snipcheck watch`): the next run skips
     /// their start-up. Shared by the clones of a pool.
     pub warm: Warm,
+}
+
+/// The cores this process may run on. With as many workers, a document's
+/// process has no idle core to rehearse on while it waits for its go
+/// (see [`Job::rehearse`]).
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
 /// Idle workers, started ahead of the next run. A worker never runs
@@ -308,6 +316,7 @@ impl Pool {
             file_size_mb: config.sandbox.file_size_mb,
             memory_cgroup: config.sandbox.memory_cgroup,
             sandbox: self.sandbox,
+            rehearse: self.jobs < cores(),
             request: super::harness_request(doc, config, workdir.path(), resume)?,
         };
         Ok(Prepared { workdir, job })

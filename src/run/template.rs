@@ -32,6 +32,10 @@ const FORK: u8 = b'F';
 const STATUS: u8 = b'S';
 const RELEASE: u8 = b'R';
 
+/// The id a document's process has in its own PID namespace, as the
+/// init's one fork. A hint only: `seccomp::prepare` checks it.
+pub(crate) const DOCUMENT_PID: u64 = 2;
+
 /// Flags of a fork request.
 pub(crate) const KEEP_ROOT: u8 = 1;
 pub(crate) const PLAIN: u8 = 2;

@@ -57,6 +57,10 @@ pub(crate) struct Job {
     #[serde(default)]
     pub(crate) memory_cgroup: bool,
     pub(crate) sandbox: bool,
+    /// Rehearse before the go (see `rehearse` in `harness.py`): worth it
+    /// only where a core would otherwise idle while the document waits.
+    #[serde(default)]
+    pub(crate) rehearse: bool,
     /// The harness request (see `run::harness_request`).
     pub(crate) request: String,
 }
@@ -179,6 +183,7 @@ fn fork_worker(stdio: [OwnedFd; 3]) -> std::io::Result<i32> {
 /// A warmed-up worker's life: its template, then jobs until stdin closes.
 fn serve(mut out: Output) -> ! {
     python_home();
+    super::seccomp::compile_ahead(template::DOCUMENT_PID);
     // Forked before the first job: what it forks from never held one.
     let template = match Template::start(child_main) {
         Ok(t) => t,
@@ -920,7 +925,7 @@ fn run_child(
         )
     };
     let events = Arc::clone(send);
-    let loaded = super::load_request(&job.request, job.sandbox, move |line| events(line));
+    let loaded = super::load_request(job, move |line| events(line));
     if !told_to_go(go) {
         return Ok(());
     }

@@ -292,6 +292,27 @@ class GuideLines(unittest.TestCase):
                          ast.dump(padded, include_attributes=True))
 
 
+class Loading(unittest.TestCase):
+    """What a document's process does before its go."""
+
+    def load(self, rehearsal):
+        import json
+        import tempfile
+        from unittest import mock
+
+        rehearsed = []
+        request = {"path": "<loading>", "source": "", "cwd": tempfile.mkdtemp(), "examples": [],
+                   "config": {"network": {}, "input": [], "fixtures": {}}}
+        with mock.patch.object(harness, "rehearse", lambda: rehearsed.append(True)), \
+                mock.patch.object(harness, "use_environment", lambda config: None):
+            harness.load_document(json.dumps(request), False, rehearsal)
+        return rehearsed
+
+    def test_the_rehearsal_runs_only_when_asked_for(self):
+        self.assertEqual(self.load(True), [True])
+        self.assertEqual(self.load(False), [])
+
+
 class Rehearsal(unittest.TestCase):
     """The harness's own example, run while a document's process waits for
     its go, leaves nothing behind that the document could see."""
