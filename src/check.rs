@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, MinorVersion};
-use crate::documents::{Documents, Read, with_skips};
+use crate::documents::{Documents, Keep, Read, with_skips};
 use crate::error::Error;
 use crate::markdown::{Conventions, Document};
 use crate::nondeterminism;
@@ -465,16 +465,18 @@ fn vary(
 /// their turn. Read on two threads: nothing else runs yet.
 pub fn read_documents(paths: &[PathBuf], settings: &Settings) -> Result<Documents, Error> {
     let reader = Reader::new();
+    let half = paths.len().div_ceil(2).max(1);
+    let readers = paths.len().div_ceil(half);
     let read_all = |chunk: &[PathBuf]| -> Result<Vec<Read>, Error> {
+        let mut keep = Keep::share(readers);
         chunk
             .iter()
             .map(|path| {
                 let (doc, config, conventions, skip_all) = reader.read(path, settings)?;
-                Ok(Read::of(doc, config, conventions, skip_all))
+                Ok(Read::of(doc, config, conventions, skip_all, &mut keep))
             })
             .collect()
     };
-    let half = paths.len().div_ceil(2).max(1);
     let chunks: Vec<Result<Vec<Read>, Error>> = std::thread::scope(|scope| {
         let reading: Vec<_> = paths
             .chunks(half)

@@ -4,11 +4,11 @@
 //! stops the run before any work is done, and what the run must know from
 //! the start is taken then (which documents show a nondeterministic source,
 //! the modules to preload, how many examples there are). The first
-//! documents parsed are kept for their turn, up to [`KEPT_SOURCE`] bytes of
-//! Markdown; the others are parsed again when their turn comes
-//! ([`Documents::get`]). Each is let go once its runs are judged, so a check
-//! of 50,000 examples never holds every document, and one of a few hundred
-//! parses each only once. While a document is in use (queued, running,
+//! documents each reader parses are kept for their turn, up to
+//! [`KEPT_SOURCE`] bytes of Markdown together (see [`Keep`]); the others
+//! are parsed again when their turn comes ([`Documents::get`]). Each is
+//! let go once its runs are judged, so a check of 50,000 examples never
+//! holds every document, and one of a few hundred parses each only once. While a document is in use (queued, running,
 //! waiting for its second run) every [`Documents::get`] shares the one
 //! parsed copy. A document parsed again runs as it is when its turn comes,
 //! as its cache key says (`watch` checks an edited one again anyway); one
@@ -24,8 +24,33 @@ use crate::markdown::{Conventions, Document, Tool};
 use crate::nondeterminism;
 
 /// How much Markdown the documents kept from their first reading may hold
-/// together: all of a typical docs site, a bounded part of a huge one.
-const KEPT_SOURCE: usize = 4 << 20;
+/// together: all of a typical docs site, a bounded part of a huge one (a
+/// parsed document takes about twice its Markdown).
+const KEPT_SOURCE: usize = 2 << 20;
+
+/// What one reader may keep of the documents it parses: its share of
+/// [`KEPT_SOURCE`], so that readers working at once stay within it.
+pub struct Keep {
+    left: usize,
+}
+
+impl Keep {
+    /// The share of one of `readers`.
+    pub fn share(readers: usize) -> Keep {
+        Keep {
+            left: KEPT_SOURCE / readers.max(1),
+        }
+    }
+
+    /// Whether `doc` fits in what is left, which it then takes.
+    fn take(&mut self, doc: &Document) -> bool {
+        let fits = doc.source.len() <= self.left;
+        if fits {
+            self.left -= doc.source.len();
+        }
+        fits
+    }
+}
 
 /// Every document of a check, by its index in the input.
 #[derive(Default)]
@@ -41,8 +66,6 @@ pub struct Documents {
     loaded: Mutex<Loaded>,
     /// Documents kept from their first reading until their turn.
     kept: Mutex<HashMap<usize, Document>>,
-    /// The Markdown they hold, together (at most [`KEPT_SOURCE`]).
-    kept_source: usize,
 }
 
 /// What is kept of a document between its first reading and its turn.
@@ -69,8 +92,8 @@ struct Loaded {
 /// in input order, into [`Documents`].
 pub struct Read {
     entry: Entry,
-    /// The document, parsed.
-    doc: Document,
+    /// The document, parsed, if it is kept for its turn.
+    doc: Option<Document>,
     /// The modules its code imports or cues.
     modules: Vec<String>,
     /// Its conventions, described, with their notes.
@@ -79,13 +102,15 @@ pub struct Read {
 }
 
 impl Read {
-    /// Takes what the run needs from `doc`, read with `conventions`.
-    /// `skip_all`: why every example is skipped, if it is.
+    /// Takes what the run needs from `doc`, read with `conventions`, and
+    /// `doc` itself if `keep` has room for it. `skip_all`: why every
+    /// example is skipped, if it is.
     pub fn of(
         doc: Document,
         config: Config,
         conventions: Conventions,
         skip_all: Option<String>,
+        keep: &mut Keep,
     ) -> Read {
         let doc = with_skips(doc, skip_all.as_deref());
         let read = &doc.conventions;
@@ -101,7 +126,7 @@ impl Read {
                 conventions,
                 skip_all,
             },
-            doc,
+            doc: keep.take(&doc).then_some(doc),
         }
     }
 }
@@ -120,11 +145,9 @@ impl Documents {
             }
         }
         self.examples += read.examples;
-        let source = read.doc.source.len();
-        if self.kept_source + source <= KEPT_SOURCE {
-            self.kept_source += source;
+        if let Some(doc) = read.doc {
             let kept = self.kept.get_mut().unwrap_or_else(|e| e.into_inner());
-            kept.insert(self.entries.len(), read.doc);
+            kept.insert(self.entries.len(), doc);
         }
         self.entries.push(read.entry);
     }
@@ -219,12 +242,19 @@ mod tests {
     /// `documents` read, in order, from Markdown files written under `dir`.
     fn read(dir: &Path, texts: &[String]) -> Documents {
         let mut documents = Documents::default();
+        let mut keep = Keep::share(1);
         for (i, text) in texts.iter().enumerate() {
             let path = dir.join(format!("doc-{i}.md"));
             std::fs::write(&path, text).unwrap();
             let conventions = Conventions::default();
             let doc = Document::load_with(&path, &conventions).unwrap();
-            documents.push(Read::of(doc, Config::default(), conventions, None));
+            documents.push(Read::of(
+                doc,
+                Config::default(),
+                conventions,
+                None,
+                &mut keep,
+            ));
         }
         documents
     }
