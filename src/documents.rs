@@ -8,11 +8,12 @@
 //! [`KEPT_SOURCE`] bytes of Markdown together (see [`Keep`]); the others
 //! are parsed again when their turn comes ([`Documents::get`]). Each is
 //! let go once its runs are judged, so a check of 50,000 examples never
-//! holds every document, and one of a few hundred parses each only once. While a document is in use (queued, running,
-//! waiting for its second run) every [`Documents::get`] shares the one
-//! parsed copy. A document parsed again runs as it is when its turn comes,
-//! as its cache key says (`watch` checks an edited one again anyway); one
-//! that can no longer be read is that document's error.
+//! holds every document, and one of a few hundred parses each only once.
+//! While a document is in use (queued, running, waiting for its second
+//! run) every [`Documents::get`] shares the one parsed copy. A document
+//! parsed again runs as it is when its turn comes, as its cache key says
+//! (`watch` checks an edited one again anyway); one that can no longer be
+//! read is that document's error.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
