@@ -5,7 +5,7 @@
 //! the start is taken then (which documents show a nondeterministic source,
 //! the modules to preload, how many examples there are). The first
 //! documents each reader parses are kept for their turn, up to
-//! [`KEPT_SOURCE`] bytes of Markdown together (see [`Keep`]); the others
+//! `KEPT_SOURCE` bytes of Markdown together (see [`Keep`]); the others
 //! are parsed again when their turn comes ([`Documents::get`]). Each is
 //! let go once its runs are judged, so a check of 50,000 examples never
 //! holds every document, and one of a few hundred parses each only once.
@@ -30,7 +30,7 @@ use crate::nondeterminism;
 const KEPT_SOURCE: usize = 2 << 20;
 
 /// What one reader may keep of the documents it parses: its share of
-/// [`KEPT_SOURCE`], so that readers working at once stay within it.
+/// `KEPT_SOURCE`, so that readers working at once stay within it.
 pub struct Keep {
     left: usize,
 }

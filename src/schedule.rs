@@ -9,10 +9,10 @@
 //! first run drifts is run again when the consumer asks
 //! ([`Schedule::again`]); nothing calls back into the consumer.
 //!
-//! A document is parsed when its first task is prepared
-//! ([`Documents::get`]) and handed on with its first run; a prepared task
-//! holds its document, so only those queued, running or not yet handed on
-//! are parsed at any time.
+//! A document's first task takes it parsed ([`Documents::get`]), and it is
+//! handed on with its first run; a prepared task holds its document, so
+//! only those queued, running or not yet handed on are parsed at any time,
+//! besides the few [`Documents`] keeps from their first reading.
 //!
 //! A runner takes the task after its current one early, while the other
 //! runners of its seed would still find one waiting: its worker stages it

@@ -10,7 +10,7 @@
 //! take no longer than its first-hand run (see [`Replays`]).
 //!
 //! The job a runner will run next is staged as soon as the runner has it
-//! (see [`WorkerCommand::Stage`]): its process fences itself in and loads
+//! (see `Command::Stage` in [`super::worker`]): its process fences itself in and loads
 //! while the current document runs, and is told to go the moment that one
 //! ended with its `end`. A replay is sent as a `Run` and goes first; the
 //! staged job waits.

@@ -8,7 +8,7 @@
 //! nothing else with it, and nothing one document did can leak into the next.
 //! The next child is forked while one runs, and waits for its job (see
 //! [`Ready`]): a job finds its process started and its filter compiled.
-//! A job the parent stages (see [`Command::Stage`]) goes further while the
+//! A job the parent stages (see `Command::Stage`) goes further while the
 //! current document runs: its child reads it and fences itself in, then
 //! waits for the worker's go.
 //!
@@ -724,8 +724,8 @@ const AHEAD_EVERY: Timespec = Timespec {
 /// Returns its exit code or the signal that ended it; `None` when it closed
 /// its channels after its `end`: its exit is told then, and it is killed,
 /// not waited for, so the next document starts while the kernel tears it
-/// down. `between` is told
-/// each time a tick passes with nothing to relay, and of each `Stage`.
+/// down. `between` is told each time a tick passes with nothing to relay,
+/// and of each `Stage`.
 fn supervise(
     forked: &Forked,
     template: &Template,
