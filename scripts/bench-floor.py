@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench-floor.py - the "floor" for snipcheck's benchmarks.
 
-Usage: bench-floor.py [--verbose] [--isolated] FILE.md...
+Usage: bench-floor.py [--verbose] [--isolated [--jobs N]] FILE.md...
 
 The cheapest possible way to run a Markdown guide's Python examples in
 CPython: one interpreter process that, for each FILE,
@@ -21,6 +21,8 @@ CPython: one interpreter process that, for each FILE,
 forks one child per FILE; the child runs that file's blocks as above and
 pipes its counts back, so no file sees another's objects. It is the lower
 bound for a tool that gives each document a fresh process (snipcheck does).
+With --jobs N, N children run at once (a new one is forked as soon as one
+ends): the same bound for a tool using N cores.
 
 It checks nothing (no expected outputs are compared): it is the lower
 bound on what any tool that really runs the examples must spend. A summary
@@ -115,8 +117,9 @@ def run_file(path, verbose):
     return ok, failed
 
 
-def run_file_in_child(path, verbose):
-    """run_file in a forked child; its counts come back through a pipe."""
+def start_child(path, verbose):
+    """run_file in a forked child; returns (pid, the pipe its counts come
+    back through)."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -127,19 +130,41 @@ def run_file_in_child(path, verbose):
         finally:
             os._exit(0)
     os.close(write_end)
+    return pid, read_end
+
+
+def collect_child(path, read_end):
+    """The counts of a child `start_child` started, once it has exited."""
     with os.fdopen(read_end, "rb") as f:
         counts = f.read().split()
-    os.waitpid(pid, 0)
     if len(counts) != 2:
         return 0, len(list(python_blocks(open(path, encoding="utf-8").read())))
     return int(counts[0]), int(counts[1])
 
 
+def run_files_in_children(files, jobs, verbose):
+    """Yields (path, ok, failed) per file, each run in its own forked child,
+    up to `jobs` children at once: a new one starts as soon as any ends."""
+    running = {}
+    pending = list(reversed(files))
+    while pending or running:
+        while pending and len(running) < jobs:
+            path = pending.pop()
+            pid, read_end = start_child(path, verbose)
+            running[pid] = (path, read_end)
+        pid, _ = os.wait()
+        if pid in running:
+            path, read_end = running.pop(pid)
+            yield path, *collect_child(path, read_end)
+
+
 def main(argv):
     verbose = 0
     isolated = False
+    jobs = 1
     files = []
-    for a in argv:
+    args = iter(argv)
+    for a in args:
         if a in ("-h", "--help"):
             print(__doc__.strip())
             return 0
@@ -147,10 +172,15 @@ def main(argv):
             verbose += 1
         elif a == "--isolated":
             isolated = True
+        elif a == "--jobs":
+            jobs = int(next(args, "0"))
+            if jobs < 1:
+                print("bench-floor.py: --jobs wants a number of at least 1", file=sys.stderr)
+                return 2
         else:
             files.append(os.path.abspath(a))
     if not files:
-        print("usage: bench-floor.py [--verbose] FILE.md...", file=sys.stderr)
+        print("usage: bench-floor.py [--verbose] [--isolated [--jobs N]] FILE.md...", file=sys.stderr)
         return 2
 
     time.sleep = lambda *_a, **_k: None
@@ -166,14 +196,16 @@ def main(argv):
         if isolated:
             import gc
             gc.freeze()  # the children share the warmed-up heap copy-on-write
-        for path in files:
-            ok, failed = (run_file_in_child if isolated else run_file)(path, verbose)
+        runs = (run_files_in_children(files, jobs, verbose) if isolated
+                else ((path, *run_file(path, verbose)) for path in files))
+        for path, ok, failed in runs:
             total_ok += ok
             total_failed += failed
             if verbose:
                 print(f"{path}: {ok} ok, {failed} raised", file=sys.stderr)
         os.chdir(old_cwd)
-    print(f"{'isolated floor' if isolated else 'floor'}: {total_ok + total_failed} blocks, {total_ok} ok, "
+    name = "floor" if not isolated else "isolated floor" if jobs == 1 else f"isolated floor, {jobs} at once"
+    print(f"{name}: {total_ok + total_failed} blocks, {total_ok} ok, "
           f"{total_failed} raised", file=sys.stderr)
     return 0
 
