@@ -369,6 +369,8 @@ def import_for(name):
         return None
     found = exports.module_exporting(name, PROJECT_PATHS)
     for module in () if found else FORGOTTEN_FROM:
+        if not exports.may_be_public(module, name):
+            continue
         if exports.public_in(importlib.import_module(module), name):
             return f"from {module} import {name}"
     return found or exports.module_exporting(name, exports.site_folders())

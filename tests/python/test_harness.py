@@ -227,6 +227,92 @@ class Exports(unittest.TestCase):
             self.assertEqual(exports.module_exporting("LIMIT", [folder]), "from loose import LIMIT")
             self.assertIsNone(exports.module_exporting("_private", [folder]))
 
+    def test_a_module_is_parsed_only_if_its_text_could_define_the_name(self):
+        import snipcheck_exports as exports
+
+        source = b"""\
+\"\"\"Docs mention Hidden and Inner.\"\"\"
+from .core import (
+    Loader,  # the reader
+    Writer as Saver,
+)
+from .io import \\
+    Stream
+import json as codec
+x = 1; LIMIT: int = 3
+first = second = 0
+(paren) = 4
+__all__ = ["Listed"]
+@decorator
+class Widget(Base):
+    inner = 1
+    def method(self): ...
+async def fetch(): ...
+if True:
+    Indented = 2
+value.attribute = 5
+flag == 1
+"""
+        defined = ["Loader", "Saver", "Stream", "LIMIT", "first", "second",
+                   "paren", "Listed", "Widget", "fetch"]
+        for name in defined:
+            with self.subTest(name=name):
+                self.assertTrue(exports.may_export(name, source))
+        # In a docstring, nested, indented, an attribute, compared, a longer
+        # name's part, a decorator, a base class, `import ... as`: nothing
+        # `read_exports` counts defines them. (A name renamed on import
+        # passes: the check may let through what the parse then rules out,
+        # never the reverse.)
+        for name in ["Hidden", "Inner", "inner", "method", "Indented", "attribute", "flag",
+                     "Widge", "decorator", "Base", "codec"]:
+            with self.subTest(name=name):
+                self.assertFalse(exports.may_export(name, source))
+
+    def test_what_the_text_rules_in_is_all_the_parse_finds(self):
+        """`may_export` is a necessary condition: every name the parse says
+        a standard module exports passes it."""
+        import glob
+        import os
+
+        import snipcheck_exports as exports
+
+        folder = os.path.dirname(os.__file__)
+        for path in sorted(glob.glob(os.path.join(folder, "*.py")))[:80]:
+            with open(path, "rb") as f:
+                source = f.read()
+            for name in exports.read_exports(source, path):
+                with self.subTest(path=path, name=name):
+                    self.assertTrue(exports.may_export(name, source))
+
+    def test_a_changed_module_is_read_again(self):
+        import os
+        import tempfile
+
+        import snipcheck_exports as exports
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "mod.py")
+            with open(path, "w") as f:
+                f.write("def old(): ...\n")
+            self.assertEqual(exports.module_exporting("old", [folder]), "from mod import old")
+            with open(path, "w") as f:
+                f.write("def new_name(): ...\n")
+            os.utime(path, ns=(1, 1))  # a different stamp even within the clock's tick
+            self.assertIsNone(exports.module_exporting("old", [folder]))
+            self.assertEqual(exports.module_exporting("new_name", [folder]),
+                             "from mod import new_name")
+            with open(os.path.join(folder, "added.py"), "w") as f:
+                f.write("ADDED = 1\n")
+            os.utime(folder, ns=(2, 2))
+            self.assertEqual(exports.module_exporting("ADDED", [folder]), "from added import ADDED")
+
+    def test_a_standard_module_is_imported_only_if_it_could_export_the_name(self):
+        import snipcheck_exports as exports
+
+        self.assertTrue(exports.may_be_public("sys", "anything"))  # imported already
+        self.assertTrue(exports.may_be_public("fractions", "Fraction"))
+        self.assertFalse(exports.may_be_public("fractions", "portfolio_cost"))
+
     def test_typing_has_no_public_t(self):
         import typing
 
