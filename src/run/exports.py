@@ -21,10 +21,12 @@ import sys
 # Past this, a module is generated code, not a package's public face.
 MAX_BYTES = 1 << 20
 
-# Each keyed by path, with the (mtime, size) it was read at.
+# Keyed by path, with the (mtime, size) it was read at (see `remembered`):
 _listings = {}  # folder → its top-level modules: [(name, source file)]
 _sources = {}  # source file → its text (None: unreadable or too large)
+# Keyed by path, with the text they were read from:
 _exports = {}  # source file → the names it exports
+_ruled_out = {}  # source file → the names `may_export` ruled out
 
 
 def module_exporting(name, folders):
@@ -96,7 +98,13 @@ def exports_of(path, name):
     kept = _exports.get(path)
     if kept is not None and kept[0] is source:
         return kept[1]
+    ruled_out = _ruled_out.get(path)
+    if ruled_out is None or ruled_out[0] is not source:
+        ruled_out = _ruled_out[path] = (source, set())
+    if name in ruled_out[1]:
+        return ()
     if not may_export(name, source):
+        ruled_out[1].add(name)
         return ()
     found = frozenset(read_exports(source, path))
     _exports[path] = (source, found)
@@ -126,7 +134,7 @@ def may_export(name, source):
     costs a fraction of parsing, and rules out most modules for most names.
     """
     word = name.encode()
-    if not word.isascii():
+    if word not in source or not word.isascii():
         return word in source
     if b"'" + word + b"'" in source or b'"' + word + b'"' in source:
         return True
