@@ -102,7 +102,10 @@ class CaptureStream(io.TextIOBase):
     def write(self, text):
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        self._recorder.record(self._stream, text)
+        # Past the limit nothing more is kept (see `Recorder.record`): an
+        # example printing millions of lines pays one test a line, not a call.
+        if not self._recorder.truncated:
+            self._recorder.record(self._stream, text)
         return len(text)
 
     def writable(self):
