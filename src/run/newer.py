@@ -27,12 +27,6 @@ def tokens_of(line):
     return found
 
 
-# Tokenizing once here, in the worker, compiles the tokenizer's patterns
-# (`tokenize` compiles them at first use): every document's process finds
-# them compiled, rather than compiling them again for its first error.
-tokens_of("x = 1\n")
-
-
 def is_(token, kind, *texts):
     return token.type == kind and (not texts or token.string in texts)
 
