@@ -173,7 +173,8 @@ def main(argv):
         elif a == "--isolated":
             isolated = True
         elif a == "--jobs":
-            jobs = int(next(args, "0"))
+            value = next(args, "")
+            jobs = int(value) if value.isdigit() else 0
             if jobs < 1:
                 print("bench-floor.py: --jobs wants a number of at least 1", file=sys.stderr)
                 return 2

@@ -43,23 +43,27 @@ def top_level_sources(folders):
     for folder in folders:
         for module, path in listing(folder):
             if module not in seen:
-                seen.add(module)
-                yield module, path
+                seen.add(module)  # shadows a later folder's, as an import would
+                if path is not None:
+                    yield module, path
 
 
 def listing(folder):
+    if not folder or not os.path.isdir(folder):
+        return ()
     return remembered(_listings, folder, lambda: list(list_folder(folder))) or ()
 
 
 def list_folder(folder):
+    """(name, source file) of each public top-level module in `folder`; the
+    file is None when the module has no source there (a compiled one)."""
     for info in sorted(pkgutil.iter_modules([folder]), key=lambda i: i.name):
         module = info.name
         if module.startswith("_") or module.startswith("snipcheck_"):
             continue
         file = os.path.join(module, "__init__.py") if info.ispkg else module + ".py"
         path = os.path.join(folder, file)
-        if os.path.isfile(path):
-            yield module, path
+        yield module, path if os.path.isfile(path) else None
 
 
 def remembered(cache, path, read):

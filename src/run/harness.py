@@ -103,7 +103,7 @@ class CaptureStream(io.TextIOBase):
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         # Past the limit nothing more is kept (see `Recorder.record`): an
-        # example printing millions of lines pays one test a line, not a call.
+        # example printing millions of lines pays a test per write, not a call.
         if not self._recorder.truncated:
             self._recorder.record(self._stream, text)
         return len(text)
