@@ -473,9 +473,10 @@ fn started_where_the_document_may_not_go() -> Result<(), Failed> {
     let closed = tempfile::tempdir().unwrap();
     std::fs::set_permissions(closed.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     let out = passes(As::Invoker, closed.path(), &[docs.path().to_str().unwrap()])?;
-    match common::text(&out.stdout).contains("2 examples: 2 pass") {
-        true => Ok(()),
-        false => Err("not every example ran".into()),
+    if common::text(&out.stdout).contains("2 examples: 2 pass") {
+        Ok(())
+    } else {
+        Err("not every example ran".into())
     }
 }
 

@@ -17,6 +17,7 @@ import os
 import pkgutil
 import re
 import sys
+from stat import S_ISDIR
 
 # Past this, a module is generated code, not a package's public face.
 MAX_BYTES = 1 << 20
@@ -49,9 +50,13 @@ def top_level_sources(folders):
 
 
 def listing(folder):
-    if not folder or not os.path.isdir(folder):
+    if not folder:
         return ()
-    return remembered(_listings, folder, lambda: list(list_folder(folder))) or ()
+
+    def read(stat):
+        return list(list_folder(folder)) if S_ISDIR(stat.st_mode) else []
+
+    return remembered(_listings, folder, read) or ()
 
 
 def list_folder(folder):
@@ -67,8 +72,8 @@ def list_folder(folder):
 
 
 def remembered(cache, path, read):
-    """`read()`'s value for `path`, kept while the file (or folder) stays as
-    it was; None when `path` is not there."""
+    """`read(stat)`'s value for `path` (given its `os.stat`), kept while the
+    file (or folder) stays as it was; None when `path` is not there."""
     try:
         stat = os.stat(path)
     except (OSError, ValueError):
@@ -76,13 +81,13 @@ def remembered(cache, path, read):
     stamp = (stat.st_mtime_ns, stat.st_size)
     kept = cache.get(path)
     if kept is None or kept[0] != stamp:
-        kept = cache[path] = (stamp, read())
+        kept = cache[path] = (stamp, read(stat))
     return kept[1]
 
 
 def source_of(path):
-    def read():
-        if os.path.getsize(path) > MAX_BYTES:
+    def read(stat):
+        if stat.st_size > MAX_BYTES:
             return None
         with open(path, "rb") as f:
             return f.read()
